@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xipfs on-disk format, version 1.
+ *
+ * This header is the format and nothing else; man/xipfs.5 is its prose.
+ *
+ * An image is a linear, read-only, uncompressed file system laid out so that
+ * every regular file's data is one contiguous run starting on a block
+ * boundary, which lets a reader map any file straight out of the image:
+ *
+ *   offset 0          struct xipfs_super (256 bytes)
+ *   inode_offset      inode table: inode_count x struct xipfs_inode, indexed
+ *                     by inode number - 1
+ *   ...               directory entry arrays, names, symlink targets and
+ *                     xattr blocks, in any order, all inside the metadata
+ *                     region [meta_offset, meta_offset + meta_size)
+ *   data_offset       file data (block-aligned), packed small files, padding
+ *   image_size        end; a multiple of the block size
+ *
+ * All integers are little-endian and fixed-width; no C bitfields; every
+ * struct is naturally aligned and its size pinned by a static assert.
+ * Every offset is an absolute byte offset from the start of the image.
+ *
+ * A reader treats every field as untrusted: each offset, length and count is
+ * checked against the region it must lie in before it is used.
+ */
+#ifndef XIPFS_FORMAT_H
+#define XIPFS_FORMAT_H
+
+#include <stdint.h>
+
+#define XIPFS_MAGIC		0x31504958u	/* "XIP1" read as le32 */
+#define XIPFS_VERSION_MAJOR	1		/* bumped on incompatible change */
+#define XIPFS_VERSION_MINOR	0		/* informational */
+
+#define XIPFS_SUPER_SIZE	256
+#define XIPFS_INODE_SIZE	64
+#define XIPFS_DIRENT_SIZE	16
+#define XIPFS_XATTR_HDR_SIZE	8
+
+#define XIPFS_ROOT_INO		1	/* inode numbers start at 1; 0 is "none" */
+#define XIPFS_NAME_MAX		255	/* longest entry name, bytes */
+#define XIPFS_SYMLINK_MAX	4095	/* longest symlink target, bytes */
+#define XIPFS_XATTR_NAME_MAX	255	/* longest xattr name, bytes */
+#define XIPFS_XATTR_VALUE_MAX	65536	/* longest xattr value, bytes */
+
+/* Block sizes a reader must accept: 4, 16 and 64 KiB (log2 12, 14, 16). */
+#define XIPFS_BLOCK_LOG2_MIN	12
+#define XIPFS_BLOCK_LOG2_MAX	16
+
+/*
+ * Feature bits.  A reader ignores unknown compat bits, may read an image
+ * with unknown ro_compat bits (every reader is read-only), and refuses an
+ * image with any incompat bit it does not know.
+ */
+/* compat: files of 2 MiB and more start on a 2 MiB boundary (PMD mapping). */
+#define XIPFS_COMPAT_ALIGN_HUGE		0x00000001u
+#define XIPFS_COMPAT_KNOWN		XIPFS_COMPAT_ALIGN_HUGE
+/* incompat: some inodes carry XIPFS_INODE_PACKED (data not block-aligned). */
+#define XIPFS_INCOMPAT_PACKED		0x00000001u
+#define XIPFS_INCOMPAT_KNOWN		XIPFS_INCOMPAT_PACKED
+#define XIPFS_RO_COMPAT_KNOWN		0x00000000u
+
+/*
+ * The superblock, at offset 0.  super_crc is the CRC32C (Castagnoli,
+ * reflected, initial value and final xor 0xffffffff) of these 256 bytes with
+ * super_crc itself taken as zero; meta_crc is the CRC32C of the metadata
+ * region.  A reader checks super_crc at open (O(1)); meta_crc costs a pass
+ * over the metadata and is checked by xipfsck, not at mount.
+ */
+struct xipfs_super {
+	uint32_t magic;		/* XIPFS_MAGIC */
+	uint16_t version_major;	/* XIPFS_VERSION_MAJOR */
+	uint16_t version_minor;	/* XIPFS_VERSION_MINOR of the writer */
+	uint32_t compat;	/* XIPFS_COMPAT_* */
+	uint32_t incompat;	/* XIPFS_INCOMPAT_* */
+	uint32_t ro_compat;	/* XIPFS_RO_COMPAT_* */
+	uint8_t block_log2;	/* block size = 1 << block_log2; 12..16 */
+	uint8_t reserved0[3];	/* zero */
+	uint64_t image_size;	/* bytes; multiple of the block size */
+	uint64_t meta_offset;	/* = XIPFS_SUPER_SIZE */
+	uint64_t meta_size;	/* bytes of metadata from meta_offset */
+	uint64_t data_offset;	/* first data byte; block-aligned, >= meta end */
+	uint64_t inode_offset;	/* inode table; 8-aligned, inside metadata */
+	uint32_t inode_count;	/* inodes in the table; >= 1 */
+	uint32_t root_ino;	/* XIPFS_ROOT_INO */
+	int64_t build_time;	/* seconds since the epoch */
+	uint32_t build_time_nsec;	/* < 1e9 */
+	uint32_t super_crc;	/* CRC32C of this struct, this field zero */
+	uint32_t meta_crc;	/* CRC32C of the metadata region */
+	uint32_t reserved1;	/* zero */
+	uint8_t uuid[16];	/* volume UUID (RFC 9562 layout) */
+	uint64_t data_bytes;	/* sum of file data sizes as stored (deduped) */
+	uint32_t file_count;	/* regular file inodes, for statfs */
+	uint32_t dir_count;	/* directory inodes */
+	char volume_name[32];	/* NUL-padded label, may be empty */
+	uint8_t reserved2[96];	/* zero */
+};
+_Static_assert(sizeof(struct xipfs_super) == XIPFS_SUPER_SIZE,
+	       "xipfs_super must be 256 bytes");
+
+/* xipfs_inode.flags */
+/* Data starts at any byte offset and may share blocks with other files; such
+ * a file can be read but not mapped in place.  Needs XIPFS_INCOMPAT_PACKED. */
+#define XIPFS_INODE_PACKED	0x0001u
+#define XIPFS_INODE_FLAGS_KNOWN	XIPFS_INODE_PACKED
+
+/*
+ * An inode: the entry at inode_offset + (ino - 1) * 64.  Inode numbers are
+ * the table index plus one, so they are stable and need no lookup table.
+ *
+ * mode holds the file type (S_IFMT bits, Linux values) and permission bits.
+ * What size and data mean depends on the type:
+ *   regular  size = file length; data = offset of its first byte, a multiple
+ *            of the block size unless XIPFS_INODE_PACKED; data is 0 when
+ *            size is 0.  Several inodes may share data (deduplication).
+ *   dir      size = bytes of its entry array (a multiple of 16); data =
+ *            offset of that array (8-aligned, inside metadata); parent =
+ *            inode number of "..", the root's parent is the root itself.
+ *   symlink  size = target length (1..4095); data = offset of the target
+ *            (inside metadata, not NUL-terminated).
+ *   chr/blk  size = 0; data = device number: major << 32 | minor.
+ *   fifo/sock size = 0; data = 0.
+ * xattr_offset/xattr_size locate the inode's xattr block inside metadata
+ * (both 0 when it has none); inodes may share a block.
+ */
+struct xipfs_inode {
+	uint16_t mode;		/* S_IFMT | permission bits */
+	uint16_t flags;		/* XIPFS_INODE_* */
+	uint32_t nlink;		/* links; dirs: 2 + subdirectories */
+	uint32_t uid;
+	uint32_t gid;
+	uint64_t size;		/* see above */
+	int64_t mtime;		/* seconds since the epoch */
+	uint32_t mtime_nsec;	/* < 1e9 */
+	uint32_t parent;	/* dirs: inode of ".."; others: 0 */
+	uint64_t data;		/* see above */
+	uint64_t xattr_offset;	/* xattr block, or 0 */
+	uint32_t xattr_size;	/* bytes of the xattr block, or 0 */
+	uint32_t reserved;	/* zero */
+};
+_Static_assert(sizeof(struct xipfs_inode) == XIPFS_INODE_SIZE,
+	       "xipfs_inode must be 64 bytes");
+
+/*
+ * A directory entry.  A directory's array is sorted by name, bytewise
+ * (memcmp on the common prefix, then the shorter name first), with no
+ * duplicates, so lookup is a binary search.  "." and ".." are not stored.
+ * The readdir cookie of an entry is its index in the array plus 3 (1 and 2
+ * stand for "." and ".."), valid for as long as the image exists.
+ */
+struct xipfs_dirent {
+	uint32_t ino;		/* inode number of the entry */
+	uint8_t name_len;	/* 1..255 */
+	uint8_t type;		/* DT_* of the inode's type, as in dirent.h */
+	uint16_t reserved;	/* zero */
+	uint64_t name_offset;	/* offset of the name (no NUL) in metadata */
+};
+_Static_assert(sizeof(struct xipfs_dirent) == XIPFS_DIRENT_SIZE,
+	       "xipfs_dirent must be 16 bytes");
+
+/*
+ * An xattr block is a run of entries, each this header, then name_len bytes
+ * of the full name (e.g. "security.capability", no NUL), then value_len
+ * bytes of value, the next entry following immediately (no padding).
+ * Entries are sorted by name bytewise with no duplicates.  POSIX ACLs are
+ * stored as system.posix_acl_access / system.posix_acl_default in the
+ * kernel's xattr representation (version 2, little-endian).
+ */
+struct xipfs_xattr {
+	uint32_t value_len;	/* 0..65536 */
+	uint16_t name_len;	/* 1..255 */
+	uint16_t reserved;	/* zero */
+};
+_Static_assert(sizeof(struct xipfs_xattr) == XIPFS_XATTR_HDR_SIZE,
+	       "xipfs_xattr header must be 8 bytes");
+
+#endif /* XIPFS_FORMAT_H */

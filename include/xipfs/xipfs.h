@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libxipfs: the one reader of xipfs images every tool shares.
+ *
+ * The library works on an image already in memory (a pointer and a length,
+ * usually a read-only shared mapping made by xipfs_map_source()).  It never
+ * allocates per call, keeps no global state and never writes to the image or
+ * to a struct xipfs_image after xipfs_image_open(), so any number of threads
+ * may call it at once on the same image.
+ *
+ * Every function returns 0 (or a count) on success and a negative code on
+ * failure: a negated errno for ordinary outcomes (-ENOENT, -ENOTDIR,
+ * -ENODATA, -ERANGE, -EINVAL, ...) or one of the negated XIPFS_E* codes below
+ * when the image itself is damaged.  xipfs_strerror() names either kind.
+ * A daemon answers any XIPFS_E* code with EIO.
+ */
+#ifndef XIPFS_XIPFS_H
+#define XIPFS_XIPFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "xipfs/format.h"
+
+/* Image damage, kept apart from errno values so no corruption reads as
+ * "no such file". */
+enum {
+	XIPFS_EBASE = 4096,
+	XIPFS_EMAGIC,		/* not an xipfs image */
+	XIPFS_EVERSION,		/* format version this reader does not know */
+	XIPFS_EFEATURE,		/* unknown incompat feature bit */
+	XIPFS_ETRUNC,		/* image shorter than its superblock says */
+	XIPFS_ECRC,		/* checksum mismatch */
+	XIPFS_ECORRUPT,		/* a field has a value the format forbids */
+	XIPFS_EBOUNDS,		/* an offset/length points outside its region */
+	XIPFS_EOVERFLOW,	/* offset + length or a product overflows */
+	XIPFS_ELOOP,		/* directory cycle or self-reference */
+	XIPFS_ELAST
+};
+
+/* Is this negative return a sign of a damaged image (as opposed to errno)? */
+static inline int xipfs_is_corruption(int err)
+{
+	return err <= -(XIPFS_EBASE + 1) && err > -XIPFS_ELAST;
+}
+
+const char *xipfs_strerror(int err);
+
+/* The decoded superblock and where the image lives.  Read-only after open. */
+struct xipfs_image {
+	const uint8_t *base;	/* first byte of the image */
+	uint64_t length;	/* bytes available at base (>= image_size) */
+	uint64_t image_size;
+	uint64_t meta_offset, meta_end;	/* metadata region [offset, end) */
+	uint64_t data_offset;
+	uint64_t inode_offset;
+	uint32_t inode_count;
+	uint32_t block_log2;
+	uint32_t block_size;
+	uint32_t compat, incompat, ro_compat;
+	uint16_t version_major, version_minor;
+	int64_t build_time;
+	uint32_t build_time_nsec;
+	uint32_t super_crc, meta_crc;
+	uint8_t uuid[16];
+	uint64_t data_bytes;
+	uint32_t file_count, dir_count;
+	char volume_name[33];
+};
+
+/*
+ * Validate the superblock (magic, version, features, CRC, geometry) of the
+ * image at base[0..length) and fill *img.  O(1): nothing past the superblock
+ * is read.  length may exceed the image (a device or a window); an image
+ * larger than length fails with -XIPFS_ETRUNC.
+ */
+int xipfs_image_open(struct xipfs_image *img, const void *base,
+		     uint64_t length);
+
+/* A decoded, validated inode. */
+struct xipfs_inode_info {
+	uint32_t ino;
+	uint32_t mode;		/* S_IFMT | perms, as in struct stat */
+	uint32_t flags;		/* XIPFS_INODE_* */
+	uint32_t nlink;
+	uint32_t uid, gid;
+	uint64_t size;
+	int64_t mtime;
+	uint32_t mtime_nsec;
+	uint32_t parent;	/* dirs only */
+	uint64_t data;		/* raw data field; see format.h */
+	uint64_t rdev_major, rdev_minor;	/* chr/blk only */
+	uint64_t xattr_offset;
+	uint32_t xattr_size;
+};
+
+/* Is this file's data block-aligned, so that it can be mapped in place? */
+int xipfs_inode_mappable(const struct xipfs_image *img,
+			 const struct xipfs_inode_info *inode);
+
+/*
+ * Read and validate inode ino: the type is known, sizes and offsets lie in
+ * their regions, reserved fields are zero.  -ENOENT for ino 0 or past the
+ * table; XIPFS_E* for damage.
+ */
+int xipfs_inode_get(const struct xipfs_image *img, uint32_t ino,
+		    struct xipfs_inode_info *out);
+
+/* One directory entry; name points into the image (not NUL-terminated). */
+struct xipfs_dirent_info {
+	uint32_t ino;
+	uint32_t type;		/* DT_* */
+	uint32_t name_len;
+	const char *name;
+	uint64_t cookie;	/* cookie of the entry after this one */
+};
+
+/* Entries in a directory (not counting "." and ".."). */
+uint64_t xipfs_dir_count(const struct xipfs_inode_info *dir);
+
+/*
+ * Binary search for name in directory dir.  -ENOENT when absent, -ENOTDIR
+ * when dir is no directory, XIPFS_E* when an entry on the path is damaged.
+ */
+int xipfs_lookup(const struct xipfs_image *img,
+		 const struct xipfs_inode_info *dir, const char *name,
+		 size_t name_len, uint32_t *ino);
+
+/*
+ * The entry at cookie: 0 or 1 give ".", 2 gives "..", 3 + i gives stored
+ * entry i.  Returns 1 with *out filled (out->cookie resumes after it), 0 at
+ * the end, or a negative code.  O(1) per call.
+ */
+int xipfs_readdir(const struct xipfs_image *img,
+		  const struct xipfs_inode_info *dir, uint64_t cookie,
+		  struct xipfs_dirent_info *out);
+
+/*
+ * Locate the bytes [offset, offset + len) of a regular file, clipped to its
+ * size: *ptr points into the image, *avail is the number of bytes there
+ * (0 at or past end of file).
+ */
+int xipfs_file_data(const struct xipfs_image *img,
+		    const struct xipfs_inode_info *inode, uint64_t offset,
+		    uint64_t len, const uint8_t **ptr, size_t *avail);
+
+/* Image offset and length of a file's data extent, rounded up to whole
+ * blocks for a mappable file (what a reflink clone or mmap needs). */
+int xipfs_file_extent(const struct xipfs_image *img,
+		      const struct xipfs_inode_info *inode, uint64_t *offset,
+		      uint64_t *length);
+
+/* A symlink's target; points into the image, not NUL-terminated. */
+int xipfs_readlink(const struct xipfs_image *img,
+		   const struct xipfs_inode_info *inode, const char **target,
+		   size_t *len);
+
+/* One xattr; name and value point into the image. */
+struct xipfs_xattr_info {
+	const char *name;
+	uint32_t name_len;
+	const uint8_t *value;
+	uint32_t value_len;
+};
+
+/*
+ * Walk an inode's xattrs: start with *pos = 0; each call returns 1 and the
+ * next entry, 0 at the end, or a negative code.
+ */
+int xipfs_xattr_next(const struct xipfs_image *img,
+		     const struct xipfs_inode_info *inode, uint64_t *pos,
+		     struct xipfs_xattr_info *out);
+
+/* The value of xattr name (NUL-terminated); -ENODATA when absent. */
+int xipfs_getxattr(const struct xipfs_image *img,
+		   const struct xipfs_inode_info *inode, const char *name,
+		   const uint8_t **value, size_t *len);
+
+/*
+ * listxattr(2) semantics: write the NUL-separated names into buf and return
+ * the byte count; with size 0 just return the count; -ERANGE when buf is
+ * too small.
+ */
+ssize_t xipfs_listxattr(const struct xipfs_image *img,
+			const struct xipfs_inode_info *inode, char *buf,
+			size_t size);
+
+/* Figures for statfs(2). */
+struct xipfs_statfs_info {
+	uint64_t block_size;
+	uint64_t blocks;	/* image size in blocks */
+	uint64_t files;		/* inodes */
+	uint32_t name_max;
+};
+void xipfs_statfs(const struct xipfs_image *img,
+		  struct xipfs_statfs_info *out);
+
+/* CRC32C (Castagnoli) as used by the format; crc is the previous value
+ * (0 to start), so calls can be chained over pieces. */
+uint32_t xipfs_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* CRC32C of a superblock image (256 bytes) with the super_crc field zeroed. */
+uint32_t xipfs_super_crc(const void *super);
+
+/* Check meta_crc: a pass over the whole metadata region. */
+int xipfs_check_meta_crc(const struct xipfs_image *img);
+
+/*
+ * Full structural check: every inode, every directory (sorted, unique,
+ * valid names, parents consistent, reachable once, no cycles), nlink
+ * counts, symlinks, xattr blocks and data ranges, plus both CRCs.  Calls
+ * report(ctx, ino, code, message) for each problem found (ino 0 for the
+ * superblock) and returns the number of problems, or a negative code if the
+ * walk could not run (out of memory).  Memory: one bit per inode, plus an
+ * nlink counter per inode.
+ */
+typedef void (*xipfs_report_fn)(void *ctx, uint32_t ino, int code,
+				const char *message);
+long xipfs_verify(const struct xipfs_image *img, xipfs_report_fn report,
+		  void *ctx);
+
+/*
+ * Map a source read-only and shared: a regular file or a block device,
+ * window [offset, offset + size) (size 0: to the end).  The mapping starts
+ * at a page boundary; map->image points at offset.  Errors are negated
+ * errno values; *what names the step that failed, for the message.
+ */
+struct xipfs_map {
+	int fd;
+	void *addr;		/* mapping start (page-aligned) */
+	size_t map_len;
+	const uint8_t *image;	/* = addr + (offset % page size) */
+	uint64_t length;	/* bytes available at image */
+	int is_blockdev;
+};
+int xipfs_map_source(const char *path, uint64_t offset, uint64_t size,
+		     struct xipfs_map *map, const char **what);
+void xipfs_unmap_source(struct xipfs_map *map);
+
+/* Little-endian decoders: the format is read through these, never by
+ * casting bytes to structs, so host byte order and alignment do not matter. */
+static inline uint16_t xipfs_le16(const void *p)
+{
+	const uint8_t *b = p;
+	return (uint16_t)(b[0] | b[1] << 8);
+}
+
+static inline uint32_t xipfs_le32(const void *p)
+{
+	const uint8_t *b = p;
+	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+	       (uint32_t)b[3] << 24;
+}
+
+static inline uint64_t xipfs_le64(const void *p)
+{
+	const uint8_t *b = p;
+	return (uint64_t)xipfs_le32(b) | (uint64_t)xipfs_le32(b + 4) << 32;
+}
+
+static inline void xipfs_put_le16(void *p, uint16_t v)
+{
+	uint8_t *b = p;
+	b[0] = (uint8_t)v;
+	b[1] = (uint8_t)(v >> 8);
+}
+
+static inline void xipfs_put_le32(void *p, uint32_t v)
+{
+	uint8_t *b = p;
+	for (int i = 0; i < 4; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline void xipfs_put_le64(void *p, uint64_t v)
+{
+	xipfs_put_le32(p, (uint32_t)v);
+	xipfs_put_le32((uint8_t *)p + 4, (uint32_t)(v >> 32));
+}
+
+#endif /* XIPFS_XIPFS_H */
