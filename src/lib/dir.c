@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* Directories: binary-search lookup and O(1) readdir cookies. */
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+/* readdir cookies: 0 and 1 give ".", 2 gives "..", 3 + i gives entry i. */
+#define COOKIE_DOTDOT	2
+#define COOKIE_FIRST	3
+
+int xipfs_name_valid(const char *name, size_t len)
+{
+	if (len == 0 || len > XIPFS_NAME_MAX)
+		return 0;
+	if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
+		return 0;
+	return memchr(name, '/', len) == NULL && memchr(name, '\0', len) == NULL;
+}
+
+static int dt_valid(unsigned int type)
+{
+	switch (type) {
+	case DT_REG: case DT_DIR: case DT_LNK: case DT_CHR:
+	case DT_BLK: case DT_FIFO: case DT_SOCK:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+uint64_t xipfs_dir_count(const struct xipfs_inode_info *dir)
+{
+	return S_ISDIR(dir->mode) ? dir->size / XIPFS_DIRENT_SIZE : 0;
+}
+
+int xipfs_dirent_at(const struct xipfs_image *img,
+		    const struct xipfs_inode_info *dir, uint64_t index,
+		    struct xipfs_dirent_info *out)
+{
+	/* In bounds: xipfs_inode_get() checked the whole array. */
+	const uint8_t *p = img->base + dir->data + index * XIPFS_DIRENT_SIZE;
+	uint64_t name_offset = xipfs_le64(p + DE_NAME_OFFSET);
+
+	out->ino = xipfs_le32(p + DE_INO);
+	out->name_len = p[DE_NAME_LEN];
+	out->type = p[DE_TYPE];
+	out->cookie = COOKIE_FIRST + index + 1;
+	if (out->ino == 0 || out->ino > img->inode_count ||
+	    xipfs_le16(p + DE_RESERVED) || !dt_valid(out->type))
+		return -XIPFS_ECORRUPT;
+	if (!xipfs_in_meta(img, name_offset, out->name_len))
+		return -XIPFS_EBOUNDS;
+	out->name = (const char *)img->base + name_offset;
+	if (!xipfs_name_valid(out->name, out->name_len))
+		return -XIPFS_ECORRUPT;
+	return 0;
+}
+
+/* Bytewise order: memcmp on the common prefix, then the shorter first. */
+static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return (alen > blen) - (alen < blen);
+}
+
+int xipfs_lookup(const struct xipfs_image *img,
+		 const struct xipfs_inode_info *dir, const char *name,
+		 size_t name_len, uint32_t *ino)
+{
+	uint64_t lo = 0, hi = xipfs_dir_count(dir);
+
+	if (!S_ISDIR(dir->mode))
+		return -ENOTDIR;
+	if (name_len == 1 && name[0] == '.') {
+		*ino = dir->ino;
+		return 0;
+	}
+	if (name_len == 2 && name[0] == '.' && name[1] == '.') {
+		*ino = dir->parent;
+		return 0;
+	}
+	if (name_len > XIPFS_NAME_MAX)
+		return -ENAMETOOLONG;
+	/* Terminates after log2(count) steps whatever the entries hold. */
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		struct xipfs_dirent_info de;
+		int err = xipfs_dirent_at(img, dir, mid, &de), c;
+
+		if (err)
+			return err;
+		c = name_cmp(name, name_len, de.name, de.name_len);
+		if (c == 0) {
+			*ino = de.ino;
+			return 0;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -ENOENT;
+}
+
+int xipfs_readdir(const struct xipfs_image *img,
+		  const struct xipfs_inode_info *dir, uint64_t cookie,
+		  struct xipfs_dirent_info *out)
+{
+	if (!S_ISDIR(dir->mode))
+		return -ENOTDIR;
+	if (cookie < COOKIE_DOTDOT) {
+		*out = (struct xipfs_dirent_info){ .ino = dir->ino,
+			.type = DT_DIR, .name_len = 1, .name = ".",
+			.cookie = COOKIE_DOTDOT };
+		return 1;
+	}
+	if (cookie == COOKIE_DOTDOT) {
+		*out = (struct xipfs_dirent_info){ .ino = dir->parent,
+			.type = DT_DIR, .name_len = 2, .name = "..",
+			.cookie = COOKIE_FIRST };
+		return 1;
+	}
+	if (cookie - COOKIE_FIRST >= xipfs_dir_count(dir))
+		return 0;
+	int err = xipfs_dirent_at(img, dir, cookie - COOKIE_FIRST, out);
+	return err ? err : 1;
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: MIT */
+/* Superblock validation, statfs figures, CRCs and error names. */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+const char *xipfs_strerror(int err)
+{
+	switch (-err) {
+	case XIPFS_EMAGIC:	return "not an xipfs image (bad magic)";
+	case XIPFS_EVERSION:	return "unsupported format version";
+	case XIPFS_EFEATURE:	return "image uses an unknown incompatible feature";
+	case XIPFS_ETRUNC:	return "image is truncated";
+	case XIPFS_ECRC:	return "checksum mismatch";
+	case XIPFS_ECORRUPT:	return "corrupt image: invalid field value";
+	case XIPFS_EBOUNDS:	return "corrupt image: offset or length out of bounds";
+	case XIPFS_EOVERFLOW:	return "corrupt image: size overflow";
+	case XIPFS_ELOOP:	return "corrupt image: directory cycle";
+	default:		return strerror(-err);
+	}
+}
+
+uint32_t xipfs_super_crc(const void *super)
+{
+	static const uint8_t zero[4];
+	const uint8_t *sb = super;
+	uint32_t crc = xipfs_crc32c(0, sb, SB_SUPER_CRC);
+
+	crc = xipfs_crc32c(crc, zero, sizeof(zero));
+	return xipfs_crc32c(crc, sb + SB_SUPER_CRC + 4,
+			    XIPFS_SUPER_SIZE - SB_SUPER_CRC - 4);
+}
+
+static int all_zero(const uint8_t *p, size_t len)
+{
+	while (len--)
+		if (*p++)
+			return 0;
+	return 1;
+}
+
+/* Fields that identify the format; checked before anything else is trusted. */
+static int check_identity(const uint8_t *sb, uint64_t length)
+{
+	if (length < 4 || xipfs_le32(sb + SB_MAGIC) != XIPFS_MAGIC)
+		return -XIPFS_EMAGIC;
+	if (length < XIPFS_SUPER_SIZE)
+		return -XIPFS_ETRUNC;
+	if (xipfs_le16(sb + SB_VERSION_MAJOR) != XIPFS_VERSION_MAJOR)
+		return -XIPFS_EVERSION;
+	if (xipfs_le32(sb + SB_SUPER_CRC) != xipfs_super_crc(sb))
+		return -XIPFS_ECRC;
+	if (xipfs_le32(sb + SB_INCOMPAT) & ~XIPFS_INCOMPAT_KNOWN)
+		return -XIPFS_EFEATURE;
+	if (!all_zero(sb + SB_RESERVED0, 3) || xipfs_le32(sb + SB_RESERVED1) ||
+	    !all_zero(sb + SB_RESERVED2, XIPFS_SUPER_SIZE - SB_RESERVED2))
+		return -XIPFS_ECORRUPT;
+	return 0;
+}
+
+static void decode_super(struct xipfs_image *img, const uint8_t *sb)
+{
+	img->version_major = xipfs_le16(sb + SB_VERSION_MAJOR);
+	img->version_minor = xipfs_le16(sb + SB_VERSION_MINOR);
+	img->compat = xipfs_le32(sb + SB_COMPAT);
+	img->incompat = xipfs_le32(sb + SB_INCOMPAT);
+	img->ro_compat = xipfs_le32(sb + SB_RO_COMPAT);
+	img->block_log2 = sb[SB_BLOCK_LOG2];
+	img->image_size = xipfs_le64(sb + SB_IMAGE_SIZE);
+	img->meta_offset = xipfs_le64(sb + SB_META_OFFSET);
+	img->meta_end = xipfs_le64(sb + SB_META_SIZE); /* size until checked */
+	img->data_offset = xipfs_le64(sb + SB_DATA_OFFSET);
+	img->inode_offset = xipfs_le64(sb + SB_INODE_OFFSET);
+	img->inode_count = xipfs_le32(sb + SB_INODE_COUNT);
+	img->build_time = (int64_t)xipfs_le64(sb + SB_BUILD_TIME);
+	img->build_time_nsec = xipfs_le32(sb + SB_BUILD_TIME_NSEC);
+	img->super_crc = xipfs_le32(sb + SB_SUPER_CRC);
+	img->meta_crc = xipfs_le32(sb + SB_META_CRC);
+	memcpy(img->uuid, sb + SB_UUID, sizeof(img->uuid));
+	img->data_bytes = xipfs_le64(sb + SB_DATA_BYTES);
+	img->file_count = xipfs_le32(sb + SB_FILE_COUNT);
+	img->dir_count = xipfs_le32(sb + SB_DIR_COUNT);
+	memcpy(img->volume_name, sb + SB_VOLUME_NAME, 32);
+	img->volume_name[32] = '\0';
+}
+
+/* Geometry: every region inside the image, in the documented order. */
+static int check_geometry(struct xipfs_image *img, const uint8_t *sb,
+			  uint64_t length)
+{
+	uint64_t meta_size = img->meta_end, table;
+
+	if (img->block_log2 < XIPFS_BLOCK_LOG2_MIN ||
+	    img->block_log2 > XIPFS_BLOCK_LOG2_MAX)
+		return -XIPFS_ECORRUPT;
+	img->block_size = 1u << img->block_log2;
+	if (img->image_size < XIPFS_SUPER_SIZE ||
+	    img->image_size & (img->block_size - 1))
+		return -XIPFS_ECORRUPT;
+	if (img->image_size > length)
+		return -XIPFS_ETRUNC;
+	if (img->meta_offset != XIPFS_SUPER_SIZE ||
+	    img->data_offset & (img->block_size - 1) ||
+	    img->data_offset > img->image_size ||
+	    !xipfs_in_range(img->meta_offset, meta_size, 0, img->data_offset))
+		return -XIPFS_EBOUNDS;
+	img->meta_end = img->meta_offset + meta_size;
+	if (img->inode_count == 0 ||
+	    xipfs_le32(sb + SB_ROOT_INO) != XIPFS_ROOT_INO ||
+	    img->inode_offset & 7 || img->build_time_nsec >= 1000000000u)
+		return -XIPFS_ECORRUPT;
+	table = (uint64_t)img->inode_count * XIPFS_INODE_SIZE; /* < 2^38 */
+	if (!xipfs_in_meta(img, img->inode_offset, table))
+		return -XIPFS_EBOUNDS;
+	return 0;
+}
+
+int xipfs_image_open(struct xipfs_image *img, const void *base,
+		     uint64_t length)
+{
+	const uint8_t *sb = base;
+	int err;
+
+	memset(img, 0, sizeof(*img));
+	err = check_identity(sb, length);
+	if (err)
+		return err;
+	decode_super(img, sb);
+	err = check_geometry(img, sb, length);
+	if (err)
+		return err;
+	img->base = sb;
+	img->length = length;
+	return 0;
+}
+
+int xipfs_check_meta_crc(const struct xipfs_image *img)
+{
+	uint32_t crc = xipfs_crc32c(0, img->base + img->meta_offset,
+				    img->meta_end - img->meta_offset);
+	return crc == img->meta_crc ? 0 : -XIPFS_ECRC;
+}
+
+void xipfs_statfs(const struct xipfs_image *img,
+		  struct xipfs_statfs_info *out)
+{
+	out->block_size = img->block_size;
+	out->blocks = img->image_size >> img->block_log2;
+	out->files = img->inode_count;
+	out->name_max = XIPFS_NAME_MAX;
+}

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Full structural check of an image, for xipfsck and the tests.
+ *
+ * Two passes: every inode on its own (xipfs_inode_get() plus what only a
+ * whole-inode view can tell: xattr order, symlink bytes), then one
+ * breadth-first walk of the tree from the root that checks directory order,
+ * entry types, parents and link counts.  Each directory is queued at most
+ * once (a bitmap), so cycles and directory hard links are reported, never
+ * followed, and the walk ends after at most inode_count directories.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+struct verify {
+	const struct xipfs_image *img;
+	xipfs_report_fn report;
+	void *ctx;
+	long problems;
+	uint8_t *bad;		/* bit per inode: failed to decode */
+	uint8_t *queued;	/* bit per inode: directory reached */
+	uint32_t *refs;		/* directory entries naming each inode */
+	uint32_t *queue;	/* directories still to walk */
+	uint64_t files, dirs;
+};
+
+static int bit_get(const uint8_t *map, uint32_t i)
+{
+	return map[i >> 3] >> (i & 7) & 1;
+}
+
+static void bit_set(uint8_t *map, uint32_t i)
+{
+	map[i >> 3] |= (uint8_t)(1u << (i & 7));
+}
+
+__attribute__((format(printf, 4, 5)))
+static void problem(struct verify *v, uint32_t ino, int code,
+		    const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	v->problems++;
+	if (v->report)
+		v->report(v->ctx, ino, code, msg);
+}
+
+static int name_before(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c < 0 || (c == 0 && alen < blen);
+}
+
+static void check_xattrs(struct verify *v, const struct xipfs_inode_info *in)
+{
+	struct xipfs_xattr_info xa, prev = { 0 };
+	uint64_t pos = 0;
+	int ret;
+
+	while ((ret = xipfs_xattr_next(v->img, in, &pos, &xa)) > 0) {
+		if (prev.name && !name_before(prev.name, prev.name_len,
+					      xa.name, xa.name_len))
+			problem(v, in->ino, -XIPFS_ECORRUPT,
+				"xattr '%.*s' out of order or duplicated",
+				(int)xa.name_len, xa.name);
+		prev = xa;
+	}
+	if (ret < 0)
+		problem(v, in->ino, ret, "xattr block at 0x%llx: %s",
+			(unsigned long long)in->xattr_offset,
+			xipfs_strerror(ret));
+}
+
+static void check_inode(struct verify *v, uint32_t ino)
+{
+	struct xipfs_inode_info in;
+	const char *target;
+	size_t len;
+	int err = xipfs_inode_get(v->img, ino, &in);
+
+	if (err) {
+		bit_set(v->bad, ino);
+		problem(v, ino, err, "%s", xipfs_strerror(err));
+		return;
+	}
+	check_xattrs(v, &in);
+	if (S_ISREG(in.mode))
+		v->files++;
+	if (S_ISDIR(in.mode))
+		v->dirs++;
+	if (S_ISLNK(in.mode) && !xipfs_readlink(v->img, &in, &target, &len) &&
+	    memchr(target, '\0', len))
+		problem(v, ino, -XIPFS_ECORRUPT, "symlink target holds a NUL");
+}
+
+/* An entry of directory dir: order, type, and the child it leads to. */
+static void check_entry(struct verify *v, const struct xipfs_inode_info *dir,
+			const struct xipfs_dirent_info *de, size_t *qtail,
+			uint32_t *subdirs)
+{
+	struct xipfs_inode_info child;
+
+	if (v->refs[de->ino] < UINT32_MAX)
+		v->refs[de->ino]++;
+	if (bit_get(v->bad, de->ino) ||
+	    xipfs_inode_get(v->img, de->ino, &child))
+		return;		/* reported by check_inode() */
+	if (de->type != (uint32_t)IFTODT(child.mode))
+		problem(v, dir->ino, -XIPFS_ECORRUPT,
+			"entry '%.*s': type %u does not match inode %u",
+			(int)de->name_len, de->name, de->type, de->ino);
+	if (!S_ISDIR(child.mode))
+		return;
+	(*subdirs)++;
+	if (de->ino == XIPFS_ROOT_INO || bit_get(v->queued, de->ino)) {
+		problem(v, dir->ino, -XIPFS_ELOOP,
+			"entry '%.*s': directory %u reached twice (cycle or directory hard link)",
+			(int)de->name_len, de->name, de->ino);
+		return;
+	}
+	if (child.parent != dir->ino)
+		problem(v, de->ino, -XIPFS_ECORRUPT,
+			"parent is %u, but it is entered from directory %u",
+			child.parent, dir->ino);
+	bit_set(v->queued, de->ino);
+	v->queue[(*qtail)++] = de->ino;
+}
+
+static void walk_dir(struct verify *v, uint32_t ino, size_t *qtail)
+{
+	struct xipfs_inode_info dir;
+	struct xipfs_dirent_info de, prev = { 0 };
+	uint64_t n, i;
+	uint32_t subdirs = 0;
+
+	if (xipfs_inode_get(v->img, ino, &dir))
+		return;
+	n = xipfs_dir_count(&dir);
+	for (i = 0; i < n; i++) {
+		int err = xipfs_dirent_at(v->img, &dir, i, &de);
+
+		if (err) {
+			problem(v, ino, err, "entry %llu: %s",
+				(unsigned long long)i, xipfs_strerror(err));
+			continue;
+		}
+		if (prev.name && !name_before(prev.name, prev.name_len,
+					      de.name, de.name_len))
+			problem(v, ino, -XIPFS_ECORRUPT,
+				"entry '%.*s' out of order or duplicated",
+				(int)de.name_len, de.name);
+		prev = de;
+		check_entry(v, &dir, &de, qtail, &subdirs);
+	}
+	if ((uint64_t)dir.nlink != 2ull + subdirs)
+		problem(v, ino, -XIPFS_ECORRUPT,
+			"directory nlink is %u, expected %llu", dir.nlink,
+			2ull + subdirs);
+}
+
+static void walk_tree(struct verify *v)
+{
+	struct xipfs_inode_info root;
+	size_t head = 0, tail = 0;
+
+	if (bit_get(v->bad, XIPFS_ROOT_INO))
+		return;
+	if (xipfs_inode_get(v->img, XIPFS_ROOT_INO, &root) ||
+	    !S_ISDIR(root.mode) || root.parent != XIPFS_ROOT_INO) {
+		problem(v, XIPFS_ROOT_INO, -XIPFS_ECORRUPT,
+			"root is not a directory that is its own parent");
+		return;
+	}
+	bit_set(v->queued, XIPFS_ROOT_INO);
+	v->queue[tail++] = XIPFS_ROOT_INO;
+	while (head < tail)
+		walk_dir(v, v->queue[head++], &tail);
+}
+
+/* Link counts and reachability, once every entry has been counted. */
+static void check_links(struct verify *v)
+{
+	struct xipfs_inode_info in;
+
+	for (uint32_t ino = 1; ino <= v->img->inode_count; ino++) {
+		if (bit_get(v->bad, ino) || xipfs_inode_get(v->img, ino, &in))
+			continue;
+		if (ino != XIPFS_ROOT_INO && v->refs[ino] == 0)
+			problem(v, ino, -XIPFS_ECORRUPT,
+				"inode is not reachable from the root");
+		else if (!S_ISDIR(in.mode) && in.nlink != v->refs[ino])
+			problem(v, ino, -XIPFS_ECORRUPT,
+				"nlink is %u, but %u entries name it",
+				in.nlink, v->refs[ino]);
+	}
+}
+
+static void check_super(struct verify *v)
+{
+	const struct xipfs_image *img = v->img;
+	uint32_t crc = xipfs_crc32c(0, img->base + img->meta_offset,
+				    img->meta_end - img->meta_offset);
+
+	if (crc != img->meta_crc)
+		problem(v, 0, -XIPFS_ECRC,
+			"metadata checksum is %08x, superblock says %08x",
+			crc, img->meta_crc);
+	if (v->files != img->file_count || v->dirs != img->dir_count)
+		problem(v, 0, -XIPFS_ECORRUPT,
+			"superblock counts %u files and %u directories, image holds %llu and %llu",
+			img->file_count, img->dir_count,
+			(unsigned long long)v->files,
+			(unsigned long long)v->dirs);
+}
+
+long xipfs_verify(const struct xipfs_image *img, xipfs_report_fn report,
+		  void *ctx)
+{
+	size_t n = (size_t)img->inode_count + 1;
+	struct verify v = {
+		.img = img, .report = report, .ctx = ctx,
+		.bad = calloc(n / 8 + 1, 1),
+		.queued = calloc(n / 8 + 1, 1),
+		.refs = calloc(n, sizeof(uint32_t)),
+		.queue = malloc(n * sizeof(uint32_t)),
+	};
+	long ret = -ENOMEM;
+
+	if (v.bad && v.queued && v.refs && v.queue) {
+		for (uint32_t ino = 1; ino <= img->inode_count; ino++)
+			check_inode(&v, ino);
+		walk_tree(&v);
+		check_links(&v);
+		check_super(&v);
+		ret = v.problems;
+	}
+	free(v.bad);
+	free(v.queued);
+	free(v.refs);
+	free(v.queue);
+	return ret;
+}
