@@ -1,0 +1,59 @@
+#!/bin/bash
+# Benchmark image builders side by side on one tree kept on tmpfs:
+# mkxipfs (default and --pack-small), mksquashfs uncompressed, mkfs.erofs
+# uncompressed.  Prints a markdown table of median wall time (min-max over
+# RUNS runs) and image size.  Not a test: it asserts nothing.
+#
+# Usage: scripts/bench-mkimage.sh [FILES] [BIG_MIB] [RUNS]
+#   defaults 50000 files, a 1024 MiB file, 5 runs
+# Environment: MKXIPFS (default ./mkxipfs), BENCH_DIR (default a new
+# directory under /dev/shm, which is tmpfs).
+set -eu
+files=${1:-50000} big=${2:-1024} runs=${3:-5}
+top=$(cd "$(dirname "$0")/.." && pwd)
+mkxipfs=${MKXIPFS:-$top/mkxipfs}
+base=${BENCH_DIR:-$(mktemp -d /dev/shm/xipfs-bench.XXXXXX)}
+trap 'rm -rf "$base"' EXIT
+for t in mksquashfs mkfs.erofs; do
+	command -v $t >/dev/null || { echo "bench: $t missing (scripts/install-deps.sh)" >&2; exit 1; }
+done
+[ -x "$mkxipfs" ] || { echo "bench: $mkxipfs not built" >&2; exit 1; }
+
+python3 "$top/scripts/gen-tree.py" "$base/tree" --files "$files" --big-mib "$big"
+tree_kib=$(du -sk "$base/tree" | cut -f1)
+
+declare -A cmds=(
+	[mkxipfs]="$mkxipfs -q $base/tree $base/out.img"
+	[mkxipfs_pack]="$mkxipfs -q --pack-small=4096 $base/tree $base/out.img"
+	[mksquashfs]="mksquashfs $base/tree $base/out.img -noI -noD -noF -noX -no-progress -quiet -processors 2"
+	[mkfs_erofs]="mkfs.erofs -q $base/out.img $base/tree"
+)
+order="mkxipfs mkxipfs_pack mksquashfs mkfs_erofs"
+
+# Median and range of a list of seconds.
+stats() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f (%.2f-%.2f)", m, a[1], a[NR]}'; }
+
+declare -A times sizes
+for r in $(seq 1 "$runs"); do
+	for t in $order; do	# interleaved, so drift hits every tool alike
+		rm -f "$base/out.img"
+		s=$(date +%s.%N)
+		${cmds[$t]} >/dev/null
+		e=$(date +%s.%N)
+		times[$t]+="$(echo "$e - $s" | bc -l)"$'\n'
+		sizes[$t]=$(stat -c %s "$base/out.img")
+	done
+done
+
+echo
+echo "Tree: $files files (log-uniform 1 B-64 KiB) + ${big} MiB file, $tree_kib KiB on tmpfs; $runs runs, $(nproc) cores"
+echo
+echo "| builder | command | time s, median (min-max) | image MiB | vs erofs size |"
+echo "|---|---|---|---|---|"
+for t in $order; do
+	printf '| %s | `%s` | %s | %.1f | %.3f |\n' "$t" \
+		"$(echo "${cmds[$t]}" | sed "s#$base/##g; s#$top/##")" \
+		"$(printf '%s' "${times[$t]}" | stats)" \
+		"$(echo "${sizes[$t]} / 1048576" | bc -l)" \
+		"$(echo "${sizes[$t]} / ${sizes[mkfs_erofs]}" | bc -l)"
+done

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Install everything xipfs needs to build, test and benchmark on Debian 12.
+# Run as root (or through sudo).  Idempotent.
+set -eu
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps.sh: run as root (sudo $0)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+	build-essential autoconf automake pkg-config clang llvm \
+	libclang-rt-dev libarchive-dev \
+	attr acl tar python3 util-linux coreutils file bc \
+	squashfs-tools erofs-utils >/dev/null
+echo "install-deps.sh: done"

@@ -1,0 +1,75 @@
+#!/bin/sh
+# Bad command lines, unreadable inputs, hostile tar archives, non-images:
+# clear "prog: path: reason" messages, nonzero exit, no partial output, and
+# an existing image is never damaged by a failed build.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+need_root
+
+mkdir -p "$WORK/tree/d" "$WORK/out"
+printf 'data\n' >"$WORK/tree/d/f"
+
+expect_error "mkxipfs" "$MKXIPFS"
+[ $st = 2 ] || fail "no arguments: status $st, want 2"
+expect_error "block" "$MKXIPFS" --block-size=1000 "$WORK/tree" "$WORK/out/x.xip"
+[ $st = 2 ] || fail "bad block size: status $st, want 2"
+expect_error "$WORK/nonexistent" "$MKXIPFS" "$WORK/nonexistent" "$WORK/out/x.xip"
+expect_error "$WORK/no/such" "$MKXIPFS" "$WORK/tree" "$WORK/no/such/x.xip"
+ok "usage and path errors"
+
+# A failed build leaves the previous image alone and no temporary files.
+"$MKXIPFS" -q "$WORK/tree" "$WORK/out/keep.xip"
+cp "$WORK/out/keep.xip" "$WORK/keep.orig"
+printf 'secret\n' >"$WORK/tree/d/unreadable"
+chmod 000 "$WORK/tree/d/unreadable"
+chmod 777 "$WORK/out"
+expect_error "unreadable" as_user "$MKXIPFS" -q "$WORK/tree" "$WORK/out/keep.xip"
+cmp "$WORK/out/keep.xip" "$WORK/keep.orig" || fail "failed build changed the image"
+[ "$(ls -A "$WORK/out")" = keep.xip ] || fail "leftovers: $(ls -A "$WORK/out")"
+rm "$WORK/tree/d/unreadable"
+ok "failed build keeps the old image, leaves nothing behind"
+
+# Hostile tar members: '..' escapes are refused, absolute names normalised.
+python3 - "$WORK" <<'PY'
+import io, sys, tarfile
+w = sys.argv[1]
+def mk(name, members):
+    with tarfile.open(f"{w}/{name}", "w", format=tarfile.PAX_FORMAT) as t:
+        for m in members:
+            ti = tarfile.TarInfo(m)
+            data = b"x\n"
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+mk("escape.tar", ["ok", "a/../../evil"])
+mk("escape2.tar", ["../evil"])
+mk("absolute.tar", ["/etc/passwd-like", "./rel/./x", "dup//slashes"])
+PY
+expect_error "escape" "$MKXIPFS" -q --tar "$WORK/escape.tar" "$WORK/out/e.xip"
+expect_error "escape" "$MKXIPFS" -q --tar "$WORK/escape2.tar" "$WORK/out/e.xip"
+[ ! -e "$WORK/out/e.xip" ] || fail "escaping tar produced an image"
+"$MKXIPFS" -q --tar "$WORK/absolute.tar" "$WORK/out/abs.xip"
+"$XIPFSCK" -l "$WORK/out/abs.xip" >"$WORK/abs.list"
+for p in /etc/passwd-like /rel/x /dup/slashes; do
+	grep -q " $p\$" "$WORK/abs.list" || fail "$p missing: $(cat "$WORK/abs.list")"
+done
+ok "tar paths: escapes refused, absolute and dotted names normalised"
+
+# Garbage and truncated archives.
+head -c 10000 /dev/urandom >"$WORK/garbage.tar"
+expect_error "garbage.tar" "$MKXIPFS" -q --tar "$WORK/garbage.tar" "$WORK/out/g.xip"
+tar -C "$WORK/tree" -cf "$WORK/full.tar" .
+head -c 1500 "$WORK/full.tar" >"$WORK/trunc.tar"
+expect_error "trunc.tar" "$MKXIPFS" -q --tar "$WORK/trunc.tar" "$WORK/out/g.xip"
+[ ! -e "$WORK/out/g.xip" ] || fail "bad tar produced an image"
+ok "garbage and truncated tar refused"
+
+# xipfsck on things that are not (whole) images.
+printf 'just text\n' >"$WORK/text"
+expect_error "not an xipfs image" "$XIPFSCK" "$WORK/text"
+[ $st = 1 ] || fail "xipfsck on text: status $st"
+head -c 8192 "$WORK/out/keep.xip" >"$WORK/short.xip"
+"$MKXIPFS" -q "$WORK/tree" "$WORK/out/keep.xip"
+size=$(stat -c %s "$WORK/out/keep.xip")
+head -c $((size - 1)) "$WORK/out/keep.xip" >"$WORK/short.xip"
+expect_error "truncated" "$XIPFSCK" "$WORK/short.xip"
+expect_error "$WORK/missing" "$XIPFSCK" "$WORK/missing"
+ok "xipfsck rejects non-images with a clear message"

@@ -1,0 +1,101 @@
+# Shared helpers for the end-to-end shell tests; sourced, not run.
+# Exit codes follow automake: 0 pass, 1 fail, 77 skip.  With
+# XIPFS_TEST_STRICT=1 (CI) a skip is a failure, so nothing silently stops
+# being tested.
+set -eu
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${MKXIPFS:=$top_builddir/mkxipfs}"
+: "${XIPFSCK:=$top_builddir/xipfsck}"
+TREECMP="$top_srcdir/tests/treecmp.py"
+test_name=$(basename "$0" .sh)
+
+fail() { echo "FAIL: $test_name: $*" >&2; exit 1; }
+ok() { echo "ok: $*"; }
+
+skip() {
+	if [ "${XIPFS_TEST_STRICT:-0}" = 1 ]; then
+		echo "FAIL: $test_name: would skip in strict mode: $*" >&2
+		exit 1
+	fi
+	echo "SKIP: $test_name: $*" >&2
+	exit 77
+}
+
+need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
+need_cmd() { command -v "$1" >/dev/null 2>&1 || skip "needs $1"; }
+
+# A scratch directory removed on any exit; tests keep everything in it.
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/xipfs-$test_name.XXXXXX")
+chmod 755 "$WORK"
+cleanup_hooks=""
+cleanup() {
+	status=$?
+	for hook in $cleanup_hooks; do "$hook" || true; done
+	rm -rf "$WORK"
+	exit $status
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# Run a command as an unprivileged user (the machine's "nobody").
+as_user() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
+
+# Expect a command to fail with status 1 or 2 (not a crash) and to print a
+# message on stderr that names what was wrong.
+expect_error() {
+	pattern=$1; shift
+	set +e
+	"$@" >"$WORK/out" 2>"$WORK/err"
+	st=$?
+	set -e
+	[ $st -ne 0 ] || fail "expected failure: $*"
+	[ $st -lt 128 ] || fail "crashed ($st): $*"
+	grep -q -- "$pattern" "$WORK/err" ||
+		fail "message for '$*' lacks '$pattern': $(cat "$WORK/err")"
+}
+
+# A tree exercising every node type and attribute the format stores.
+make_sample_tree() {
+	d=$1
+	mkdir -p "$d/sub/deeper" "$d/empty-dir"
+	printf 'hello, xip\n' >"$d/hello.txt"
+	: >"$d/empty"
+	: >"$d/sub/also-empty"
+	head -c 5000 /dev/urandom >"$d/sub/five-k"
+	head -c 70000 /dev/urandom >"$d/sub/deeper/seventy-k"
+	head -c 3000000 /dev/urandom >"$d/three-mb"
+	cp "$d/sub/five-k" "$d/dup-of-five-k"	# identical contents
+	ln "$d/hello.txt" "$d/sub/hardlink"
+	ln "$d/hello.txt" "$d/sub/deeper/hardlink2"
+	ln -s hello.txt "$d/link"
+	ln -s "$(printf 'x%.0s' $(seq 1 300))" "$d/longlink"
+	ln -s /nonexistent/dangling "$d/dangling"
+	mkfifo "$d/fifo"
+	long=$(printf 'n%.0s' $(seq 1 255))
+	printf 'long name\n' >"$d/$long"
+	chmod 4755 "$d/hello.txt"
+	chmod 1777 "$d/empty-dir"
+	chmod 640 "$d/sub/five-k"
+	setfattr -n user.comment -v "made by a test" "$d/hello.txt"
+	setfattr -n user.bin -v 0x00ff00ff "$d/sub"
+	setfattr -n user.empty "$d/sub/five-k"
+	touch -h -d '2021-02-03 04:05:06.123456789' "$d/link"
+	touch -d '2020-01-01 00:00:00.5' "$d/sub/deeper/seventy-k"
+	touch -d '1969-12-31 23:59:59' "$d/empty"	# before the epoch
+	if [ "$(id -u)" = 0 ]; then
+		mknod "$d/chr" c 5 1
+		mknod "$d/blk" b 7 200
+		chown 1234:5678 "$d/sub/five-k"
+		chown -h 42:43 "$d/link"
+		setfattr -n security.capability \
+			-v 0sAQAAAgAgAAAAAAAAAAAAAAAAAAA= "$d/three-mb"
+		setfattr -n trusted.note -v secret "$d/empty"
+		if command -v setfacl >/dev/null; then
+			setfacl -m u:1000:r-x,g:100:rwx "$d/sub/deeper"
+			setfacl -d -m u:1000:rwx "$d/sub/deeper"
+		fi
+	fi
+	touch -d '2022-06-07 08:09:10.987654321' "$d/sub/deeper" "$d/sub" "$d"
+}
