@@ -47,7 +47,7 @@ as_user() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 expect_error() {
 	pattern=$1; shift
 	set +e
-	"$@" >"$WORK/out" 2>"$WORK/err"
+	"$@" >"$WORK/stdout" 2>"$WORK/err"
 	st=$?
 	set -e
 	[ $st -ne 0 ] || fail "expected failure: $*"

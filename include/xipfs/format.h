@@ -115,7 +115,8 @@ _Static_assert(sizeof(struct xipfs_super) == XIPFS_SUPER_SIZE,
  *            of the block size unless XIPFS_INODE_PACKED; data is 0 when
  *            size is 0.  Several inodes may share data (deduplication).
  *   dir      size = bytes of its entry array (a multiple of 16); data =
- *            offset of that array (8-aligned, inside metadata); parent =
+ *            offset of that array (8-aligned, inside metadata, also for an
+ *            empty directory); parent =
  *            inode number of "..", the root's parent is the root itself.
  *   symlink  size = target length (1..4095); data = offset of the target
  *            (inside metadata, not NUL-terminated).

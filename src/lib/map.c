@@ -29,7 +29,7 @@ static int source_size(int fd, uint64_t *size, int *is_blockdev)
 		*size = UINT64_MAX;	/* memory device: the caller's size */
 		return 0;
 	}
-	return -EINVAL;
+	return S_ISDIR(st.st_mode) ? -EISDIR : -ENODEV;
 }
 
 int xipfs_map_source(const char *path, uint64_t offset, uint64_t size,
@@ -39,11 +39,12 @@ int xipfs_map_source(const char *path, uint64_t offset, uint64_t size,
 	int err;
 
 	memset(map, 0, sizeof(*map));
-	map->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a fifo must not wait for a writer. */
+	map->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	*what = "open";
 	if (map->fd < 0)
 		return -errno;
-	*what = "size";
+	*what = "not a file or device";
 	err = source_size(map->fd, &total, &map->is_blockdev);
 	if (err)
 		goto fail;

@@ -56,6 +56,24 @@ static void problem(struct verify *v, uint32_t ino, int code,
 		v->report(v->ctx, ino, code, msg);
 }
 
+/* A name from the image, made safe to print: other bytes become \ooo. */
+static const char *printable(char *out, size_t size, const char *name,
+			     size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && o + 5 < size; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, size - o, "\\%03o", c);
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static int name_before(const char *a, size_t alen, const char *b, size_t blen)
 {
 	int c = memcmp(a, b, alen < blen ? alen : blen);
@@ -66,6 +84,7 @@ static int name_before(const char *a, size_t alen, const char *b, size_t blen)
 static void check_xattrs(struct verify *v, const struct xipfs_inode_info *in)
 {
 	struct xipfs_xattr_info xa, prev = { 0 };
+	char buf[4 * XIPFS_XATTR_NAME_MAX + 8];
 	uint64_t pos = 0;
 	int ret;
 
@@ -73,8 +92,9 @@ static void check_xattrs(struct verify *v, const struct xipfs_inode_info *in)
 		if (prev.name && !name_before(prev.name, prev.name_len,
 					      xa.name, xa.name_len))
 			problem(v, in->ino, -XIPFS_ECORRUPT,
-				"xattr '%.*s' out of order or duplicated",
-				(int)xa.name_len, xa.name);
+				"xattr '%s' out of order or duplicated",
+				printable(buf, sizeof(buf), xa.name,
+					  xa.name_len));
 		prev = xa;
 	}
 	if (ret < 0)
@@ -111,7 +131,9 @@ static void check_entry(struct verify *v, const struct xipfs_inode_info *dir,
 			uint32_t *subdirs)
 {
 	struct xipfs_inode_info child;
+	char name[4 * XIPFS_NAME_MAX + 8];
 
+	printable(name, sizeof(name), de->name, de->name_len);
 	if (v->refs[de->ino] < UINT32_MAX)
 		v->refs[de->ino]++;
 	if (bit_get(v->bad, de->ino) ||
@@ -119,15 +141,15 @@ static void check_entry(struct verify *v, const struct xipfs_inode_info *dir,
 		return;		/* reported by check_inode() */
 	if (de->type != (uint32_t)IFTODT(child.mode))
 		problem(v, dir->ino, -XIPFS_ECORRUPT,
-			"entry '%.*s': type %u does not match inode %u",
-			(int)de->name_len, de->name, de->type, de->ino);
+			"entry '%s': type %u does not match inode %u",
+			name, de->type, de->ino);
 	if (!S_ISDIR(child.mode))
 		return;
 	(*subdirs)++;
 	if (de->ino == XIPFS_ROOT_INO || bit_get(v->queued, de->ino)) {
 		problem(v, dir->ino, -XIPFS_ELOOP,
-			"entry '%.*s': directory %u reached twice (cycle or directory hard link)",
-			(int)de->name_len, de->name, de->ino);
+			"entry '%s': directory %u reached twice (cycle or directory hard link)",
+			name, de->ino);
 		return;
 	}
 	if (child.parent != dir->ino)
@@ -142,6 +164,7 @@ static void walk_dir(struct verify *v, uint32_t ino, size_t *qtail)
 {
 	struct xipfs_inode_info dir;
 	struct xipfs_dirent_info de, prev = { 0 };
+	char name[4 * XIPFS_NAME_MAX + 8];
 	uint64_t n, i;
 	uint32_t subdirs = 0;
 
@@ -159,8 +182,9 @@ static void walk_dir(struct verify *v, uint32_t ino, size_t *qtail)
 		if (prev.name && !name_before(prev.name, prev.name_len,
 					      de.name, de.name_len))
 			problem(v, ino, -XIPFS_ECORRUPT,
-				"entry '%.*s' out of order or duplicated",
-				(int)de.name_len, de.name);
+				"entry '%s' out of order or duplicated",
+				printable(name, sizeof(name), de.name,
+					  de.name_len));
 		prev = de;
 		check_entry(v, &dir, &de, qtail, &subdirs);
 	}
