@@ -19,6 +19,8 @@
 
 #include "internal.h"
 
+#define HUGE_ALIGN	(2u << 20)	/* what XIPFS_COMPAT_ALIGN_HUGE promises */
+
 struct verify {
 	const struct xipfs_image *img;
 	xipfs_report_fn report;
@@ -120,6 +122,13 @@ static void check_inode(struct verify *v, uint32_t ino)
 		v->files++;
 	if (S_ISDIR(in.mode))
 		v->dirs++;
+	if (v->img->compat & XIPFS_COMPAT_ALIGN_HUGE &&
+	    xipfs_inode_mappable(v->img, &in) && in.size >= HUGE_ALIGN &&
+	    in.data % HUGE_ALIGN)
+		problem(v, ino, -XIPFS_ECORRUPT,
+			"file of %llu bytes at 0x%llx is not 2 MiB aligned, as ALIGN_HUGE promises",
+			(unsigned long long)in.size,
+			(unsigned long long)in.data);
 	if (S_ISLNK(in.mode) && !xipfs_readlink(v->img, &in, &target, &len) &&
 	    memchr(target, '\0', len))
 		problem(v, ino, -XIPFS_ECORRUPT, "symlink target holds a NUL");
@@ -241,6 +250,16 @@ static void check_super(struct verify *v)
 		problem(v, 0, -XIPFS_ECRC,
 			"metadata checksum is %08x, superblock says %08x",
 			crc, img->meta_crc);
+	const uint8_t *label = img->base + SB_VOLUME_NAME;
+	size_t len = strnlen((const char *)label, 32);
+
+	for (size_t i = len; i < 32; i++) {
+		if (label[i]) {
+			problem(v, 0, -XIPFS_ECORRUPT,
+				"volume name is not NUL-padded");
+			break;
+		}
+	}
 	if (v->files != img->file_count || v->dirs != img->dir_count)
 		problem(v, 0, -XIPFS_ECORRUPT,
 			"superblock counts %u files and %u directories, image holds %llu and %llu",

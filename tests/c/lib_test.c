@@ -1,0 +1,866 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of libxipfs on a small image built in memory.
+ *
+ * The image (block size 4096, three blocks):
+ *   /            dir   ino 1
+ *   /b-dev       chr   ino 5   4:64
+ *   /d           dir   ino 2
+ *   /d/inner     file  ino 7   empty
+ *   /file        file  ino 3   5000 bytes at 4096, three xattrs, nlink 2
+ *   /hard        file  ino 3   (hard link)
+ *   /link        lnk   ino 4   -> "file"
+ *   /zz-fifo     fifo  ino 6
+ *
+ * With `--write FILE` the program only writes that image to FILE, and with
+ * `--write-packed FILE` the same tree with /file packed at an unaligned
+ * offset (seed images for the fuzz corpus).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "xipfs/xipfs.h"
+#include "test.h"
+
+#define BLK		4096u
+#define IMG_SIZE	(3 * BLK)
+#define NINODES		7
+#define FILE_SIZE	5000u
+#define INODE_TABLE	XIPFS_SUPER_SIZE
+
+/* Where the builder put things, for targeted corruption. */
+struct layout {
+	uint64_t meta_end;
+	uint64_t root_dirents, d_dirents;	/* entry arrays */
+	uint64_t xattrs;			/* ino 3's xattr block */
+};
+
+static uint8_t *inode_at(uint8_t *img, uint32_t ino)
+{
+	return img + INODE_TABLE + (ino - 1) * XIPFS_INODE_SIZE;
+}
+
+static void put_inode(uint8_t *img, uint32_t ino, uint16_t mode,
+		      uint32_t nlink, uint64_t size, uint32_t parent,
+		      uint64_t data)
+{
+	uint8_t *p = inode_at(img, ino);
+
+	xipfs_put_le16(p + 0, mode);
+	xipfs_put_le32(p + 4, nlink);
+	xipfs_put_le32(p + 8, 1000);		/* uid */
+	xipfs_put_le32(p + 12, 100);		/* gid */
+	xipfs_put_le64(p + 16, size);
+	xipfs_put_le64(p + 24, 1700000000);	/* mtime */
+	xipfs_put_le32(p + 32, 123456789);
+	xipfs_put_le32(p + 36, parent);
+	xipfs_put_le64(p + 40, data);
+}
+
+/* Append bytes to the metadata region at *cur (8-aligned when asked). */
+static uint64_t put_meta(uint8_t *img, uint64_t *cur, const void *p,
+			 size_t len, int align8)
+{
+	uint64_t at;
+
+	if (align8)
+		*cur = (*cur + 7) & ~7ull;
+	at = *cur;
+	memcpy(img + at, p, len);
+	*cur += len;
+	return at;
+}
+
+struct ent {
+	const char *name;
+	uint32_t ino;
+	uint8_t type;
+};
+
+/* Names first, then the 8-aligned array; returns the array's offset. */
+static uint64_t put_dir(uint8_t *img, uint64_t *cur, const struct ent *e,
+			size_t n)
+{
+	uint8_t arr[16 * 8] = { 0 };
+	uint64_t at;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t off = put_meta(img, cur, e[i].name,
+					strlen(e[i].name), 0);
+		uint8_t *d = arr + 16 * i;
+
+		xipfs_put_le32(d + 0, e[i].ino);
+		d[4] = (uint8_t)strlen(e[i].name);
+		d[5] = e[i].type;
+		xipfs_put_le64(d + 8, off);
+	}
+	at = put_meta(img, cur, arr, 16 * n, 1);
+	return at;
+}
+
+static void put_xattr(uint8_t *img, uint64_t *cur, const char *name,
+		      const void *value, uint32_t value_len)
+{
+	uint8_t hdr[8] = { 0 };
+
+	xipfs_put_le32(hdr, value_len);
+	xipfs_put_le16(hdr + 4, (uint16_t)strlen(name));
+	put_meta(img, cur, hdr, sizeof(hdr), 0);
+	put_meta(img, cur, name, strlen(name), 0);
+	put_meta(img, cur, value, value_len, 0);
+}
+
+static const uint8_t cap_value[20] = { 0x01, 0x00, 0x00, 0x02, 0x00, 0x20 };
+
+/* Recompute meta_crc and super_crc after an edit. */
+static void fix_crcs(uint8_t *img)
+{
+	uint64_t meta_size = xipfs_le64(img + 40);
+
+	if (meta_size <= IMG_SIZE - XIPFS_SUPER_SIZE)
+		xipfs_put_le32(img + 88,
+			       xipfs_crc32c(0, img + XIPFS_SUPER_SIZE,
+					    (size_t)meta_size));
+	xipfs_put_le32(img + 84, xipfs_super_crc(img));
+}
+
+static void build_image(uint8_t *img, struct layout *lo)
+{
+	static const struct ent root[] = {
+		{ "b-dev", 5, DT_CHR }, { "d", 2, DT_DIR },
+		{ "file", 3, DT_REG },	{ "hard", 3, DT_REG },
+		{ "link", 4, DT_LNK },	{ "zz-fifo", 6, DT_FIFO },
+	};
+	static const struct ent d[] = { { "inner", 7, DT_REG } };
+	uint64_t cur = INODE_TABLE + NINODES * XIPFS_INODE_SIZE, xstart;
+	uint64_t target;
+
+	memset(img, 0, IMG_SIZE);
+	lo->root_dirents = put_dir(img, &cur, root, 6);
+	lo->d_dirents = put_dir(img, &cur, d, 1);
+	target = put_meta(img, &cur, "file", 4, 0);
+	xstart = cur;
+	put_xattr(img, &cur, "security.capability", cap_value,
+		  sizeof(cap_value));
+	put_xattr(img, &cur, "user.a", "x", 1);
+	put_xattr(img, &cur, "user.empty", "", 0);
+	lo->xattrs = xstart;
+	lo->meta_end = cur;
+
+	put_inode(img, 1, S_IFDIR | 0755, 3, 6 * 16, 1, lo->root_dirents);
+	put_inode(img, 2, S_IFDIR | 0700, 2, 16, 1, lo->d_dirents);
+	put_inode(img, 3, S_IFREG | 0644, 2, FILE_SIZE, 0, BLK);
+	xipfs_put_le64(inode_at(img, 3) + 48, xstart);
+	xipfs_put_le32(inode_at(img, 3) + 56, (uint32_t)(cur - xstart));
+	put_inode(img, 4, S_IFLNK | 0777, 1, 4, 0, target);
+	put_inode(img, 5, S_IFCHR | 0600, 1, 0, 0, 4ull << 32 | 64);
+	put_inode(img, 6, S_IFIFO | 0644, 1, 0, 0, 0);
+	put_inode(img, 7, S_IFREG | 0644, 1, 0, 0, 0);
+	for (uint32_t i = 0; i < FILE_SIZE; i++)
+		img[BLK + i] = (uint8_t)(i * 7 + 1);
+
+	xipfs_put_le32(img + 0, XIPFS_MAGIC);
+	xipfs_put_le16(img + 4, XIPFS_VERSION_MAJOR);
+	img[20] = 12;
+	xipfs_put_le64(img + 24, IMG_SIZE);
+	xipfs_put_le64(img + 32, XIPFS_SUPER_SIZE);
+	xipfs_put_le64(img + 40, cur - XIPFS_SUPER_SIZE);
+	xipfs_put_le64(img + 48, BLK);
+	xipfs_put_le64(img + 56, INODE_TABLE);
+	xipfs_put_le32(img + 64, NINODES);
+	xipfs_put_le32(img + 68, XIPFS_ROOT_INO);
+	xipfs_put_le64(img + 72, 1700000000);
+	memcpy(img + 96, "0123456789abcdef", 16);
+	xipfs_put_le64(img + 112, FILE_SIZE);
+	xipfs_put_le32(img + 120, 2);
+	xipfs_put_le32(img + 124, 2);
+	memcpy(img + 128, "unit", 4);
+	fix_crcs(img);
+}
+
+static void test_crc(void)
+{
+	static const char v[] = "123456789";
+	uint8_t big[1000];
+	uint32_t whole;
+
+	TEST_SECTION("crc32c: known vector, chaining, empty input");
+	CHECK_EQ(xipfs_crc32c(0, v, 9), 0xe3069283u);
+	CHECK_EQ(xipfs_crc32c(xipfs_crc32c(0, v, 4), v + 4, 5), 0xe3069283u);
+	CHECK_EQ(xipfs_crc32c(0, "", 0), 0);
+	CHECK_EQ(xipfs_crc32c(0x12345678u, v, 0), 0x12345678u);
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 131 + 7);
+	whole = xipfs_crc32c(0, big, sizeof(big));
+	for (size_t split = 0; split <= sizeof(big); split += 37) {
+		uint32_t c = xipfs_crc32c(0, big, split);
+
+		CHECK_EQ(xipfs_crc32c(c, big + split, sizeof(big) - split),
+			 whole);
+	}
+	/* Unaligned start and odd lengths take every code path. */
+	CHECK_EQ(xipfs_crc32c(xipfs_crc32c(0, big, 3), big + 3, 997), whole);
+	/* 32 zero bytes: a published CRC32C test vector (RFC 3720). */
+	memset(big, 0, 32);
+	CHECK_EQ(xipfs_crc32c(0, big, 32), 0x8a9136aau);
+	memset(big, 0xff, 32);
+	CHECK_EQ(xipfs_crc32c(0, big, 32), 0x62a8ab43u);
+}
+
+static void test_le(void)
+{
+	uint8_t b[16] = { 0 };
+
+	TEST_SECTION("little-endian encode/decode, unaligned");
+	xipfs_put_le16(b + 1, 0xa1b2);
+	CHECK(b[1] == 0xb2 && b[2] == 0xa1);
+	CHECK_EQ(xipfs_le16(b + 1), 0xa1b2);
+	xipfs_put_le32(b + 3, 0x01020304u);
+	CHECK(b[3] == 4 && b[4] == 3 && b[5] == 2 && b[6] == 1);
+	CHECK_EQ(xipfs_le32(b + 3), 0x01020304u);
+	xipfs_put_le64(b + 5, 0x8877665544332211ull);
+	CHECK(b[5] == 0x11 && b[12] == 0x88);
+	CHECK(xipfs_le64(b + 5) == 0x8877665544332211ull);
+	xipfs_put_le32(b, 0xffffffffu);
+	CHECK(xipfs_le32(b) == 0xffffffffu);
+}
+
+/* Open a copy of the good image after edit(copy) and fix_crcs as asked. */
+static int open_edited(const uint8_t *good, uint64_t len,
+		       void (*edit)(uint8_t *), int fix)
+{
+	static uint8_t copy[IMG_SIZE];
+	struct xipfs_image img;
+
+	memcpy(copy, good, IMG_SIZE);
+	edit(copy);
+	if (fix)
+		fix_crcs(copy);
+	return xipfs_image_open(&img, copy, len);
+}
+
+static void e_magic(uint8_t *p) { p[0] ^= 1; }
+static void e_version(uint8_t *p) { xipfs_put_le16(p + 4, 2); }
+static void e_minor(uint8_t *p) { xipfs_put_le16(p + 6, 77); }
+static void e_incompat(uint8_t *p) { xipfs_put_le32(p + 12, 0x80000000u); }
+static void e_compat(uint8_t *p) { xipfs_put_le32(p + 8, 0x80000000u); }
+static void e_rocompat(uint8_t *p) { xipfs_put_le32(p + 16, 0x40u); }
+static void e_uuid(uint8_t *p) { p[100] ^= 0x55; }
+static void e_log2_small(uint8_t *p) { p[20] = 11; }
+static void e_log2_big(uint8_t *p) { p[20] = 17; }
+static void e_log2_huge(uint8_t *p) { p[20] = 255; }
+static void e_size_odd(uint8_t *p) { xipfs_put_le64(p + 24, IMG_SIZE - 1); }
+static void e_size_big(uint8_t *p) { xipfs_put_le64(p + 24, IMG_SIZE + BLK); }
+static void e_size_max(uint8_t *p) { xipfs_put_le64(p + 24, ~0ull << 12); }
+static void e_meta_off(uint8_t *p) { xipfs_put_le64(p + 32, 512); }
+static void e_meta_size(uint8_t *p) { xipfs_put_le64(p + 40, ~0ull); }
+static void e_meta_past(uint8_t *p) { xipfs_put_le64(p + 40, BLK); }
+static void e_data_off(uint8_t *p) { xipfs_put_le64(p + 48, 4 * BLK); }
+static void e_data_odd(uint8_t *p) { xipfs_put_le64(p + 48, BLK + 8); }
+static void e_inode_off(uint8_t *p) { xipfs_put_le64(p + 56, 260); }
+static void e_inode_past(uint8_t *p) { xipfs_put_le64(p + 56, ~0ull << 3); }
+static void e_count0(uint8_t *p) { xipfs_put_le32(p + 64, 0); }
+static void e_count_big(uint8_t *p) { xipfs_put_le32(p + 64, ~0u); }
+static void e_root(uint8_t *p) { xipfs_put_le32(p + 68, 2); }
+static void e_nsec(uint8_t *p) { xipfs_put_le32(p + 80, 1000000000u); }
+static void e_reserved0(uint8_t *p) { p[21] = 1; }
+static void e_reserved2(uint8_t *p) { p[255] = 1; }
+static void e_none(uint8_t *p) { (void)p; }
+
+static void test_open(const uint8_t *good)
+{
+	struct xipfs_image img;
+	int err;
+
+	TEST_SECTION("xipfs_image_open: good image and every error code");
+	err = xipfs_image_open(&img, good, IMG_SIZE);
+	CHECK_EQ(err, 0);
+	CHECK_EQ(img.block_size, BLK);
+	CHECK_EQ(img.block_log2, 12);
+	CHECK_EQ(img.image_size, IMG_SIZE);
+	CHECK_EQ(img.inode_count, NINODES);
+	CHECK_EQ(img.data_offset, BLK);
+	CHECK_EQ(img.meta_offset, XIPFS_SUPER_SIZE);
+	CHECK_EQ(img.file_count, 2);
+	CHECK_EQ(img.dir_count, 2);
+	CHECK(strcmp(img.volume_name, "unit") == 0);
+	CHECK(memcmp(img.uuid, "0123456789abcdef", 16) == 0);
+	CHECK(img.base == good);
+	/* A longer window (a device) is fine. */
+	{
+		static uint8_t bigger[IMG_SIZE + BLK];
+
+		memcpy(bigger, good, IMG_SIZE);
+		CHECK_EQ(xipfs_image_open(&img, bigger, sizeof(bigger)), 0);
+		CHECK_EQ(img.length, sizeof(bigger));
+	}
+
+	CHECK_EQ(xipfs_image_open(&img, good, 0), -XIPFS_EMAGIC);
+	CHECK_EQ(xipfs_image_open(&img, good, 3), -XIPFS_EMAGIC);
+	CHECK_EQ(xipfs_image_open(&img, good, 4), -XIPFS_ETRUNC);
+	CHECK_EQ(xipfs_image_open(&img, good, 255), -XIPFS_ETRUNC);
+	CHECK_EQ(xipfs_image_open(&img, good, 256), -XIPFS_ETRUNC);
+	CHECK_EQ(xipfs_image_open(&img, good, IMG_SIZE - 1), -XIPFS_ETRUNC);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_none, 0), 0);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_magic, 1), -XIPFS_EMAGIC);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_version, 1), -XIPFS_EVERSION);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_minor, 1), 0);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_incompat, 1), -XIPFS_EFEATURE);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_compat, 1), 0);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_rocompat, 1), 0);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_uuid, 0), -XIPFS_ECRC);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_uuid, 1), 0);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_incompat, 0), -XIPFS_ECRC);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_log2_small, 1),
+		 -XIPFS_ECORRUPT);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_log2_big, 1), -XIPFS_ECORRUPT);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_log2_huge, 1),
+		 -XIPFS_ECORRUPT);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_size_odd, 1), -XIPFS_ECORRUPT);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_size_big, 1), -XIPFS_ETRUNC);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_size_max, 1), -XIPFS_ETRUNC);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_meta_off, 1), -XIPFS_EBOUNDS);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_meta_size, 1), -XIPFS_EBOUNDS);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_meta_past, 1), -XIPFS_EBOUNDS);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_data_off, 1), -XIPFS_EBOUNDS);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_data_odd, 1), -XIPFS_EBOUNDS);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_inode_off, 1),
+		 -XIPFS_ECORRUPT);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_inode_past, 1),
+		 -XIPFS_EBOUNDS);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_count0, 1), -XIPFS_ECORRUPT);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_count_big, 1), -XIPFS_EBOUNDS);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_root, 1), -XIPFS_ECORRUPT);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_nsec, 1), -XIPFS_ECORRUPT);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_reserved0, 1),
+		 -XIPFS_ECORRUPT);
+	CHECK_EQ(open_edited(good, IMG_SIZE, e_reserved2, 1),
+		 -XIPFS_ECORRUPT);
+
+	for (int e = XIPFS_EBASE + 1; e < XIPFS_ELAST; e++) {
+		CHECK(xipfs_is_corruption(-e));
+		CHECK(strlen(xipfs_strerror(-e)) > 0);
+	}
+	CHECK(!xipfs_is_corruption(-ENOENT));
+	CHECK(!xipfs_is_corruption(0));
+	CHECK(!xipfs_is_corruption(-XIPFS_ELAST));
+	CHECK(!xipfs_is_corruption(-XIPFS_EBASE));
+}
+
+static void test_inodes(const struct xipfs_image *img)
+{
+	struct xipfs_inode_info in;
+
+	TEST_SECTION("xipfs_inode_get: every type, out of range");
+	CHECK_EQ(xipfs_inode_get(img, 0, &in), -ENOENT);
+	CHECK_EQ(xipfs_inode_get(img, NINODES + 1, &in), -ENOENT);
+	CHECK_EQ(xipfs_inode_get(img, UINT32_MAX, &in), -ENOENT);
+	for (uint32_t ino = 1; ino <= NINODES; ino++)
+		CHECK_EQ(xipfs_inode_get(img, ino, &in), 0);
+
+	CHECK_EQ(xipfs_inode_get(img, 1, &in), 0);
+	CHECK(S_ISDIR(in.mode) && in.parent == 1 && in.nlink == 3);
+	CHECK_EQ(xipfs_dir_count(&in), 6);
+	CHECK_EQ(xipfs_inode_get(img, 3, &in), 0);
+	CHECK(in.ino == 3 && in.mode == (S_IFREG | 0644));
+	CHECK(in.uid == 1000 && in.gid == 100 && in.nlink == 2);
+	CHECK(in.size == FILE_SIZE && in.data == BLK);
+	CHECK(in.mtime == 1700000000 && in.mtime_nsec == 123456789);
+	CHECK_EQ(xipfs_dir_count(&in), 0);
+	CHECK(xipfs_inode_mappable(img, &in));
+	CHECK_EQ(xipfs_inode_get(img, 5, &in), 0);
+	CHECK(S_ISCHR(in.mode) && in.rdev_major == 4 && in.rdev_minor == 64);
+	CHECK_EQ(xipfs_inode_get(img, 6, &in), 0);
+	CHECK(S_ISFIFO(in.mode));
+	CHECK_EQ(xipfs_inode_get(img, 7, &in), 0);
+	CHECK(S_ISREG(in.mode) && in.size == 0);
+	CHECK(!xipfs_inode_mappable(img, &in));
+}
+
+static void test_lookup(const struct xipfs_image *img)
+{
+	static const struct { const char *name; uint32_t ino; } hits[] = {
+		{ "b-dev", 5 }, { "d", 2 }, { "file", 3 }, { "hard", 3 },
+		{ "link", 4 }, { "zz-fifo", 6 }, { ".", 1 }, { "..", 1 },
+	};
+	static const char *const misses[] = {
+		"a", "b", "b-de", "b-dev0", "c", "e", "fil", "file0", "g",
+		"hardx", "lin", "m", "zz", "zz-fifo0", "zzz", "\xff", "A",
+	};
+	struct xipfs_inode_info root, d, f;
+	char longname[XIPFS_NAME_MAX + 2];
+	uint32_t ino;
+
+	TEST_SECTION("xipfs_lookup: hits, misses around every entry, dots");
+	xipfs_inode_get(img, 1, &root);
+	xipfs_inode_get(img, 2, &d);
+	xipfs_inode_get(img, 3, &f);
+	for (size_t i = 0; i < sizeof(hits) / sizeof(hits[0]); i++) {
+		ino = 0;
+		CHECK_EQ(xipfs_lookup(img, &root, hits[i].name,
+				      strlen(hits[i].name), &ino), 0);
+		CHECK_EQ(ino, hits[i].ino);
+	}
+	for (size_t i = 0; i < sizeof(misses) / sizeof(misses[0]); i++)
+		CHECK_EQ(xipfs_lookup(img, &root, misses[i],
+				      strlen(misses[i]), &ino), -ENOENT);
+	/* A name given with a length shorter than the string. */
+	CHECK_EQ(xipfs_lookup(img, &root, "filexyz", 4, &ino), 0);
+	CHECK_EQ(ino, 3);
+	CHECK_EQ(xipfs_lookup(img, &root, "", 0, &ino), -ENOENT);
+	CHECK_EQ(xipfs_lookup(img, &d, "inner", 5, &ino), 0);
+	CHECK_EQ(ino, 7);
+	CHECK_EQ(xipfs_lookup(img, &d, "..", 2, &ino), 0);
+	CHECK_EQ(ino, 1);
+	CHECK_EQ(xipfs_lookup(img, &d, ".", 1, &ino), 0);
+	CHECK_EQ(ino, 2);
+	CHECK_EQ(xipfs_lookup(img, &d, "inne", 4, &ino), -ENOENT);
+	CHECK_EQ(xipfs_lookup(img, &d, "innerr", 6, &ino), -ENOENT);
+	CHECK_EQ(xipfs_lookup(img, &f, "x", 1, &ino), -ENOTDIR);
+	memset(longname, 'a', sizeof(longname));
+	CHECK_EQ(xipfs_lookup(img, &root, longname, XIPFS_NAME_MAX, &ino),
+		 -ENOENT);
+	CHECK_EQ(xipfs_lookup(img, &root, longname, XIPFS_NAME_MAX + 1, &ino),
+		 -ENAMETOOLONG);
+}
+
+static void test_readdir(const struct xipfs_image *img)
+{
+	static const char *const names[] = {
+		".", "..", "b-dev", "d", "file", "hard", "link", "zz-fifo",
+	};
+	static const uint32_t inos[] = { 1, 1, 5, 2, 3, 3, 4, 6 };
+	static const uint32_t types[] = {
+		DT_DIR, DT_DIR, DT_CHR, DT_DIR, DT_REG, DT_REG, DT_LNK, DT_FIFO,
+	};
+	uint64_t cookies[9], cookie = 0;
+	struct xipfs_inode_info root, f;
+	struct xipfs_dirent_info de;
+	size_t n = 0;
+	int ret;
+
+	TEST_SECTION("xipfs_readdir: every entry, resume from every cookie");
+	xipfs_inode_get(img, 1, &root);
+	xipfs_inode_get(img, 3, &f);
+	cookies[0] = 0;
+	while ((ret = xipfs_readdir(img, &root, cookie, &de)) == 1 && n < 8) {
+		CHECK(de.name_len == strlen(names[n]) &&
+		      memcmp(de.name, names[n], de.name_len) == 0);
+		CHECK_EQ(de.ino, inos[n]);
+		CHECK_EQ(de.type, types[n]);
+		CHECK(de.cookie > cookie);
+		cookie = de.cookie;
+		cookies[++n] = cookie;
+	}
+	CHECK_EQ(n, 8);
+	CHECK_EQ(xipfs_readdir(img, &root, cookie, &de), 0);
+	/* Resume from every cookie: the next entry is the right one. */
+	for (size_t i = 0; i < n; i++) {
+		CHECK_EQ(xipfs_readdir(img, &root, cookies[i], &de), 1);
+		CHECK(de.name_len == strlen(names[i]) &&
+		      memcmp(de.name, names[i], de.name_len) == 0);
+		CHECK_EQ(de.cookie, cookies[i + 1]);
+	}
+	CHECK_EQ(xipfs_readdir(img, &root, 1, &de), 1);	/* "." again */
+	CHECK(de.name_len == 1 && de.name[0] == '.');
+	CHECK_EQ(xipfs_readdir(img, &root, 3 + 6, &de), 0);
+	CHECK_EQ(xipfs_readdir(img, &root, 1000, &de), 0);
+	CHECK_EQ(xipfs_readdir(img, &root, UINT64_MAX, &de), 0);
+	CHECK_EQ(xipfs_readdir(img, &f, 0, &de), -ENOTDIR);
+}
+
+static void test_data(const struct xipfs_image *img)
+{
+	struct xipfs_inode_info f, e, d, l, dev;
+	const uint8_t *p;
+	const char *t;
+	uint64_t off, len;
+	size_t avail, tl;
+
+	TEST_SECTION("file_data clipping, file_extent, readlink");
+	xipfs_inode_get(img, 3, &f);
+	xipfs_inode_get(img, 7, &e);
+	xipfs_inode_get(img, 2, &d);
+	xipfs_inode_get(img, 4, &l);
+	xipfs_inode_get(img, 5, &dev);
+	CHECK_EQ(xipfs_file_data(img, &f, 0, 10, &p, &avail), 0);
+	CHECK(p == img->base + BLK && avail == 10);
+	CHECK_EQ(xipfs_file_data(img, &f, 4990, 100, &p, &avail), 0);
+	CHECK(p == img->base + BLK + 4990 && avail == 10);
+	CHECK(p[9] == (uint8_t)(4999 * 7 + 1));
+	CHECK_EQ(xipfs_file_data(img, &f, 0, UINT64_MAX, &p, &avail), 0);
+	CHECK_EQ(avail, FILE_SIZE);
+	CHECK_EQ(xipfs_file_data(img, &f, 4999, UINT64_MAX, &p, &avail), 0);
+	CHECK_EQ(avail, 1);
+	CHECK_EQ(xipfs_file_data(img, &f, FILE_SIZE, 1, &p, &avail), 0);
+	CHECK_EQ(avail, 0);
+	CHECK_EQ(xipfs_file_data(img, &f, UINT64_MAX, UINT64_MAX, &p, &avail),
+		 0);
+	CHECK_EQ(avail, 0);
+	CHECK_EQ(xipfs_file_data(img, &f, 100, 0, &p, &avail), 0);
+	CHECK_EQ(avail, 0);
+	CHECK_EQ(xipfs_file_data(img, &e, 0, 100, &p, &avail), 0);
+	CHECK_EQ(avail, 0);
+	CHECK_EQ(xipfs_file_data(img, &d, 0, 1, &p, &avail), -EISDIR);
+	CHECK_EQ(xipfs_file_data(img, &l, 0, 1, &p, &avail), -EINVAL);
+
+	CHECK_EQ(xipfs_file_extent(img, &f, &off, &len), 0);
+	CHECK(off == BLK && len == 2 * BLK);
+	CHECK_EQ(xipfs_file_extent(img, &e, &off, &len), 0);
+	CHECK(off == 0 && len == 0);
+	CHECK_EQ(xipfs_file_extent(img, &d, &off, &len), -EINVAL);
+
+	CHECK_EQ(xipfs_readlink(img, &l, &t, &tl), 0);
+	CHECK(tl == 4 && memcmp(t, "file", 4) == 0);
+	CHECK_EQ(xipfs_readlink(img, &f, &t, &tl), -EINVAL);
+	CHECK_EQ(xipfs_readlink(img, &dev, &t, &tl), -EINVAL);
+}
+
+static void test_xattrs(const struct xipfs_image *img)
+{
+	static const char names[] = "security.capability\0user.a\0user.empty";
+	struct xipfs_inode_info f, root;
+	struct xipfs_xattr_info xa;
+	const uint8_t *v;
+	char buf[64];
+	uint64_t pos = 0;
+	size_t len;
+	int n = 0;
+
+	TEST_SECTION("xattrs: next, getxattr, listxattr, ERANGE, ENODATA");
+	xipfs_inode_get(img, 3, &f);
+	xipfs_inode_get(img, 1, &root);
+	while (xipfs_xattr_next(img, &f, &pos, &xa) == 1 && n < 10)
+		n++;
+	CHECK_EQ(n, 3);
+	CHECK_EQ(xipfs_xattr_next(img, &f, &pos, &xa), 0);
+	CHECK_EQ(xipfs_getxattr(img, &f, "user.a", &v, &len), 0);
+	CHECK(len == 1 && v[0] == 'x');
+	CHECK_EQ(xipfs_getxattr(img, &f, "user.empty", &v, &len), 0);
+	CHECK_EQ(len, 0);
+	CHECK_EQ(xipfs_getxattr(img, &f, "security.capability", &v, &len), 0);
+	CHECK(len == sizeof(cap_value) && memcmp(v, cap_value, len) == 0);
+	CHECK_EQ(xipfs_getxattr(img, &f, "user.b", &v, &len), -ENODATA);
+	CHECK_EQ(xipfs_getxattr(img, &f, "user.", &v, &len), -ENODATA);
+	CHECK_EQ(xipfs_getxattr(img, &f, "user.ab", &v, &len), -ENODATA);
+	CHECK_EQ(xipfs_getxattr(img, &f, "", &v, &len), -ENODATA);
+	CHECK_EQ(xipfs_getxattr(img, &root, "user.a", &v, &len), -ENODATA);
+
+	CHECK_EQ(xipfs_listxattr(img, &f, NULL, 0), sizeof(names));
+	memset(buf, 0x7f, sizeof(buf));
+	CHECK_EQ(xipfs_listxattr(img, &f, buf, sizeof(names)), sizeof(names));
+	CHECK(memcmp(buf, names, sizeof(names)) == 0);
+	CHECK_EQ(xipfs_listxattr(img, &f, buf, sizeof(buf)), sizeof(names));
+	CHECK_EQ(xipfs_listxattr(img, &f, buf, sizeof(names) - 1), -ERANGE);
+	CHECK_EQ(xipfs_listxattr(img, &f, buf, 1), -ERANGE);
+	CHECK_EQ(xipfs_listxattr(img, &root, NULL, 0), 0);
+	CHECK_EQ(xipfs_listxattr(img, &root, buf, sizeof(buf)), 0);
+}
+
+static void test_statfs(const struct xipfs_image *img)
+{
+	struct xipfs_statfs_info st;
+
+	TEST_SECTION("xipfs_statfs");
+	xipfs_statfs(img, &st);
+	CHECK_EQ(st.block_size, BLK);
+	CHECK_EQ(st.blocks, 3);
+	CHECK_EQ(st.files, NINODES);
+	CHECK_EQ(st.name_max, XIPFS_NAME_MAX);
+}
+
+static void count_report(void *ctx, uint32_t ino, int code, const char *msg)
+{
+	(*(long *)ctx)++;
+	CHECK(xipfs_is_corruption(code));
+	CHECK(msg != NULL && msg[0] != '\0');
+	(void)ino;
+}
+
+/* Verify a copy of the good image after edit; CRCs recomputed if fix. */
+static long verify_edited(const uint8_t *good, const struct layout *lo,
+			  void (*edit)(uint8_t *, const struct layout *),
+			  int fix)
+{
+	static uint8_t copy[IMG_SIZE];
+	struct xipfs_image img;
+	long reported = 0, ret;
+
+	memcpy(copy, good, IMG_SIZE);
+	edit(copy, lo);
+	if (fix)
+		fix_crcs(copy);
+	if (xipfs_image_open(&img, copy, IMG_SIZE))
+		return -1000;
+	ret = xipfs_verify(&img, count_report, &reported);
+	CHECK_EQ(ret, reported);
+	return ret;
+}
+
+static void swap16(uint8_t *a, uint8_t *b)
+{
+	uint8_t t[16];
+
+	memcpy(t, a, 16);
+	memcpy(a, b, 16);
+	memcpy(b, t, 16);
+}
+
+static void v_none(uint8_t *p, const struct layout *lo)
+{
+	(void)p;
+	(void)lo;
+}
+
+static void v_unsorted(uint8_t *p, const struct layout *lo)
+{
+	swap16(p + lo->root_dirents + 16 * 2, p + lo->root_dirents + 16 * 4);
+}
+
+static void v_duplicate(uint8_t *p, const struct layout *lo)
+{
+	/* "hard" takes the name of "file": a duplicate. */
+	memcpy(p + lo->root_dirents + 16 * 3 + 4, p + lo->root_dirents + 16 * 2 + 4,
+	       12);
+}
+
+static void v_cycle(uint8_t *p, const struct layout *lo)
+{
+	/* d/inner -> the root */
+	xipfs_put_le32(p + lo->d_dirents, 1);
+	p[lo->d_dirents + 5] = DT_DIR;
+}
+
+static void v_self_parent(uint8_t *p, const struct layout *lo)
+{
+	(void)lo;
+	xipfs_put_le32(inode_at(p, 2) + 36, 2);
+}
+
+static void v_bad_parent(uint8_t *p, const struct layout *lo)
+{
+	(void)lo;
+	xipfs_put_le32(inode_at(p, 2) + 36, 3);
+}
+
+static void v_root_parent(uint8_t *p, const struct layout *lo)
+{
+	(void)lo;
+	xipfs_put_le32(inode_at(p, 1) + 36, 2);
+}
+
+static void v_nlink(uint8_t *p, const struct layout *lo)
+{
+	(void)lo;
+	xipfs_put_le32(inode_at(p, 3) + 4, 1);
+}
+
+static void v_dir_nlink(uint8_t *p, const struct layout *lo)
+{
+	(void)lo;
+	xipfs_put_le32(inode_at(p, 1) + 4, 2);
+}
+
+static void v_type(uint8_t *p, const struct layout *lo)
+{
+	p[lo->root_dirents + 16 * 2 + 5] = DT_LNK;	/* "file" */
+}
+
+static void v_xattr_order(uint8_t *p, const struct layout *lo)
+{
+	/* "user.a" -> "user.z": now after "user.empty" */
+	p[lo->xattrs + 8 + 19 + 20 + 8 + 5] = 'z';
+}
+
+static void v_xattr_len(uint8_t *p, const struct layout *lo)
+{
+	xipfs_put_le32(p + lo->xattrs, 21);
+}
+
+static void v_name_slash(uint8_t *p, const struct layout *lo)
+{
+	/* the name of "d" becomes "/" */
+	p[xipfs_le64(p + lo->root_dirents + 16 + 8)] = '/';
+}
+
+static void v_dir_hardlink(uint8_t *p, const struct layout *lo)
+{
+	/* "zz-fifo" becomes a second name of d */
+	xipfs_put_le32(p + lo->root_dirents + 16 * 5, 2);
+	p[lo->root_dirents + 16 * 5 + 5] = DT_DIR;
+	xipfs_put_le32(inode_at(p, 1) + 4, 4);
+}
+
+static void v_counts(uint8_t *p, const struct layout *lo)
+{
+	(void)lo;
+	xipfs_put_le32(p + 120, 3);
+}
+
+static void v_meta_byte(uint8_t *p, const struct layout *lo)
+{
+	p[lo->meta_end - 1] ^= 1;	/* last xattr value byte */
+}
+
+static void test_verify(const uint8_t *good, const struct layout *lo)
+{
+	static const struct {
+		const char *what;
+		void (*edit)(uint8_t *, const struct layout *);
+	} bad[] = {
+		{ "unsorted entries", v_unsorted },
+		{ "duplicate entry", v_duplicate },
+		{ "cycle to the root", v_cycle },
+		{ "dir is its own parent", v_self_parent },
+		{ "wrong parent", v_bad_parent },
+		{ "root parent", v_root_parent },
+		{ "wrong nlink", v_nlink },
+		{ "wrong dir nlink", v_dir_nlink },
+		{ "entry type", v_type },
+		{ "xattr order", v_xattr_order },
+		{ "xattr value_len", v_xattr_len },
+		{ "name with a slash", v_name_slash },
+		{ "directory hard link", v_dir_hardlink },
+		{ "superblock file count", v_counts },
+	};
+	struct xipfs_image img;
+
+	TEST_SECTION("xipfs_verify: clean image, targeted corruptions");
+	CHECK_EQ(xipfs_image_open(&img, good, IMG_SIZE), 0);
+	CHECK_EQ(xipfs_check_meta_crc(&img), 0);
+	CHECK_EQ(xipfs_verify(&img, NULL, NULL), 0);
+	CHECK_EQ(verify_edited(good, lo, v_none, 0), 0);
+	/* Metadata damage without a CRC fix: open is O(1) and succeeds. */
+	CHECK(verify_edited(good, lo, v_meta_byte, 0) > 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		long with_crc = verify_edited(good, lo, bad[i].edit, 0);
+		long fixed = verify_edited(good, lo, bad[i].edit, 1);
+
+		if (!CHECK(with_crc != 0 && fixed > 0))
+			fprintf(stderr, "  %s: verify %ld (stale CRC), %ld "
+				"(CRC fixed)\n", bad[i].what, with_crc, fixed);
+	}
+}
+
+static void test_corrupt_accessors(const uint8_t *good, const struct layout *lo)
+{
+	static uint8_t copy[IMG_SIZE];
+	struct xipfs_image img;
+	struct xipfs_inode_info in;
+	struct xipfs_dirent_info de;
+	uint32_t ino;
+
+	TEST_SECTION("accessors on damaged objects report damage");
+	memcpy(copy, good, IMG_SIZE);
+	/* File data past the image end. */
+	xipfs_put_le64(inode_at(copy, 3) + 16, 3 * BLK);
+	CHECK_EQ(xipfs_image_open(&img, copy, IMG_SIZE), 0);
+	CHECK_EQ(xipfs_inode_get(&img, 3, &in), -XIPFS_EBOUNDS);
+	xipfs_put_le64(inode_at(copy, 3) + 16, UINT64_MAX);
+	CHECK_EQ(xipfs_inode_get(&img, 3, &in), -XIPFS_EBOUNDS);
+	xipfs_put_le64(inode_at(copy, 3) + 16, FILE_SIZE);
+	/* Packed flag: needs the incompat bit; then not mappable. */
+	xipfs_put_le16(inode_at(copy, 3) + 2, XIPFS_INODE_PACKED);
+	CHECK_EQ(xipfs_inode_get(&img, 3, &in), -XIPFS_ECORRUPT);
+	xipfs_put_le32(copy + 12, XIPFS_INCOMPAT_PACKED);
+	fix_crcs(copy);
+	CHECK_EQ(xipfs_image_open(&img, copy, IMG_SIZE), 0);
+	CHECK_EQ(xipfs_inode_get(&img, 3, &in), 0);
+	CHECK(!xipfs_inode_mappable(&img, &in));
+	{
+		uint64_t off, len;
+
+		CHECK_EQ(xipfs_file_extent(&img, &in, &off, &len), 0);
+		CHECK(off == BLK && len == FILE_SIZE);
+	}
+	CHECK_EQ(xipfs_verify(&img, NULL, NULL), 0);
+	/* Dir array past the metadata. */
+	memcpy(copy, good, IMG_SIZE);
+	CHECK_EQ(xipfs_image_open(&img, copy, IMG_SIZE), 0);
+	xipfs_put_le64(inode_at(copy, 1) + 16, UINT64_MAX & ~15ull);
+	CHECK_EQ(xipfs_inode_get(&img, 1, &in), -XIPFS_EBOUNDS);
+	xipfs_put_le64(inode_at(copy, 1) + 16, 6 * 16);
+	/* An entry whose name lies past the metadata. */
+	xipfs_put_le64(copy + lo->root_dirents + 8, UINT64_MAX);
+	CHECK_EQ(xipfs_inode_get(&img, 1, &in), 0);
+	CHECK_EQ(xipfs_readdir(&img, &in, 3, &de), -XIPFS_EBOUNDS);
+	CHECK_EQ(xipfs_lookup(&img, &in, "b-dev", 5, &ino), -XIPFS_EBOUNDS);
+	/* An entry naming an inode past the table. */
+	memcpy(copy, good, IMG_SIZE);
+	xipfs_put_le32(copy + lo->root_dirents + 16 * 5, NINODES + 1);
+	CHECK_EQ(xipfs_readdir(&img, &in, 3 + 5, &de), -XIPFS_ECORRUPT);
+	/* Symlink with an empty or too long target. */
+	memcpy(copy, good, IMG_SIZE);
+	xipfs_put_le64(inode_at(copy, 4) + 16, 0);
+	CHECK_EQ(xipfs_inode_get(&img, 4, &in), -XIPFS_ECORRUPT);
+	xipfs_put_le64(inode_at(copy, 4) + 16, XIPFS_SYMLINK_MAX + 1);
+	CHECK_EQ(xipfs_inode_get(&img, 4, &in), -XIPFS_ECORRUPT);
+	/* xattr block running past its size. */
+	memcpy(copy, good, IMG_SIZE);
+	xipfs_put_le32(copy + lo->xattrs, 1000);
+	CHECK_EQ(xipfs_inode_get(&img, 3, &in), 0);
+	{
+		const uint8_t *v;
+		size_t len;
+
+		CHECK_EQ(xipfs_getxattr(&img, &in, "user.a", &v, &len),
+			 -XIPFS_EBOUNDS);
+		CHECK_EQ(xipfs_listxattr(&img, &in, NULL, 0), -XIPFS_EBOUNDS);
+	}
+	memcpy(copy, good, IMG_SIZE);
+}
+
+static int write_image(const char *path, const uint8_t *img)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f || fwrite(img, 1, IMG_SIZE, f) != IMG_SIZE) {
+		perror(path);
+		if (f)
+			fclose(f);
+		return 1;
+	}
+	return fclose(f) != 0;
+}
+
+int main(int argc, char **argv)
+{
+	static uint8_t good[IMG_SIZE];
+	struct layout lo;
+	struct xipfs_image img;
+
+	build_image(good, &lo);
+	if (argc == 3 && strcmp(argv[1], "--write") == 0)
+		return write_image(argv[2], good);
+	if (argc == 3 && strcmp(argv[1], "--write-packed") == 0) {
+		/* The same tree with /file packed at an unaligned offset. */
+		static uint8_t packed[IMG_SIZE];
+
+		memcpy(packed, good, IMG_SIZE);
+		memmove(packed + BLK + 100, packed + BLK, FILE_SIZE);
+		memset(packed + BLK, 0, 100);
+		xipfs_put_le64(inode_at(packed, 3) + 40, BLK + 100);
+		xipfs_put_le16(inode_at(packed, 3) + 2, XIPFS_INODE_PACKED);
+		xipfs_put_le32(packed + 12, XIPFS_INCOMPAT_PACKED);
+		fix_crcs(packed);
+		return write_image(argv[2], packed);
+	}
+	test_crc();
+	test_le();
+	test_open(good);
+	if (!CHECK(xipfs_image_open(&img, good, IMG_SIZE) == 0))
+		return test_summary(argv[0]);
+	test_inodes(&img);
+	test_lookup(&img);
+	test_readdir(&img);
+	test_data(&img);
+	test_xattrs(&img);
+	test_statfs(&img);
+	test_verify(good, &lo);
+	test_corrupt_accessors(good, &lo);
+	return test_summary(argv[0]);
+}

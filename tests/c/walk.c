@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: MIT */
+/* The "touch everything" walker; see walk.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "xipfs/xipfs.h"
+#include "walk.h"
+
+/* Upper bounds on work per image, whatever the image claims. */
+#define WALK_MAX_STEPS		(1u << 22)	/* entries, xattrs, chunks */
+#define WALK_MAX_BYTES		(256ull << 20)	/* file bytes read */
+#define WALK_MAX_DEPTH		4096u
+#define WALK_CHUNK		65536u
+
+struct walker {
+	struct xipfs_image img;
+	struct walk_summary *s;
+	uint64_t steps;
+	uint8_t *queued;	/* bit per inode: directory queued */
+	uint32_t *refs;		/* entries naming each inode */
+	uint32_t *queue;	/* directories to walk, each at most once */
+	unsigned int *depth;	/* depth of queue[i] */
+};
+
+static int bit_test_set(uint8_t *map, uint32_t i)
+{
+	int was = map[i >> 3] >> (i & 7) & 1;
+
+	map[i >> 3] |= (uint8_t)(1u << (i & 7));
+	return was;
+}
+
+/* FNV-1a, folded over whatever the walk observes. */
+static void mix(struct walker *w, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+	uint64_t h = w->s->fingerprint;
+
+	while (len--)
+		h = (h ^ *b++) * 0x100000001b3ull;
+	w->s->fingerprint = h;
+}
+
+static void mix64(struct walker *w, uint64_t v)
+{
+	uint8_t b[8];
+
+	xipfs_put_le64(b, v);
+	mix(w, b, sizeof(b));
+}
+
+static int step(struct walker *w)
+{
+	if (++w->steps > WALK_MAX_STEPS) {
+		w->s->budget_exhausted = 1;
+		return 0;
+	}
+	return 1;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void note(struct walker *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->s->first_problem[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(w->s->first_problem, sizeof(w->s->first_problem), fmt, ap);
+	va_end(ap);
+}
+
+/* A library call reported damage (or an unexpected errno). */
+static void error(struct walker *w, uint32_t ino, const char *what, int err)
+{
+	w->s->errors++;
+	note(w, "inode %u: %s: %s", ino, what, xipfs_strerror(err));
+}
+
+/* The library accepted something the walker finds inconsistent. */
+__attribute__((format(printf, 3, 4)))
+static void anomaly(struct walker *w, uint32_t ino, const char *fmt, ...)
+{
+	char msg[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	w->s->anomalies++;
+	note(w, "inode %u: %s", ino, msg);
+}
+
+static int before(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c < 0 || (c == 0 && alen < blen);
+}
+
+static void touch_file(struct walker *w, const struct xipfs_inode_info *in)
+{
+	uint64_t off = 0, ext_off, ext_len;
+	const uint8_t *p;
+	size_t avail;
+	int err;
+
+	err = xipfs_file_extent(&w->img, in, &ext_off, &ext_len);
+	if (err) {
+		error(w, in->ino, "file_extent", err);
+	} else if (ext_len && (ext_off > w->img.image_size ||
+			       ext_len > w->img.image_size - ext_off)) {
+		anomaly(w, in->ino, "extent [%llu,+%llu) beyond the image",
+			(unsigned long long)ext_off,
+			(unsigned long long)ext_len);
+	}
+	mix64(w, (uint64_t)xipfs_inode_mappable(&w->img, in));
+	for (;;) {
+		uint32_t crc;
+
+		if (!step(w) || w->s->bytes >= WALK_MAX_BYTES)
+			return;
+		err = xipfs_file_data(&w->img, in, off, WALK_CHUNK, &p,
+				      &avail);
+		if (err) {
+			error(w, in->ino, "file_data", err);
+			return;
+		}
+		if (avail == 0)
+			break;
+		for (size_t i = 0; i < avail; i++)
+			w->s->sum += p[i];
+		crc = xipfs_crc32c(0, p, avail);
+		mix(w, &crc, sizeof(crc));
+		w->s->bytes += avail;
+		off += avail;
+	}
+	if (off != in->size)
+		anomaly(w, in->ino, "read %llu bytes of %llu",
+			(unsigned long long)off, (unsigned long long)in->size);
+	/* A read far past the end must give nothing. */
+	err = xipfs_file_data(&w->img, in, UINT64_MAX, 1, &p, &avail);
+	if (err || avail)
+		anomaly(w, in->ino, "read past end gave %zu bytes", avail);
+}
+
+static void touch_symlink(struct walker *w, const struct xipfs_inode_info *in)
+{
+	const char *target;
+	size_t len;
+	int err = xipfs_readlink(&w->img, in, &target, &len);
+
+	if (err) {
+		error(w, in->ino, "readlink", err);
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		w->s->sum += (uint8_t)target[i];
+	mix(w, target, len);
+	if (len == 0 || memchr(target, '\0', len))
+		anomaly(w, in->ino, "symlink target empty or holds a NUL");
+}
+
+static void touch_xattrs(struct walker *w, const struct xipfs_inode_info *in)
+{
+	struct xipfs_xattr_info xa, prev = { 0 };
+	uint64_t pos = 0, names = 0;
+	ssize_t total;
+	int ret;
+
+	while (step(w) &&
+	       (ret = xipfs_xattr_next(&w->img, in, &pos, &xa)) > 0) {
+		char name[XIPFS_XATTR_NAME_MAX + 1];
+		const uint8_t *value;
+		size_t len;
+		int err;
+
+		w->s->xattrs++;
+		names += xa.name_len + 1;
+		mix(w, xa.name, xa.name_len);
+		mix(w, xa.value, xa.value_len);
+		for (uint32_t i = 0; i < xa.value_len; i++)
+			w->s->sum += xa.value[i];
+		if (prev.name && !before(prev.name, prev.name_len, xa.name,
+					 xa.name_len))
+			anomaly(w, in->ino, "xattr '%.*s' out of order",
+				(int)xa.name_len, xa.name);
+		prev = xa;
+		/* name_len <= 255 and holds no NUL: xattr_next checked. */
+		memcpy(name, xa.name, xa.name_len);
+		name[xa.name_len] = '\0';
+		err = xipfs_getxattr(&w->img, in, name, &value, &len);
+		if (err)
+			error(w, in->ino, "getxattr", err);
+		else if (value != xa.value || len != xa.value_len)
+			anomaly(w, in->ino, "getxattr '%s' finds another value",
+				name);
+	}
+	if (w->s->budget_exhausted)
+		return;
+	if (ret < 0) {
+		error(w, in->ino, "xattr_next", ret);
+		return;
+	}
+	total = xipfs_listxattr(&w->img, in, NULL, 0);
+	if (total < 0) {
+		error(w, in->ino, "listxattr", (int)total);
+	} else if ((uint64_t)total != names) {
+		anomaly(w, in->ino, "listxattr size %zd, expected %llu", total,
+			(unsigned long long)names);
+	} else if (total > 0) {
+		char *buf = malloc((size_t)total);
+
+		if (buf) {
+			if (xipfs_listxattr(&w->img, in, buf, (size_t)total) !=
+			    total)
+				anomaly(w, in->ino, "listxattr into buffer");
+			if (xipfs_listxattr(&w->img, in, buf,
+					    (size_t)total - 1) != -ERANGE &&
+			    total > 1)
+				anomaly(w, in->ino, "listxattr short buffer");
+			mix(w, buf, (size_t)total);
+			free(buf);
+		}
+	}
+}
+
+/* Every accessor on one inode of the table, reachable or not. */
+static void touch_inode(struct walker *w, uint32_t ino)
+{
+	struct xipfs_inode_info in;
+	int err = xipfs_inode_get(&w->img, ino, &in);
+
+	if (err) {
+		error(w, ino, "inode_get", err);
+		return;
+	}
+	w->s->inodes++;
+	mix64(w, ino);
+	mix64(w, in.mode);
+	mix64(w, in.uid);
+	mix64(w, (uint64_t)in.gid << 32 | in.nlink);
+	mix64(w, (uint64_t)in.mtime);
+	mix64(w, in.mtime_nsec);
+	mix64(w, S_ISDIR(in.mode) ? 0 : in.size);
+	switch (in.mode & S_IFMT) {
+	case S_IFREG:
+		w->s->files++;
+		touch_file(w, &in);
+		break;
+	case S_IFDIR:
+		w->s->dirs++;
+		break;
+	case S_IFLNK:
+		w->s->symlinks++;
+		touch_symlink(w, &in);
+		break;
+	case S_IFCHR:
+	case S_IFBLK:
+		w->s->devices++;
+		mix64(w, in.rdev_major);
+		mix64(w, in.rdev_minor);
+		break;
+	default:
+		w->s->others++;
+		break;
+	}
+	if (!S_ISREG(in.mode)) {
+		const uint8_t *p;
+		size_t avail;
+
+		if (xipfs_file_data(&w->img, &in, 0, 1, &p, &avail) == 0)
+			anomaly(w, ino, "file_data on a non-file succeeded");
+	}
+	touch_xattrs(w, &in);
+}
+
+/* One directory: readdir through every cookie, lookup of every name. */
+static void walk_dir(struct walker *w, uint32_t ino, unsigned int depth,
+		     size_t *tail)
+{
+	struct xipfs_inode_info dir, child;
+	struct xipfs_dirent_info de, prev = { 0 };
+	uint64_t cookie = 0, subdirs = 0, index = 0;
+	uint32_t found;
+	int ret, err;
+
+	if (depth > w->s->max_depth)
+		w->s->max_depth = depth;
+	err = xipfs_inode_get(&w->img, ino, &dir);
+	if (err)
+		return;		/* counted by touch_inode() */
+	while (step(w) &&
+	       (ret = xipfs_readdir(&w->img, &dir, cookie, &de)) > 0) {
+		if (de.cookie <= cookie) {
+			anomaly(w, ino, "readdir cookie does not advance");
+			return;
+		}
+		cookie = de.cookie;
+		if (index++ < 2) {
+			uint32_t want = index == 1 ? ino : dir.parent;
+
+			if (de.ino != want || de.type != DT_DIR)
+				anomaly(w, ino, "readdir dot entry %llu",
+					(unsigned long long)index);
+			continue;
+		}
+		w->s->entries++;
+		mix(w, de.name, de.name_len);
+		mix64(w, de.ino);
+		if (prev.name && !before(prev.name, prev.name_len, de.name,
+					 de.name_len))
+			anomaly(w, ino, "entry '%.*s' out of order",
+				(int)de.name_len, de.name);
+		prev = de;
+		err = xipfs_lookup(&w->img, &dir, de.name, de.name_len,
+				   &found);
+		if (err)
+			error(w, ino, "lookup", err);
+		else if (found != de.ino)
+			anomaly(w, ino, "lookup '%.*s' gives %u, readdir %u",
+				(int)de.name_len, de.name, found, de.ino);
+		if (w->refs[de.ino] < UINT32_MAX)
+			w->refs[de.ino]++;
+		err = xipfs_inode_get(&w->img, de.ino, &child);
+		if (err)
+			continue;	/* counted by touch_inode() */
+		if (de.type != (uint32_t)IFTODT(child.mode))
+			anomaly(w, ino, "entry '%.*s' type %u, inode %o",
+				(int)de.name_len, de.name, de.type,
+				child.mode);
+		if (!S_ISDIR(child.mode))
+			continue;
+		subdirs++;
+		if (de.ino == XIPFS_ROOT_INO ||
+		    bit_test_set(w->queued, de.ino)) {
+			anomaly(w, ino, "directory %u reached twice", de.ino);
+			continue;
+		}
+		if (child.parent != ino)
+			anomaly(w, de.ino, "parent %u, entered from %u",
+				child.parent, ino);
+		if (depth + 1 > WALK_MAX_DEPTH) {
+			/* Legal but absurd: stop descending, skip link checks. */
+			w->s->budget_exhausted = 1;
+			continue;
+		}
+		w->depth[*tail] = depth + 1;
+		w->queue[(*tail)++] = de.ino;
+	}
+	if (w->s->budget_exhausted)
+		return;
+	if (ret < 0)
+		error(w, ino, "readdir", ret);
+	if (index < 2)
+		anomaly(w, ino, "readdir gave no dot entries");
+	if (dir.nlink != 2 + subdirs)
+		anomaly(w, ino, "dir nlink %u, %llu subdirectories", dir.nlink,
+			(unsigned long long)subdirs);
+	/* "." and "..", and misses around the first name. */
+	if (xipfs_lookup(&w->img, &dir, ".", 1, &found) || found != ino)
+		anomaly(w, ino, "lookup '.'");
+	if (xipfs_lookup(&w->img, &dir, "..", 2, &found) ||
+	    found != dir.parent)
+		anomaly(w, ino, "lookup '..'");
+	err = xipfs_lookup(&w->img, &dir, "", 0, &found);
+	if (err != -ENOENT && !xipfs_is_corruption(err))
+		anomaly(w, ino, "lookup of the empty name gives %d", err);
+}
+
+static void walk_tree(struct walker *w)
+{
+	struct xipfs_inode_info root;
+	size_t head = 0, tail = 0;
+
+	if (xipfs_inode_get(&w->img, XIPFS_ROOT_INO, &root))
+		return;
+	if (!S_ISDIR(root.mode) || root.parent != XIPFS_ROOT_INO) {
+		anomaly(w, XIPFS_ROOT_INO, "root is not its own parent dir");
+		if (!S_ISDIR(root.mode))
+			return;
+	}
+	bit_test_set(w->queued, XIPFS_ROOT_INO);
+	w->depth[tail] = 0;
+	w->queue[tail++] = XIPFS_ROOT_INO;
+	while (head < tail && !w->s->budget_exhausted) {
+		walk_dir(w, w->queue[head], w->depth[head], &tail);
+		head++;
+	}
+}
+
+static void check_links(struct walker *w)
+{
+	struct xipfs_inode_info in;
+	uint64_t files = 0, dirs = 0;
+
+	for (uint32_t ino = 1; ino <= w->img.inode_count; ino++) {
+		if (xipfs_inode_get(&w->img, ino, &in))
+			continue;
+		files += S_ISREG(in.mode) != 0;
+		dirs += S_ISDIR(in.mode) != 0;
+		if (ino != XIPFS_ROOT_INO && w->refs[ino] == 0)
+			anomaly(w, ino, "not reachable from the root");
+		else if (!S_ISDIR(in.mode) && in.nlink != w->refs[ino])
+			anomaly(w, ino, "nlink %u, %u entries", in.nlink,
+				w->refs[ino]);
+	}
+	if (files != w->img.file_count || dirs != w->img.dir_count)
+		anomaly(w, 0, "superblock file/dir counts");
+}
+
+void walk_fix_crcs(uint8_t *buf, size_t len)
+{
+	uint64_t meta_size;
+
+	if (len < XIPFS_SUPER_SIZE)
+		return;
+	meta_size = xipfs_le64(buf + 40);
+	if (meta_size <= len - XIPFS_SUPER_SIZE)
+		xipfs_put_le32(buf + 88,
+			       xipfs_crc32c(0, buf + XIPFS_SUPER_SIZE,
+					    (size_t)meta_size));
+	xipfs_put_le32(buf + 84, xipfs_super_crc(buf));
+}
+
+int walk_image(const void *data, size_t len, unsigned int flags,
+	       struct walk_summary *out)
+{
+	struct walker w = { .s = out };
+	struct xipfs_statfs_info st;
+	size_t n;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->verify = -1;
+	out->fingerprint = 0xcbf29ce484222325ull;
+	out->open_err = xipfs_image_open(&w.img, data, len);
+	if (out->open_err)
+		return 0;
+	if (flags & WALK_VERIFY)
+		out->verify = xipfs_verify(&w.img, NULL, NULL);
+	if (xipfs_check_meta_crc(&w.img))
+		anomaly(&w, 0, "metadata checksum");
+	xipfs_statfs(&w.img, &st);
+	if (st.block_size != w.img.block_size || st.files != w.img.inode_count ||
+	    st.blocks * st.block_size != w.img.image_size)
+		anomaly(&w, 0, "statfs figures");
+
+	/* The table bounds inode_count by len / 64, so these fit. */
+	n = (size_t)w.img.inode_count + 1;
+	w.queued = calloc(n / 8 + 1, 1);
+	w.refs = calloc(n, sizeof(*w.refs));
+	w.queue = calloc(n, sizeof(*w.queue));
+	w.depth = calloc(n, sizeof(*w.depth));
+	if (!w.queued || !w.refs || !w.queue || !w.depth) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t ino = 1; ino <= w.img.inode_count; ino++) {
+		if (!step(&w))
+			break;
+		touch_inode(&w, ino);
+	}
+	{
+		/* Past the table: a clean -ENOENT, never a read. */
+		struct xipfs_inode_info in;
+
+		if (xipfs_inode_get(&w.img, 0, &in) != -ENOENT ||
+		    (w.img.inode_count < UINT32_MAX &&
+		     xipfs_inode_get(&w.img, w.img.inode_count + 1, &in) !=
+			     -ENOENT))
+			anomaly(&w, 0, "inode_get outside the table");
+	}
+	walk_tree(&w);
+	if (!out->budget_exhausted)
+		check_links(&w);
+out:
+	free(w.queued);
+	free(w.refs);
+	free(w.queue);
+	free(w.depth);
+	return ret;
+}
