@@ -26,7 +26,7 @@ declare -A cmds=(
 	[mkxipfs]="$mkxipfs -q $base/tree $base/out.img"
 	[mkxipfs_pack]="$mkxipfs -q --pack-small=4096 $base/tree $base/out.img"
 	[mksquashfs]="mksquashfs $base/tree $base/out.img -noI -noD -noF -noX -no-progress -quiet -processors 2"
-	[mkfs_erofs]="mkfs.erofs -q $base/out.img $base/tree"
+	[mkfs_erofs]="mkfs.erofs --quiet $base/out.img $base/tree"
 )
 order="mkxipfs mkxipfs_pack mksquashfs mkfs_erofs"
 

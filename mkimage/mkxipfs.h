@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mkxipfs internals: the in-memory tree, the build context and the
+ * interfaces between the builder's parts.
+ *
+ * The flow is strictly phased, each phase owning one file:
+ *   ingest   scan.c (directory) or tar.c (libarchive)  -> tree
+ *   edit     devtable.c                                -> tree
+ *   number   layout.c: inode numbers, nlink, metadata offsets
+ *   data     data.c: data placed, deduplicated and copied in one pass
+ *   write    write.c: temp file, metadata, superblock, rename
+ *
+ * Memory is what a tree of a million entries costs: one struct xnode per
+ * inode (hard links share it), one struct xent per name, names and symlink
+ * targets in a chunked string pool, xattr blocks interned once.  No source
+ * file stays open between phases.
+ */
+#ifndef MKXIPFS_H
+#define MKXIPFS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "xipfs/format.h"
+
+#define NONE UINT32_MAX		/* "no index" for uint32_t node/entry ids */
+
+/* struct xnode.flags */
+#define XN_MTIME_PENDING 0x01	/* created by us: mtime set once known */
+#define XN_PACKED	 0x02	/* data stored in the packed area */
+#define XN_DUP		 0x04	/* data shared with an earlier inode */
+#define XN_SPOOLED	 0x08	/* data lives in the tar spool at src */
+#define XN_NODESCEND	 0x10	/* mount point: contents left out */
+#define XN_SHARED_SIZE	 0x20	/* another file has the same size */
+
+/*
+ * One inode.  Indexed by node id (creation order); the image's inode
+ * number (ino) is assigned later, breadth-first in sorted name order, so
+ * the id never leaks into the image and the read order of the input does
+ * not matter.
+ */
+struct xnode {
+	uint64_t size;		/* file length; symlink target length */
+	uint64_t data;		/* devices: rdev (major<<32|minor); regular
+				 * files: image offset once laid out */
+	union {
+		uint64_t src;	/* regular, tar input: offset in the spool */
+		const char *target;	/* symlink target (not NUL-ended) */
+		uint32_t child0;	/* dir, after sorting: first child in
+					 * ctx->children */
+	} u;
+	int64_t mtime;
+	uint32_t mtime_nsec;
+	uint32_t mode;
+	uint32_t uid, gid;
+	uint32_t nlink;		/* computed when numbering */
+	uint32_t entry;		/* the entry that created it (source path) */
+	uint32_t xattr;		/* xattr blob id + 1; 0: none */
+	uint32_t ino;		/* image inode number; 0: unreachable */
+	uint32_t nchild;	/* dir: entries in it */
+	uint32_t flags;		/* XN_* */
+};
+
+/* One name in a directory. */
+struct xent {
+	const char *name;	/* in the string pool, not NUL-ended */
+	uint32_t parent;	/* node id of the directory */
+	uint32_t node;		/* node id it names */
+	uint8_t name_len;	/* 1..255 */
+};
+
+/* Chunked string pool: pointers stay valid as it grows. */
+struct strpool {
+	char *chunk;
+	size_t used, cap;
+	char **chunks;
+	size_t nchunks;
+};
+
+/* Interned xattr blocks, already in on-disk encoding. */
+struct xblob {
+	uint64_t pool_off;	/* bytes in xattr_pool */
+	uint64_t meta_off;	/* image offset, 0 until laid out */
+	uint64_t hash;
+	uint32_t len;
+};
+
+struct idmap {
+	uint32_t from, to, count;
+};
+
+/* Exclude patterns and device-table files, from the command line. */
+struct strlist {
+	char **v;
+	size_t n;
+};
+
+struct options {
+	const char *source;	/* directory or tar; "-" = stdin */
+	const char *image;
+	int tar;		/* source is a tar archive */
+	uint32_t block_log2;
+	uint32_t pack_small;	/* 0: off */
+	int align_huge;
+	int cross_fs;
+	int have_clamp;
+	int64_t clamp;		/* --mtime, else SOURCE_DATE_EPOCH */
+	int have_sde;
+	int64_t sde;
+	int have_uuid;
+	uint8_t uuid[16];
+	char label[32];
+	int force_uid, force_gid;	/* 0 or 1 */
+	uint32_t uid, gid;	/* forced values */
+	struct idmap *uid_map, *gid_map;
+	size_t n_uid_map, n_gid_map;
+	struct strlist exclude;
+	struct strlist devtables;
+	int quiet, verbose;
+};
+
+struct stats {
+	uint64_t files, dirs, symlinks, specials, hardlinks;
+	uint64_t dup_files, dup_bytes, packed_files;
+	uint64_t data_bytes;	/* stored, after dedupe */
+	uint64_t copied;	/* bytes written so far (progress) */
+	uint64_t reflinked;	/* bytes copy_file_range took */
+};
+
+struct ctx {
+	struct options opt;
+	struct stats st;
+
+	/* the tree */
+	struct xnode *nodes;
+	size_t nnodes, cap_nodes;
+	struct xent *ents;
+	size_t nents, cap_ents;
+	uint32_t *index;	/* (parent, name) -> entry + 1; open hash */
+	size_t index_cap;	/* power of two */
+	struct strpool names;
+	uint32_t root;		/* node id of the root directory */
+
+	/* xattr blocks */
+	uint8_t *xattr_pool;
+	size_t xattr_pool_len, xattr_pool_cap;
+	struct xblob *blobs;
+	size_t nblobs, cap_blobs;
+	uint32_t *blob_index;	/* hash -> blob id + 1 */
+	size_t blob_index_cap;
+
+	/* after numbering */
+	uint32_t *order;	/* order[ino - 1] = node id */
+	uint32_t ninodes;
+	uint32_t *children;	/* entry ids, grouped per dir, sorted */
+	uint64_t nchildren_total;
+
+	/* layout */
+	uint64_t meta_end, data_offset, data_end, image_size;
+	uint64_t image_bound;	/* image_size can be no larger */
+	uint64_t total_bytes;	/* file bytes before dedupe (progress) */
+	uint64_t names_off, links_off, xattrs_off;
+	int any_packed;
+	int64_t build_time;
+	uint32_t build_time_nsec;
+
+	/* input */
+	int root_fd;		/* directory input */
+	dev_t root_dev;
+	int have_image_id;	/* existing output file to skip while scanning */
+	dev_t image_dev;
+	ino_t image_ino;
+	int spool_fd;		/* tar input */
+	uint64_t spool_end;
+	int64_t newest_sec;	/* newest input mtime (default build time) */
+	uint32_t newest_nsec;
+	int have_newest;
+
+	/* output */
+	int out_fd;
+	char *tmp_path;
+	int no_cfr;		/* copy_file_range unusable: use pread */
+	int progress;		/* draw the TTY progress line */
+	uint64_t last_draw_ns;
+};
+
+/* util.c */
+void msg_err(const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void msg_errno(const char *path, int err);
+void msg_warn(const struct ctx *c, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void msg_info(const struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* These never return NULL: they exit on failure. */
+void *xmalloc(size_t n) __attribute__((returns_nonnull, malloc));
+void *xcalloc(size_t n, size_t size) __attribute__((returns_nonnull, malloc));
+void *xrealloc_array(void *p, size_t n, size_t size)
+	__attribute__((returns_nonnull));
+const char *pool_add(struct strpool *p, const char *s, size_t len);
+void pool_free(struct strpool *p);
+uint64_t round_up(uint64_t v, uint64_t align);
+uint64_t now_ns(void);
+
+/* hash.c: a 64-bit non-cryptographic hash for dedupe and the UUID.  CRC32C
+ * is affine in its seed, so seeding it differently adds no bits. */
+struct hasher {
+	uint64_t h, len;
+	uint8_t tail[8];
+	unsigned ntail;
+};
+void hash_init(struct hasher *hs, uint64_t seed);
+void hash_update(struct hasher *hs, const void *buf, size_t len);
+uint64_t hash_final(const struct hasher *hs);
+uint64_t hash_buf(uint64_t seed, const void *buf, size_t len);
+
+/* tree.c */
+int tree_init(struct ctx *c);
+void tree_free(struct ctx *c);
+uint32_t node_new(struct ctx *c, const char *path);
+uint32_t ent_lookup(const struct ctx *c, uint32_t dir, const char *name,
+		    size_t len);
+int ent_add(struct ctx *c, uint32_t dir, const char *name, size_t len,
+	    uint32_t node, const char *path);
+int name_check(const char *path, const char *name, size_t len);
+int path_walk(struct ctx *c, const char *path, const char *label,
+	      int create_parents, uint32_t *dir, const char **last,
+	      size_t *last_len);
+int path_resolve(struct ctx *c, const char *path, const char *label,
+		 uint32_t *node);
+char *node_relpath(const struct ctx *c, uint32_t node);
+uint32_t map_id(const struct idmap *m, size_t n, uint32_t id);
+void apply_owner(const struct ctx *c, struct xnode *n);
+void note_mtime(struct ctx *c, int64_t sec, uint32_t nsec);
+int excluded(const struct ctx *c, const char *relpath);
+
+/* xattr.c */
+struct xa_item {
+	char *name;
+	uint8_t *value;
+	size_t name_len, value_len;
+};
+struct xa_list {
+	struct xa_item *v;
+	size_t n, cap;
+};
+int xa_add(struct xa_list *l, const char *path, const char *name,
+	   const void *value, size_t value_len);
+int xa_remove(struct xa_list *l, const char *name);
+void xa_clear(struct xa_list *l);
+int xa_intern(struct ctx *c, struct xa_list *l, const char *path,
+	      uint32_t *blob);
+int xa_load(const struct ctx *c, uint32_t blob, struct xa_list *l);
+int xa_parse_value(const char *path, const char *text, uint8_t **out,
+		   size_t *len);
+void xattr_free(struct ctx *c);
+int xattr_name_ok(const char *name);
+
+/* scan.c */
+int scan_dir(struct ctx *c);
+
+/* tar.c */
+int read_tar(struct ctx *c);
+
+/* devtable.c */
+int devtable_apply(struct ctx *c, const char *file);
+
+/* layout.c */
+int number_inodes(struct ctx *c);
+int layout_meta(struct ctx *c);
+int emit_meta(struct ctx *c, uint32_t *meta_crc, uint8_t uuid[16]);
+
+/* data.c */
+int data_plan(struct ctx *c);
+int write_data(struct ctx *c);
+
+/* write.c */
+int output_open(struct ctx *c);
+int output_finish(struct ctx *c);
+void output_abort(struct ctx *c);
+int write_all_at(struct ctx *c, const void *buf, size_t len, uint64_t off);
+int write_all_fd(int fd, const void *buf, size_t len, uint64_t off);
+void install_signal_cleanup(void);
+void progress_update(struct ctx *c, int force);
+int spool_open(struct ctx *c);
+
+#endif /* MKXIPFS_H */

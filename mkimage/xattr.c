@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Extended attributes: per-inode lists are encoded into the on-disk block
+ * format at once and interned, so a million files with one SELinux label
+ * share a single block in memory and in the image.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xipfs/xipfs.h"
+#include "mkxipfs.h"
+
+static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int r = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (r)
+		return r;
+	return alen < blen ? -1 : alen > blen;
+}
+
+/* Add or replace one attribute (the last value given wins). */
+int xa_add(struct xa_list *l, const char *path, const char *name,
+	   const void *value, size_t value_len)
+{
+	size_t nlen = strlen(name);
+	struct xa_item *it;
+
+	if (nlen == 0 || nlen > XIPFS_XATTR_NAME_MAX) {
+		msg_err(path, "xattr name '%s' is empty or longer than %d bytes",
+			name, XIPFS_XATTR_NAME_MAX);
+		return -1;
+	}
+	if (value_len > XIPFS_XATTR_VALUE_MAX) {
+		msg_err(path, "xattr %s: value longer than %d bytes", name,
+			XIPFS_XATTR_VALUE_MAX);
+		return -1;
+	}
+	xa_remove(l, name);
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 4;
+		l->v = xrealloc_array(l->v, l->cap, sizeof(*l->v));
+	}
+	it = &l->v[l->n++];
+	it->name = strcpy(xmalloc(nlen + 1), name);
+	it->name_len = nlen;
+	it->value = xmalloc(value_len);
+	if (value_len)
+		memcpy(it->value, value, value_len);
+	it->value_len = value_len;
+	return 0;
+}
+
+int xa_remove(struct xa_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (strcmp(l->v[i].name, name))
+			continue;
+		free(l->v[i].name);
+		free(l->v[i].value);
+		l->v[i] = l->v[--l->n];
+		return 1;
+	}
+	return 0;
+}
+
+void xa_clear(struct xa_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].value);
+	}
+	l->n = 0;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct xa_item *x = a, *y = b;
+
+	return name_cmp(x->name, x->name_len, y->name, y->name_len);
+}
+
+static uint32_t blob_find(const struct ctx *c, uint64_t h, const uint8_t *buf,
+			  size_t len, size_t *slot)
+{
+	size_t mask = c->blob_index_cap - 1, i = h & mask;
+
+	for (; c->blob_index[i]; i = (i + 1) & mask) {
+		const struct xblob *b = &c->blobs[c->blob_index[i] - 1];
+
+		if (b->hash == h && b->len == len &&
+		    !memcmp(c->xattr_pool + b->pool_off, buf, len))
+			return c->blob_index[i] - 1;
+	}
+	*slot = i;
+	return NONE;
+}
+
+static void blob_index_grow(struct ctx *c)
+{
+	size_t cap = c->blob_index_cap ? c->blob_index_cap * 2 : 256;
+
+	free(c->blob_index);
+	c->blob_index_cap = cap;
+	c->blob_index = xcalloc(cap, sizeof(*c->blob_index));
+	for (size_t b = 0; b < c->nblobs; b++) {
+		size_t i = c->blobs[b].hash & (cap - 1);
+
+		while (c->blob_index[i])
+			i = (i + 1) & (cap - 1);
+		c->blob_index[i] = (uint32_t)b + 1;
+	}
+}
+
+static uint32_t blob_store(struct ctx *c, const uint8_t *buf, size_t len)
+{
+	uint64_t h = hash_buf(0x78617474, buf, len);
+	size_t slot;
+	uint32_t id;
+
+	if ((c->nblobs + 1) * 2 > c->blob_index_cap)
+		blob_index_grow(c);
+	id = blob_find(c, h, buf, len, &slot);
+	if (id != NONE)
+		return id;
+	if (c->xattr_pool_len + len > c->xattr_pool_cap) {
+		c->xattr_pool_cap = (c->xattr_pool_cap + len) * 2;
+		c->xattr_pool = xrealloc_array(c->xattr_pool,
+					       c->xattr_pool_cap, 1);
+	}
+	memcpy(c->xattr_pool + c->xattr_pool_len, buf, len);
+	if (c->nblobs == c->cap_blobs) {
+		c->cap_blobs = c->cap_blobs ? c->cap_blobs * 2 : 64;
+		c->blobs = xrealloc_array(c->blobs, c->cap_blobs,
+					  sizeof(*c->blobs));
+	}
+	c->blobs[c->nblobs] = (struct xblob){
+		.pool_off = c->xattr_pool_len, .hash = h, .len = (uint32_t)len,
+	};
+	c->xattr_pool_len += len;
+	c->blob_index[slot] = (uint32_t)++c->nblobs;
+	return (uint32_t)c->nblobs - 1;
+}
+
+/* Encode l (sorted by name, as the format requires) and intern it;
+ * *blob is the id + 1 for struct xnode.xattr, 0 for an empty list. */
+int xa_intern(struct ctx *c, struct xa_list *l, const char *path,
+	      uint32_t *blob)
+{
+	size_t len = 0, pos = 0;
+	uint8_t *buf;
+
+	*blob = 0;
+	if (!l->n)
+		return 0;
+	qsort(l->v, l->n, sizeof(*l->v), item_cmp);
+	for (size_t i = 0; i < l->n; i++)
+		len += XIPFS_XATTR_HDR_SIZE + l->v[i].name_len +
+		       l->v[i].value_len;
+	if (len > UINT32_MAX) {
+		msg_err(path, "extended attributes too large");
+		return -1;
+	}
+	buf = xmalloc(len);
+	for (size_t i = 0; i < l->n; i++) {
+		const struct xa_item *it = &l->v[i];
+
+		xipfs_put_le32(buf + pos, (uint32_t)it->value_len);
+		xipfs_put_le16(buf + pos + 4, (uint16_t)it->name_len);
+		xipfs_put_le16(buf + pos + 6, 0);
+		pos += XIPFS_XATTR_HDR_SIZE;
+		memcpy(buf + pos, it->name, it->name_len);
+		pos += it->name_len;
+		if (it->value_len)
+			memcpy(buf + pos, it->value, it->value_len);
+		pos += it->value_len;
+	}
+	*blob = blob_store(c, buf, len) + 1;
+	free(buf);
+	return 0;
+}
+
+/* Decode an interned block back into a list (the device table edits). */
+int xa_load(const struct ctx *c, uint32_t blob, struct xa_list *l)
+{
+	const struct xblob *b;
+	const uint8_t *p, *end;
+
+	if (!blob)
+		return 0;
+	b = &c->blobs[blob - 1];
+	p = c->xattr_pool + b->pool_off;
+	end = p + b->len;
+	while (p < end) {
+		uint32_t vlen = xipfs_le32(p);
+		uint16_t nlen = xipfs_le16(p + 4);
+		char name[XIPFS_XATTR_NAME_MAX + 1];
+
+		memcpy(name, p + XIPFS_XATTR_HDR_SIZE, nlen);
+		name[nlen] = '\0';
+		if (xa_add(l, NULL, name, p + XIPFS_XATTR_HDR_SIZE + nlen,
+			   vlen) < 0)
+			return -1;
+		p += XIPFS_XATTR_HDR_SIZE + nlen + vlen;
+	}
+	return 0;
+}
+
+void xattr_free(struct ctx *c)
+{
+	free(c->xattr_pool);
+	free(c->blobs);
+	free(c->blob_index);
+}
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = tolower(ch);
+	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+static int b64val(int ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	return ch == '+' ? 62 : ch == '/' ? 63 : -1;
+}
+
+static int parse_hex(const char *s, uint8_t *out, size_t *len)
+{
+	size_t n = 0;
+
+	for (; *s; s += 2) {
+		int hi = hexval(s[0]), lo = s[1] ? hexval(s[1]) : -1;
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[n++] = (uint8_t)(hi << 4 | lo);
+	}
+	*len = n;
+	return 0;
+}
+
+static int parse_b64(const char *s, uint8_t *out, size_t *len)
+{
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t n = 0;
+
+	for (; *s && *s != '='; s++) {
+		int v = b64val((unsigned char)*s);
+
+		if (v < 0)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	while (*s == '=')
+		s++;
+	if (*s)
+		return -1;
+	*len = n;
+	return 0;
+}
+
+/*
+ * A value as setfattr(1) takes it: 0x... hex, 0s... base64, otherwise
+ * text (the device-table reader has already removed quotes and escapes).
+ */
+int xa_parse_value(const char *path, const char *text, uint8_t **out,
+		   size_t *len)
+{
+	size_t tl = strlen(text);
+	int r = 0;
+
+	*out = xmalloc(tl + 1);
+	if (tl >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+		r = parse_hex(text + 2, *out, len);
+	else if (tl >= 2 && text[0] == '0' &&
+		 (text[1] == 's' || text[1] == 'S'))
+		r = parse_b64(text + 2, *out, len);
+	else {
+		memcpy(*out, text, tl);
+		*len = tl;
+	}
+	if (r < 0) {
+		msg_err(path, "bad xattr value '%s'", text);
+		free(*out);
+		*out = NULL;
+	}
+	return r;
+}
+
+/* Namespaces the format and an extractor can carry.  Other system.*
+ * attributes are file-system specific (NFSv4 ACLs, ...). */
+int xattr_name_ok(const char *name)
+{
+	return !strncmp(name, "user.", 5) || !strncmp(name, "trusted.", 8) ||
+	       !strncmp(name, "security.", 9) ||
+	       !strcmp(name, "system.posix_acl_access") ||
+	       !strcmp(name, "system.posix_acl_default");
+}
