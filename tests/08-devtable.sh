@@ -8,6 +8,7 @@ mkdir -p "$WORK/root/bin" "$WORK/root/etc"
 printf '#!/bin/sh\n' >"$WORK/root/bin/ping"
 printf 'root:x:0:0\n' >"$WORK/root/etc/shadow"
 chmod -R a+rX "$WORK"
+mkdir -m 777 "$WORK/o"
 cat >"$WORK/table" <<'T'
 # path          type mode uid gid major minor
 /dev            d    755  0   0
@@ -20,10 +21,10 @@ cat >"$WORK/table" <<'T'
 /etc/shadow     x    user.note="hello world"
 T
 as_user "$MKXIPFS" -q --all-root --device-table "$WORK/table" \
-	"$WORK/root" "$WORK/img.xip" 2>"$WORK/err" ||
+	"$WORK/root" "$WORK/o/img.xip" 2>"$WORK/err" ||
 	fail "build as user failed: $(cat "$WORK/err")"
-"$XIPFSCK" "$WORK/img.xip"
-"$XIPFSCK" -q -x "$WORK/out" "$WORK/img.xip"
+"$XIPFSCK" "$WORK/o/img.xip"
+"$XIPFSCK" -q -x "$WORK/out" "$WORK/o/img.xip"
 [ "$(stat -c '%F %t:%T %a %u:%g' "$WORK/out/dev/console")" = \
   "character special file 5:1 600 0:5" ] || fail "console: $(stat -c '%F %t:%T %a %u:%g' "$WORK/out/dev/console")"
 [ "$(stat -c '%F %t:%T %a %u:%g' "$WORK/out/dev/sda")" = \
