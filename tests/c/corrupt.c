@@ -685,30 +685,6 @@ static void features(struct ctx *c)
 	}
 }
 
-static int load(const char *path, uint8_t **data, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	long size;
-
-	if (!f || fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET)) {
-		perror(path);
-		if (f)
-			fclose(f);
-		return -1;
-	}
-	*len = (size_t)size;
-	*data = malloc(*len ? *len : 1);
-	if (!*data || fread(*data, 1, *len, f) != *len) {
-		perror(path);
-		fclose(f);
-		free(*data);
-		return -1;
-	}
-	fclose(f);
-	return 0;
-}
-
 static int corrupt_one(const char *path, const char *outdir, int quiet)
 {
 	static struct ctx c;
@@ -717,7 +693,7 @@ static int corrupt_one(const char *path, const char *outdir, int quiet)
 	int status = 0;
 
 	memset(&c, 0, sizeof(c));
-	if (load(path, &data, &c.len))
+	if (walk_load_file(path, &data, &c.len))
 		return 2;
 	c.orig = data;
 	c.outdir = outdir;

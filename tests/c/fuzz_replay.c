@@ -12,30 +12,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "walk.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int replay(const char *path)
 {
-	FILE *f = fopen(path, "rb");
 	uint8_t *buf;
-	long size;
+	size_t size;
 
-	if (!f || fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET)) {
-		perror(path);
-		if (f)
-			fclose(f);
+	if (walk_load_file(path, &buf, &size))
 		return 1;
-	}
-	buf = malloc(size ? (size_t)size : 1);
-	if (!buf || fread(buf, 1, (size_t)size, f) != (size_t)size) {
-		perror(path);
-		free(buf);
-		fclose(f);
-		return 1;
-	}
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, (size_t)size);
+	LLVMFuzzerTestOneInput(buf, size);
 	free(buf);
 	return 0;
 }

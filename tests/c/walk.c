@@ -486,3 +486,27 @@ out:
 	free(w.depth);
 	return ret;
 }
+
+int walk_load_file(const char *path, uint8_t **data, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	long size;
+
+	if (!f || fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET)) {
+		perror(path);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	*len = (size_t)size;
+	*data = malloc(*len ? *len : 1);
+	if (!*data || fread(*data, 1, *len, f) != *len) {
+		perror(path);
+		fclose(f);
+		free(*data);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}

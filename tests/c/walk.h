@@ -36,6 +36,10 @@ struct walk_summary {
 	char first_problem[160];	/* first error or anomaly, for humans */
 };
 
+/* Read a whole file into a heap block of exactly its size (so a read past
+ * the end is a sanitizer error).  Returns 0, or -1 after perror(). */
+int walk_load_file(const char *path, uint8_t **data, size_t *len);
+
 /* Walk the image at data[0..len).  Returns 0, or -ENOMEM. */
 int walk_image(const void *data, size_t len, unsigned int flags,
 	       struct walk_summary *out);
