@@ -12,5 +12,6 @@ apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake pkg-config clang llvm \
 	libclang-rt-dev libarchive-dev \
 	attr acl tar python3 util-linux coreutils file bc \
-	squashfs-tools erofs-utils >/dev/null
+	squashfs-tools erofs-utils \
+	libfuse3-dev fuse3 squashfuse fio procps >/dev/null
 echo "install-deps.sh: done"

@@ -8,6 +8,9 @@ set -eu
 : "${top_builddir:=$top_srcdir}"
 : "${MKXIPFS:=$top_builddir/mkxipfs}"
 : "${XIPFSCK:=$top_builddir/xipfsck}"
+: "${XIPFS:=$top_builddir/xipfs}"
+# The daemon catches SIGBUS on its image itself; ASan must let it.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_sigbus=0:allow_user_segv_handler=1"
 TREECMP="$top_srcdir/tests/treecmp.py"
 test_name=$(basename "$0" .sh)
 
@@ -41,6 +44,51 @@ trap 'exit 130' INT TERM HUP
 
 # Run a command as an unprivileged user (the machine's "nobody").
 as_user() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
+
+# Mounts.  xipfs_mount runs the daemon in the foreground in the background,
+# so the test knows its PID ($XIPFS_PID) and its exit status; every mount is
+# undone on exit, whatever happened.  The daemon's stderr goes to
+# $WORK/xipfs.log.
+mounted=""
+unmount_all() {
+	for m in $mounted; do
+		mountpoint -q "$m" || continue
+		fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+	done
+}
+cleanup_hooks="unmount_all $cleanup_hooks"
+
+# Wait up to 10 s for MNT to become a mount point while PID lives.
+wait_mounted() {
+	for _ in $(seq 1 200); do
+		mountpoint -q "$1" && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# xipfs_mount SOURCE MNT [xipfs options...]
+xipfs_mount() {
+	src=$1 mnt=$2; shift 2
+	mkdir -p "$mnt"
+	"$XIPFS" -f "$@" "$src" "$mnt" 2>>"$WORK/xipfs.log" &
+	XIPFS_PID=$!
+	mounted="$mnt $mounted"
+	wait_mounted "$mnt" "$XIPFS_PID" ||
+		fail "xipfs $* $src $mnt did not mount: $(cat "$WORK/xipfs.log")"
+}
+
+# xipfs_unmount MNT: unmount and check the daemon exited cleanly.
+xipfs_unmount() {
+	fusermount3 -u "$1" 2>/dev/null || umount "$1" ||
+		fail "cannot unmount $1"
+	set +e
+	wait "$XIPFS_PID"
+	st=$?
+	set -e
+	[ "$st" = 0 ] || fail "daemon exited with status $st: $(cat "$WORK/xipfs.log")"
+}
 
 # Expect a command to fail with status 1 or 2 (not a crash) and to print a
 # message on stderr that names what was wrong.

@@ -221,22 +221,40 @@ long xipfs_verify(const struct xipfs_image *img, xipfs_report_fn report,
 		  void *ctx);
 
 /*
- * Map a source read-only and shared: a regular file or a block device,
- * window [offset, offset + size) (size 0: to the end).  The mapping starts
- * at a page boundary; map->image points at offset.  Errors are negated
- * errno values; *what names the step that failed, for the message.
+ * Map a source read-only and shared: a regular file, a block device, or a
+ * memory character device (/dev/mem, /dev/daxX.Y; size required), window
+ * [offset, offset + size) (size 0: to the end).  The mapping starts at a
+ * page boundary, or at the device's alignment for device DAX; map->image
+ * points at offset.  Errors are negated errno values; *what names the step
+ * that failed, for the message.
  */
 struct xipfs_map {
 	int fd;
 	void *addr;		/* mapping start (page-aligned) */
 	size_t map_len;
-	const uint8_t *image;	/* = addr + (offset % page size) */
+	const uint8_t *image;	/* = addr + (offset % granule) */
+	uint64_t offset;	/* where image sits in the source */
 	uint64_t length;	/* bytes available at image */
-	int is_blockdev;
+	uint32_t type;		/* S_IFREG, S_IFBLK or S_IFCHR */
 };
 int xipfs_map_source(const char *path, uint64_t offset, uint64_t size,
 		     struct xipfs_map *map, const char **what);
 void xipfs_unmap_source(struct xipfs_map *map);
+
+/*
+ * The mapping that covers [offset, offset + size) when mappings must start
+ * and end on a multiple of granule (a power of two: the page size, or a
+ * device-DAX alignment).  -EINVAL if it cannot be expressed.
+ */
+int xipfs_map_window(uint64_t offset, uint64_t size, uint64_t granule,
+		     uint64_t *map_offset, uint64_t *map_len);
+
+/*
+ * A byte count as given on a command line: decimal, 0x hex or 0 octal, with
+ * an optional binary suffix K, M, G or T (also KiB, MB...).  -EINVAL or
+ * -ERANGE when it is not one.
+ */
+int xipfs_parse_size(const char *arg, uint64_t *out);
 
 /* Little-endian decoders: the format is read through these, never by
  * casting bytes to structs, so host byte order and alignment do not matter. */

@@ -57,7 +57,7 @@ static int set_action(struct fsck_ctx *ctx, enum fsck_action action,
 
 static int parse_size_opt(const char *name, const char *arg, uint64_t *out)
 {
-	if (fsck_parse_size(arg, out) == 0)
+	if (xipfs_parse_size(arg, out) == 0)
 		return 0;
 	fprintf(stderr, "%s: invalid %s '%s'\n", FSCK_PROG, name, arg);
 	return -1;

@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: MIT */
+/* xipfs: mount an xipfs image read-only with FUSE. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xipfsd.h"
+
+/* What the command line says; turned into struct xipfsd by setup(). */
+struct options {
+	char *source;
+	char *offset, *size, *phys;
+	char *read_mode;
+	unsigned int uid, gid, umask;
+	int set_uid, set_gid, set_umask;
+	int open_requests, acl;
+	double entry_timeout, attr_timeout, negative_timeout;
+};
+
+#define OPT(t, field, v) { t, offsetof(struct options, field), v }
+
+static const struct fuse_opt option_spec[] = {
+	OPT("offset=%s", offset, 0),
+	OPT("size=%s", size, 0),
+	OPT("phys=%s", phys, 0),
+	OPT("read=%s", read_mode, 0),
+	OPT("uid=%u", uid, 0),
+	OPT("uid=", set_uid, 1),
+	OPT("gid=%u", gid, 0),
+	OPT("gid=", set_gid, 1),
+	OPT("umask=%o", umask, 0),
+	OPT("umask=", set_umask, 1),
+	OPT("open", open_requests, 1),
+	OPT("noopen", open_requests, 0),
+	OPT("acl", acl, 1),
+	OPT("noacl", acl, 0),
+	OPT("entry_timeout=%lf", entry_timeout, 0),
+	OPT("attr_timeout=%lf", attr_timeout, 0),
+	OPT("negative_timeout=%lf", negative_timeout, 0),
+	FUSE_OPT_END
+};
+
+static void usage(void)
+{
+	printf(
+"usage: xipfs [options] SOURCE MOUNTPOINT\n"
+"\n"
+"Mount the xipfs image in SOURCE (a file, block device or memory device)\n"
+"read-only on MOUNTPOINT.  Unmount with 'fusermount3 -u MOUNTPOINT'.\n"
+"\n"
+"xipfs options:\n"
+"    -o offset=N            the image starts N bytes into SOURCE (K/M/G ok)\n"
+"    -o size=N              the image window is N bytes (default: to the end)\n"
+"    -o phys=ADDR           physical address of the image; SOURCE defaults\n"
+"                           to /dev/mem and size= is required\n"
+"    -o read=copy|splice    how READ is answered (default: copy)\n"
+"    -o uid=N,gid=N         show every file as owned by N\n"
+"    -o umask=M             clear these permission bits on every file\n"
+"    -o noopen | open       skip OPEN/RELEASE requests (default: noopen)\n"
+"    -o acl | noacl         enforce POSIX ACLs stored in the image (default:\n"
+"                           acl, or noacl with uid=/gid=)\n"
+"    -o entry_timeout=S     seconds the kernel caches names (default: 1e6)\n"
+"    -o attr_timeout=S      seconds the kernel caches attributes (1e6)\n"
+"    -o negative_timeout=S  seconds the kernel caches absent names (1e6)\n"
+"\n");
+}
+
+static int keep_source(void *data, const char *arg, int key,
+		       struct fuse_args *outargs)
+{
+	struct options *o = data;
+
+	if (key == FUSE_OPT_KEY_NONOPT && !o->source) {
+		o->source = strdup(arg);
+		return o->source ? 0 : -1;
+	}
+	return 1;
+}
+
+static int size_option(const char *name, const char *arg, uint64_t *out)
+{
+	if (!arg)
+		return 0;
+	if (xipfs_parse_size(arg, out) == 0)
+		return 0;
+	fprintf(stderr, "xipfs: %s=%s: not a byte count\n", name, arg);
+	return -1;
+}
+
+/* Turn the parsed options into the daemon's settings; -1 after a message. */
+static int apply_options(struct options *o, struct xipfsd *d,
+			 uint64_t *offset, uint64_t *size)
+{
+	if (size_option("offset", o->offset, offset) ||
+	    size_option("size", o->size, size) ||
+	    size_option("phys", o->phys, offset))
+		return -1;
+	if (o->phys && o->offset) {
+		fprintf(stderr, "xipfs: phys= and offset= both give the start\n");
+		return -1;
+	}
+	if (o->phys && !o->size) {
+		fprintf(stderr, "xipfs: phys= needs size=\n");
+		return -1;
+	}
+	if (!o->read_mode || !strcmp(o->read_mode, "copy")) {
+		d->read_mode = XIPFSD_READ_COPY;
+	} else if (!strcmp(o->read_mode, "splice")) {
+		d->read_mode = XIPFSD_READ_SPLICE;
+	} else {
+		fprintf(stderr, "xipfs: read=%s: expected copy or splice\n",
+			o->read_mode);
+		return -1;
+	}
+	d->force_uid = o->set_uid;
+	d->uid = o->uid;
+	d->force_gid = o->set_gid;
+	d->gid = o->gid;
+	d->force_umask = o->set_umask;
+	d->umask = o->umask & 07777;
+	d->open_requests = o->open_requests;
+	/* ACL entries name the image's owners, which uid=/gid= hide. */
+	d->acl = o->acl >= 0 ? o->acl : !(o->set_uid || o->set_gid);
+	d->entry_timeout = o->entry_timeout;
+	d->attr_timeout = o->attr_timeout;
+	d->negative_timeout = o->negative_timeout;
+	if (d->entry_timeout < 0 || d->attr_timeout < 0 ||
+	    d->negative_timeout < 0) {
+		fprintf(stderr, "xipfs: timeouts cannot be negative\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Map SOURCE and check its superblock; -1 after a one-line message. */
+static int open_source(struct xipfsd *d, uint64_t offset, uint64_t size)
+{
+	const char *what;
+	int err = xipfs_map_source(d->source, offset, size, &d->map, &what);
+
+	if (err == -EINVAL) {
+		fprintf(stderr, "xipfs: %s: %s\n", d->source, what);
+		return -1;
+	}
+	if (err) {
+		fprintf(stderr, "xipfs: %s: %s: %s\n", d->source, what,
+			strerror(-err));
+		return -1;
+	}
+	err = xipfs_image_open(&d->img, d->map.image, d->map.length);
+	if (err) {
+		fprintf(stderr, "xipfs: %s: %s\n", d->source,
+			xipfs_strerror(err));
+		xipfs_unmap_source(&d->map);
+		return -1;
+	}
+	if (xipfsd_guard_install(d->map.image, d->map.length) < 0) {
+		perror("xipfs: sigaction");
+		xipfs_unmap_source(&d->map);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Mount options every xipfs mount has: read-only, permissions checked by
+ * the kernel from the attributes we report, and a name that says what is
+ * mounted.  The source name is escaped, since it may hold a comma.
+ */
+static int add_mount_options(struct fuse_args *args, const char *source)
+{
+	char *opts = NULL, *fsname, *abs = realpath(source, NULL);
+	int err;
+
+	err = asprintf(&fsname, "fsname=%s", abs ? abs : source);
+	free(abs);
+	if (err < 0)
+		return -1;
+	err = fuse_opt_add_opt(&opts, "ro,default_permissions") ||
+	      fuse_opt_add_opt_escaped(&opts, fsname) ||
+	      fuse_opt_add_arg(args, "-o") || fuse_opt_add_arg(args, opts);
+	free(fsname);
+	free(opts);
+	return err ? -1 : 0;
+}
+
+static int run_session(struct xipfsd *d, struct fuse_args *args,
+		       struct fuse_cmdline_opts *cmd)
+{
+	struct fuse_session *se;
+	struct fuse_loop_config *cfg;
+	int ret = 1;
+
+	se = fuse_session_new(args, &xipfsd_ops, sizeof(xipfsd_ops), d);
+	if (!se)
+		return 1;
+	if (fuse_set_signal_handlers(se))
+		goto out_destroy;
+	if (fuse_session_mount(se, cmd->mountpoint))
+		goto out_signals;
+	/* Errors so far reached the terminal; from here on, fuse_log. */
+	if (fuse_daemonize(cmd->foreground))
+		goto out_unmount;
+	if (cmd->singlethread) {
+		ret = fuse_session_loop(se);
+	} else {
+		cfg = fuse_loop_cfg_create();
+		if (!cfg)
+			goto out_unmount;
+		fuse_loop_cfg_set_clone_fd(cfg, (unsigned int)cmd->clone_fd);
+		fuse_loop_cfg_set_idle_threads(cfg, cmd->max_idle_threads);
+		fuse_loop_cfg_set_max_threads(cfg, cmd->max_threads);
+		ret = fuse_session_loop_mt(se, cfg);
+		fuse_loop_cfg_destroy(cfg);
+	}
+	ret = ret ? 1 : 0;
+out_unmount:
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_destroy:
+	fuse_session_destroy(se);
+	return ret;
+}
+
+/* phys= with a single path: that path is the mount point, /dev/mem the source. */
+static int settle_paths(struct options *o, struct fuse_cmdline_opts *cmd)
+{
+	if (o->phys && o->source && !cmd->mountpoint) {
+		cmd->mountpoint = realpath(o->source, NULL);
+		if (!cmd->mountpoint) {
+			fprintf(stderr, "xipfs: %s: %s\n", o->source,
+				strerror(errno));
+			return -1;
+		}
+		free(o->source);
+		o->source = strdup("/dev/mem");
+	}
+	if (!o->source || !cmd->mountpoint) {
+		fprintf(stderr, "xipfs: %s\nTry 'xipfs --help' for more "
+			"information.\n", o->source ? "no mount point given" :
+			"no source given");
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fuse_cmdline_opts cmd;
+	struct options o = {
+		.acl = -1,
+		.entry_timeout = 1e6, .attr_timeout = 1e6,
+		.negative_timeout = 1e6,
+	};
+	struct xipfsd d = { .map.fd = -1 };
+	uint64_t offset = 0, size = 0;
+	int ret = 1;
+
+	memset(&cmd, 0, sizeof(cmd));
+	if (fuse_opt_parse(&args, &o, option_spec, keep_source) ||
+	    fuse_opt_add_arg(&args, "-osubtype=xipfs") ||
+	    fuse_parse_cmdline(&args, &cmd))
+		goto out;
+	if (cmd.show_help) {
+		usage();
+		fuse_cmdline_help();
+		fuse_lowlevel_help();
+		ret = 0;
+		goto out;
+	}
+	if (cmd.show_version) {
+		printf("xipfs %s\n", PACKAGE_VERSION);
+		fuse_lowlevel_version();
+		ret = 0;
+		goto out;
+	}
+	if (settle_paths(&o, &cmd) || apply_options(&o, &d, &offset, &size))
+		goto out;
+	d.source = o.source;
+	d.page_size = sysconf(_SC_PAGESIZE);
+	d.conn_opts = fuse_parse_conn_info_opts(&args);
+	if (!d.conn_opts || add_mount_options(&args, o.source) ||
+	    open_source(&d, offset, size))
+		goto out;
+	ret = run_session(&d, &args, &cmd);
+	xipfs_unmap_source(&d.map);
+out:
+	free(d.conn_opts);
+	free(cmd.mountpoint);
+	free(o.source);
+	free(o.offset);
+	free(o.size);
+	free(o.phys);
+	free(o.read_mode);
+	fuse_opt_free_args(&args);
+	return ret;
+}

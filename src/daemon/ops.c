@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The FUSE lowlevel handlers.  Inode numbers are the image's own (the root
+ * is 1, as FUSE wants), so the daemon keeps no per-inode state and FORGET
+ * has nothing to release.  Every handler sends exactly one reply; the ones
+ * that touch the image do so inside a SIGBUS guard.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "xipfsd.h"
+
+/* Some listings read more than fits a page; never allocate more than this. */
+#define READDIR_MAX	(128 * 1024)
+#define XATTR_LIST_MAX_	65536
+
+static struct xipfsd *ctx(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+/* A negative libxipfs return as the errno the kernel should see. */
+static int to_errno(struct xipfsd *d, int err, uint32_t ino)
+{
+	if (!xipfs_is_corruption(err))
+		return -err;
+	if (atomic_fetch_add(&d->complaints, 1) < 10)
+		fuse_log(FUSE_LOG_ERR, "xipfs: %s: inode %u: %s\n", d->source,
+			 ino, xipfs_strerror(err));
+	return EIO;
+}
+
+static int get_inode(struct xipfsd *d, fuse_ino_t ino,
+		     struct xipfs_inode_info *inode)
+{
+	int err;
+
+	if (ino > UINT32_MAX)
+		return ESTALE;
+	err = xipfs_inode_get(&d->img, (uint32_t)ino, inode);
+	return err ? to_errno(d, err, (uint32_t)ino) : 0;
+}
+
+static void fill_stat(const struct xipfsd *d,
+		      const struct xipfs_inode_info *inode, struct stat *st)
+{
+	uint64_t bytes = inode->size;
+	mode_t perm = inode->mode & 07777;
+
+	memset(st, 0, sizeof(*st));
+	if (S_ISREG(inode->mode) && xipfs_inode_mappable(&d->img, inode))
+		bytes = (bytes + d->img.block_size - 1) &
+			~(uint64_t)(d->img.block_size - 1);
+	if (d->force_umask)
+		perm &= ~d->umask;
+	st->st_ino = inode->ino;
+	st->st_mode = (inode->mode & S_IFMT) | perm;
+	st->st_nlink = inode->nlink;
+	st->st_uid = d->force_uid ? d->uid : inode->uid;
+	st->st_gid = d->force_gid ? d->gid : inode->gid;
+	st->st_size = (off_t)inode->size;
+	st->st_blksize = d->img.block_size;
+	st->st_blocks = (blkcnt_t)((bytes + 511) / 512);
+	if (S_ISCHR(inode->mode) || S_ISBLK(inode->mode))
+		st->st_rdev = makedev((unsigned int)inode->rdev_major,
+				      (unsigned int)inode->rdev_minor);
+	st->st_mtim.tv_sec = inode->mtime;
+	st->st_mtim.tv_nsec = inode->mtime_nsec;
+	st->st_atim = st->st_mtim;
+	st->st_ctim = st->st_mtim;
+}
+
+static void fill_entry(const struct xipfsd *d,
+		       const struct xipfs_inode_info *inode,
+		       struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = inode->ino;
+	e->generation = 1;
+	e->attr_timeout = d->attr_timeout;
+	e->entry_timeout = d->entry_timeout;
+	fill_stat(d, inode, &e->attr);
+}
+
+static int lookup_entry(struct xipfsd *d, fuse_ino_t parent, const char *name,
+			struct fuse_entry_param *e)
+{
+	struct xipfs_inode_info dir, child;
+	uint32_t ino;
+	int err = get_inode(d, parent, &dir);
+
+	if (err)
+		return err;
+	err = xipfs_lookup(&d->img, &dir, name, strlen(name), &ino);
+	if (err)
+		return to_errno(d, err, dir.ino);
+	err = get_inode(d, ino, &child);
+	if (err)
+		return err;
+	fill_entry(d, &child, e);
+	return 0;
+}
+
+static void xipfsd_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct xipfsd *d = ctx(req);
+	struct xipfsd_guard g;
+	struct fuse_entry_param e;
+	int err;
+
+	XIPFSD_GUARD(req, g);
+	err = lookup_entry(d, parent, name, &e);
+	xipfsd_guard_end();
+	if (err == ENOENT) {
+		/* ino 0: the kernel caches the name as absent. */
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = d->negative_timeout;
+		fuse_reply_entry(req, &e);
+	} else if (err) {
+		fuse_reply_err(req, err);
+	} else {
+		fuse_reply_entry(req, &e);
+	}
+}
+
+static void xipfsd_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	fuse_reply_none(req);	/* stateless: nothing to drop */
+}
+
+static void xipfsd_forget_multi(fuse_req_t req, size_t count,
+				struct fuse_forget_data *forgets)
+{
+	fuse_reply_none(req);
+}
+
+static void xipfsd_getattr(fuse_req_t req, fuse_ino_t ino,
+			   struct fuse_file_info *fi)
+{
+	struct xipfsd *d = ctx(req);
+	struct xipfsd_guard g;
+	struct xipfs_inode_info inode;
+	struct stat st;
+	int err;
+
+	XIPFSD_GUARD(req, g);
+	err = get_inode(d, ino, &inode);
+	xipfsd_guard_end();
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	fill_stat(d, &inode, &st);
+	fuse_reply_attr(req, &st, d->attr_timeout);
+}
+
+static void xipfsd_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct xipfsd *d = ctx(req);
+	struct xipfsd_guard g;
+	struct xipfs_inode_info inode;
+	char buf[XIPFS_SYMLINK_MAX + 1];
+	const char *target;
+	size_t len = 0;
+	int err;
+
+	XIPFSD_GUARD(req, g);
+	err = get_inode(d, ino, &inode);
+	if (!err) {
+		err = xipfs_readlink(&d->img, &inode, &target, &len);
+		err = err ? to_errno(d, err, inode.ino) : 0;
+	}
+	if (!err && len >= sizeof(buf))
+		err = EIO;
+	if (!err)
+		memcpy(buf, target, len);	/* the reply wants a C string */
+	xipfsd_guard_end();
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	buf[len] = '\0';
+	fuse_reply_readlink(req, buf);
+}
+
+static void xipfsd_opendir(fuse_req_t req, fuse_ino_t ino,
+			   struct fuse_file_info *fi)
+{
+	/* The image never changes: let the kernel keep every listing. */
+	fi->cache_readdir = 1;
+	fi->keep_cache = 1;
+	fuse_reply_open(req, fi);
+}
+
+/* Append one entry; 0 when it does not fit (or on error, with *err set). */
+static size_t add_entry(struct xipfsd *d, fuse_req_t req, char *buf,
+			size_t room, const struct xipfs_dirent_info *de,
+			int plus, int *err)
+{
+	char name[XIPFS_NAME_MAX + 1];
+	struct fuse_entry_param e;
+	struct xipfs_inode_info inode;
+	size_t n;
+
+	memcpy(name, de->name, de->name_len);
+	name[de->name_len] = '\0';
+	memset(&e, 0, sizeof(e));
+	e.attr.st_ino = de->ino;
+	e.attr.st_mode = DTTOIF(de->type);
+	if (!plus) {
+		n = fuse_add_direntry(req, buf, room, name, &e.attr, de->cookie);
+		return n > room ? 0 : n;
+	}
+	/* "." and ".." carry no entry: the kernel does not look them up. */
+	if (strcmp(name, ".") && strcmp(name, "..")) {
+		*err = get_inode(d, de->ino, &inode);
+		if (*err)
+			return 0;
+		fill_entry(d, &inode, &e);
+	}
+	n = fuse_add_direntry_plus(req, buf, room, name, &e, de->cookie);
+	return n > room ? 0 : n;
+}
+
+static void reply_listing(fuse_req_t req, fuse_ino_t ino, char *buf,
+			  size_t size, off_t off, int plus)
+{
+	struct xipfsd *d = ctx(req);
+	struct xipfsd_guard g;
+	struct xipfs_inode_info dir;
+	struct xipfs_dirent_info de;
+	uint64_t cookie = (uint64_t)off;
+	size_t used = 0, n;
+	int err, more;
+
+	XIPFSD_GUARD(req, g);
+	err = get_inode(d, ino, &dir);
+	while (!err) {
+		more = xipfs_readdir(&d->img, &dir, cookie, &de);
+		if (more <= 0) {
+			err = more ? to_errno(d, more, dir.ino) : 0;
+			break;
+		}
+		n = add_entry(d, req, buf + used, size - used, &de, plus, &err);
+		if (n == 0)
+			break;
+		used += n;
+		cookie = de.cookie;
+	}
+	xipfsd_guard_end();
+	/* Entries already packed go out; the next call meets the error. */
+	if (err && used == 0)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_buf(req, buf, used);
+}
+
+static void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		     int plus)
+{
+	char *buf;
+
+	if (size > READDIR_MAX)
+		size = READDIR_MAX;
+	buf = malloc(size);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	reply_listing(req, ino, buf, size, off, plus);
+	free(buf);
+}
+
+static void xipfsd_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+			   off_t off, struct fuse_file_info *fi)
+{
+	list_dir(req, ino, size, off, 0);
+}
+
+static void xipfsd_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
+			       off_t off, struct fuse_file_info *fi)
+{
+	list_dir(req, ino, size, off, 1);
+}
+
+static void xipfsd_open(fuse_req_t req, fuse_ino_t ino,
+			struct fuse_file_info *fi)
+{
+	struct xipfsd *d = ctx(req);
+
+	/*
+	 * ENOSYS tells the kernel (when it offered no-open support) never to
+	 * send OPEN or RELEASE again and to keep the page cache: two fewer
+	 * round trips per file.
+	 */
+	if (!d->open_requests) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	fi->keep_cache = 1;
+	fi->noflush = 1;
+	fuse_reply_open(req, fi);
+}
+
+/*
+ * Splice the bytes from the source file: the kernel moves page-cache pages
+ * of the image instead of copying.  A splice that ends early at EOF would be
+ * sent as a short read, so a source that shrank is checked first.
+ */
+static void reply_splice(fuse_req_t req, struct xipfsd *d,
+			 const uint8_t *ptr, size_t len)
+{
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(len);
+	uint64_t pos = d->map.offset + (uint64_t)(ptr - d->img.base);
+	struct stat st;
+
+	if (fstat(d->map.fd, &st) < 0 || (uint64_t)st.st_size < pos + len) {
+		fuse_reply_err(req, EIO);
+		return;
+	}
+	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	bv.buf[0].fd = d->map.fd;
+	bv.buf[0].pos = (off_t)pos;
+	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_NONBLOCK);
+}
+
+static void xipfsd_read(fuse_req_t req, fuse_ino_t ino, size_t size,
+			off_t off, struct fuse_file_info *fi)
+{
+	struct xipfsd *d = ctx(req);
+	struct xipfsd_guard g;
+	struct xipfs_inode_info inode;
+	const uint8_t *ptr = NULL;
+	size_t len = 0;
+	int err;
+
+	XIPFSD_GUARD(req, g);
+	err = get_inode(d, ino, &inode);
+	if (!err) {
+		err = xipfs_file_data(&d->img, &inode, (uint64_t)off, size,
+				      &ptr, &len);
+		err = err ? to_errno(d, err, inode.ino) : 0;
+	}
+	xipfsd_guard_end();
+	if (err)
+		fuse_reply_err(req, err);
+	else if (d->splice && len >= 2 * (size_t)d->page_size)
+		reply_splice(req, d, ptr, len);
+	else
+		/* The kernel copies straight out of the mapping; if those pages
+		 * are gone it fails the copy and the reader sees EIO. */
+		fuse_reply_buf(req, (const char *)ptr, len);
+}
+
+static void xipfsd_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+			    size_t size)
+{
+	struct xipfsd *d = ctx(req);
+	struct xipfsd_guard g;
+	struct xipfs_inode_info inode;
+	const uint8_t *value = NULL;
+	size_t len = 0;
+	int err;
+
+	XIPFSD_GUARD(req, g);
+	err = get_inode(d, ino, &inode);
+	if (!err) {
+		err = xipfs_getxattr(&d->img, &inode, name, &value, &len);
+		err = err ? to_errno(d, err, inode.ino) : 0;
+	}
+	xipfsd_guard_end();
+	if (err)
+		fuse_reply_err(req, err);
+	else if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (len > size)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, (const char *)value, len);
+}
+
+static void reply_xattr_names(fuse_req_t req, fuse_ino_t ino, char *buf,
+			      size_t size)
+{
+	struct xipfsd *d = ctx(req);
+	struct xipfsd_guard g;
+	struct xipfs_inode_info inode;
+	ssize_t n = 0;
+	int err;
+
+	XIPFSD_GUARD(req, g);
+	err = get_inode(d, ino, &inode);
+	if (!err) {
+		n = xipfs_listxattr(&d->img, &inode, buf, size);
+		err = n < 0 ? to_errno(d, (int)n, inode.ino) : 0;
+	}
+	xipfsd_guard_end();
+	if (err)
+		fuse_reply_err(req, err);
+	else if (size == 0)
+		fuse_reply_xattr(req, (size_t)n);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+}
+
+static void xipfsd_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	char *buf = NULL;
+
+	if (size > XATTR_LIST_MAX_)
+		size = XATTR_LIST_MAX_;
+	if (size && !(buf = malloc(size))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	reply_xattr_names(req, ino, buf, size);
+	free(buf);
+}
+
+static void xipfsd_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct xipfs_statfs_info info;
+	struct statvfs sv;
+
+	xipfs_statfs(&ctx(req)->img, &info);
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = info.block_size;
+	sv.f_frsize = info.block_size;
+	sv.f_blocks = info.blocks;
+	sv.f_files = info.files;
+	sv.f_namemax = info.name_max;
+	sv.f_flag = ST_RDONLY;
+	fuse_reply_statfs(req, &sv);
+}
+
+static void want(struct fuse_conn_info *conn, uint64_t cap, int on)
+{
+	if (on && (conn->capable & cap))
+		conn->want |= cap;
+	else if (!on)
+		conn->want &= ~cap;
+}
+
+static void xipfsd_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct xipfsd *d = userdata;
+
+	/* The image never changes: cache everything, never invalidate. */
+	want(conn, FUSE_CAP_READDIRPLUS, 1);
+	want(conn, FUSE_CAP_READDIRPLUS_AUTO, 0);
+	want(conn, FUSE_CAP_CACHE_SYMLINKS, 1);
+	want(conn, FUSE_CAP_AUTO_INVAL_DATA, 0);
+	want(conn, FUSE_CAP_POSIX_ACL, d->acl);
+	if (d->acl && !(conn->capable & FUSE_CAP_POSIX_ACL))
+		fuse_log(FUSE_LOG_WARNING, "xipfs: the kernel cannot enforce "
+			 "POSIX ACLs; only permission bits apply\n");
+	want(conn, FUSE_CAP_SPLICE_WRITE, d->read_mode == XIPFSD_READ_SPLICE);
+	want(conn, FUSE_CAP_SPLICE_MOVE, 0);
+	/* Options the user gave (max_readahead=, readdirplus=...) win. */
+	fuse_apply_conn_info_opts(d->conn_opts, conn);
+	d->splice = d->read_mode == XIPFSD_READ_SPLICE &&
+		    (conn->want & FUSE_CAP_SPLICE_WRITE);
+	if (d->read_mode == XIPFSD_READ_SPLICE && !d->splice)
+		fuse_log(FUSE_LOG_WARNING, "xipfs: the kernel cannot splice "
+			 "replies; reading by copy\n");
+	/* Without no-open support an ENOSYS open would fail every open(2). */
+	if (!(conn->capable & FUSE_CAP_NO_OPEN_SUPPORT))
+		d->open_requests = 1;
+	conn->time_gran = 1;
+}
+
+const struct fuse_lowlevel_ops xipfsd_ops = {
+	.init = xipfsd_init,
+	.lookup = xipfsd_lookup,
+	.forget = xipfsd_forget,
+	.forget_multi = xipfsd_forget_multi,
+	.getattr = xipfsd_getattr,
+	.readlink = xipfsd_readlink,
+	.opendir = xipfsd_opendir,
+	.readdir = xipfsd_readdir,
+	.readdirplus = xipfsd_readdirplus,
+	.open = xipfsd_open,
+	.read = xipfsd_read,
+	.getxattr = xipfsd_getxattr,
+	.listxattr = xipfsd_listxattr,
+	.statfs = xipfsd_statfs,
+};

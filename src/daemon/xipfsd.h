@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* The xipfs FUSE daemon: state shared by its option parser and handlers. */
+#ifndef XIPFSD_H
+#define XIPFSD_H
+
+#define FUSE_USE_VERSION 314
+
+#include <fuse_lowlevel.h>
+#include <setjmp.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "xipfs/xipfs.h"
+
+enum xipfsd_read_mode {
+	XIPFSD_READ_COPY,	/* fuse_reply_buf over the mapped bytes */
+	XIPFSD_READ_SPLICE,	/* splice from the source file descriptor */
+};
+
+/* Everything the handlers need; read-only once the session runs. */
+struct xipfsd {
+	struct xipfs_map map;
+	struct xipfs_image img;
+	const char *source;		/* as given, for messages */
+	enum xipfsd_read_mode read_mode;
+	int splice;			/* read_mode is splice and usable */
+	int open_requests;		/* answer OPEN (else ENOSYS: no_open) */
+	int acl;			/* ask the kernel to enforce POSIX ACLs */
+	int force_uid, force_gid, force_umask;
+	uid_t uid;
+	gid_t gid;
+	mode_t umask;
+	double entry_timeout, attr_timeout, negative_timeout;
+	long page_size;
+	struct fuse_conn_info_opts *conn_opts;
+	atomic_uint complaints;		/* corruption messages logged so far */
+};
+
+extern const struct fuse_lowlevel_ops xipfsd_ops;
+
+/*
+ * SIGBUS protection.  A source that shrinks under a live mount turns every
+ * touch of the lost pages into SIGBUS.  The kernel's own copies (the reply
+ * bytes handed to /dev/fuse) fail with EFAULT instead and the reader gets
+ * EIO, but the daemon reads metadata itself; a handler brackets those reads
+ * with XIPFSD_GUARD()/xipfsd_guard_end(), and a fault inside the image jumps
+ * back to the guard, which answers EIO.  sigsetjmp must run in the
+ * handler's own frame, hence the macro.
+ */
+struct xipfsd_guard {
+	sigjmp_buf env;
+};
+
+extern __thread struct xipfsd_guard *xipfsd_guard_current;
+
+int xipfsd_guard_install(const void *start, size_t len);
+void xipfsd_guard_fault(fuse_req_t req);
+
+#define XIPFSD_GUARD(req, g)						\
+	do {								\
+		xipfsd_guard_current = &(g);				\
+		if (sigsetjmp((g).env, 0)) {				\
+			xipfsd_guard_fault(req);			\
+			return;						\
+		}							\
+	} while (0)
+
+static inline void xipfsd_guard_end(void)
+{
+	xipfsd_guard_current = NULL;
+}
+
+#endif /* XIPFSD_H */
