@@ -215,7 +215,10 @@ static int run_session(struct xipfsd *d, struct fuse_args *args,
 		if (!cfg)
 			goto out_unmount;
 		fuse_loop_cfg_set_clone_fd(cfg, (unsigned int)cmd->clone_fd);
-		fuse_loop_cfg_set_idle_threads(cfg, cmd->max_idle_threads);
+		/* -1 means "unlimited", which libfuse 3.14 logs as invalid. */
+		if (cmd->max_idle_threads != UINT_MAX)
+			fuse_loop_cfg_set_idle_threads(cfg,
+						       cmd->max_idle_threads);
 		fuse_loop_cfg_set_max_threads(cfg, cmd->max_threads);
 		ret = fuse_session_loop_mt(se, cfg);
 		fuse_loop_cfg_destroy(cfg);

@@ -827,6 +827,49 @@ static int write_image(const char *path, const uint8_t *img)
 	return fclose(f) != 0;
 }
 
+/* Mapping windows: page granularity and a 2 MiB device-DAX alignment. */
+static void test_map_window(void)
+{
+	uint64_t off, len;
+
+	CHECK_EQ(xipfs_map_window(0, 1, 4096, &off, &len), 0);
+	CHECK_EQ(off, 0);
+	CHECK_EQ(len, 4096);
+	CHECK_EQ(xipfs_map_window(5000, 10000, 4096, &off, &len), 0);
+	CHECK_EQ(off, 4096);
+	CHECK_EQ(len, 12288);	/* [4096, 16384) covers [5000, 15000) */
+	CHECK_EQ(xipfs_map_window(3 << 20, 1 << 20, 2 << 20, &off, &len), 0);
+	CHECK_EQ(off, 2 << 20);
+	CHECK_EQ(len, 2 << 20);
+	CHECK_EQ(xipfs_map_window(1 << 20, 2 << 20, 2 << 20, &off, &len), 0);
+	CHECK_EQ(off, 0);
+	CHECK_EQ(len, 4 << 20);
+	CHECK_EQ(xipfs_map_window(0, 0, 4096, &off, &len), -EINVAL);
+	CHECK_EQ(xipfs_map_window(0, 1, 3000, &off, &len), -EINVAL);
+	CHECK_EQ(xipfs_map_window(4095, UINT64_MAX - 100, 4096, &off, &len),
+		 -EINVAL);
+}
+
+/* Byte counts on command lines. */
+static void test_parse_size(void)
+{
+	uint64_t v = 7;
+
+	CHECK(xipfs_parse_size("0", &v) == 0 && v == 0);
+	CHECK(xipfs_parse_size("1M", &v) == 0 && v == 1 << 20);
+	CHECK(xipfs_parse_size("0x100000", &v) == 0 && v == 1 << 20);
+	CHECK(xipfs_parse_size("4KiB", &v) == 0 && v == 4096);
+	CHECK(xipfs_parse_size("2g", &v) == 0 && v == 2ULL << 30);
+	CHECK(xipfs_parse_size("18446744073709551615", &v) == 0 &&
+	      v == UINT64_MAX);
+	CHECK_EQ(xipfs_parse_size("", &v), -EINVAL);
+	CHECK_EQ(xipfs_parse_size("-1", &v), -EINVAL);
+	CHECK_EQ(xipfs_parse_size("12x", &v), -EINVAL);
+	CHECK_EQ(xipfs_parse_size("1MX", &v), -EINVAL);
+	CHECK_EQ(xipfs_parse_size("99999999999999999999", &v), -ERANGE);
+	CHECK_EQ(xipfs_parse_size("16777216T", &v), -ERANGE);
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t good[IMG_SIZE];
@@ -851,6 +894,8 @@ int main(int argc, char **argv)
 	}
 	test_crc();
 	test_le();
+	test_map_window();
+	test_parse_size();
 	test_open(good);
 	if (!CHECK(xipfs_image_open(&img, good, IMG_SIZE) == 0))
 		return test_summary(argv[0]);
