@@ -60,7 +60,8 @@ static void usage(void)
 "    -o size=N              the image window is N bytes (default: to the end)\n"
 "    -o phys=ADDR           physical address of the image; SOURCE defaults\n"
 "                           to /dev/mem and size= is required\n"
-"    -o read=copy|splice    how READ is answered (default: copy)\n"
+"    -o read=copy|splice    how READ is answered (default: splice for a\n"
+"                           regular file, copy for a device)\n"
 "    -o uid=N,gid=N         show every file as owned by N\n"
 "    -o umask=M             clear these permission bits on every file\n"
 "    -o noopen | open       skip OPEN/RELEASE requests (default: noopen)\n"
@@ -110,7 +111,9 @@ static int apply_options(struct options *o, struct xipfsd *d,
 		fprintf(stderr, "xipfs: phys= needs size=\n");
 		return -1;
 	}
-	if (!o->read_mode || !strcmp(o->read_mode, "copy")) {
+	if (!o->read_mode) {
+		d->read_mode = XIPFSD_READ_AUTO;
+	} else if (!strcmp(o->read_mode, "copy")) {
 		d->read_mode = XIPFSD_READ_COPY;
 	} else if (!strcmp(o->read_mode, "splice")) {
 		d->read_mode = XIPFSD_READ_SPLICE;
@@ -161,6 +164,16 @@ static int open_source(struct xipfsd *d, uint64_t offset, uint64_t size)
 		xipfs_unmap_source(&d->map);
 		return -1;
 	}
+	/*
+	 * Splice is the faster path (docs/BENCHMARKS.md) but needs a file
+	 * whose page cache holds the image; devices are read by copy.
+	 */
+	if (d->map.type != S_IFREG && d->read_mode == XIPFSD_READ_SPLICE)
+		fprintf(stderr, "xipfs: %s: read=splice needs a regular file; "
+			"reading by copy\n", d->source);
+	if (d->read_mode == XIPFSD_READ_AUTO || d->map.type != S_IFREG)
+		d->read_mode = d->map.type == S_IFREG ? XIPFSD_READ_SPLICE :
+			       XIPFSD_READ_COPY;
 	if (xipfsd_guard_install(d->map.image, d->map.length) < 0) {
 		perror("xipfs: sigaction");
 		xipfs_unmap_source(&d->map);

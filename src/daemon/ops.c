@@ -391,6 +391,26 @@ static void xipfsd_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 		fuse_reply_buf(req, (const char *)value, len);
 }
 
+/*
+ * trusted.* names are listed only to root, as local file systems list them
+ * only to CAP_SYS_ADMIN (the kernel already hides their values).  The
+ * request carries no capabilities, so uid 0 stands for them.
+ */
+static size_t drop_trusted(char *list, size_t len)
+{
+	size_t in = 0, out = 0, n;
+
+	while (in < len) {
+		n = strnlen(list + in, len - in) + 1;
+		if (strncmp(list + in, "trusted.", 8)) {
+			memmove(list + out, list + in, n);
+			out += n;
+		}
+		in += n;
+	}
+	return out;
+}
+
 static void reply_xattr_names(fuse_req_t req, fuse_ino_t ino, char *buf,
 			      size_t size)
 {
@@ -403,25 +423,29 @@ static void reply_xattr_names(fuse_req_t req, fuse_ino_t ino, char *buf,
 	XIPFSD_GUARD(req, g);
 	err = get_inode(d, ino, &inode);
 	if (!err) {
-		n = xipfs_listxattr(&d->img, &inode, buf, size);
+		n = xipfs_listxattr(&d->img, &inode, buf, XATTR_LIST_MAX_);
 		err = n < 0 ? to_errno(d, (int)n, inode.ino) : 0;
 	}
 	xipfsd_guard_end();
+	if (!err && fuse_req_ctx(req)->uid != 0)
+		n = (ssize_t)drop_trusted(buf, (size_t)n);
 	if (err)
-		fuse_reply_err(req, err);
+		fuse_reply_err(req, err == ERANGE ? E2BIG : err);
 	else if (size == 0)
 		fuse_reply_xattr(req, (size_t)n);
+	else if ((size_t)n > size)
+		fuse_reply_err(req, ERANGE);
 	else
 		fuse_reply_buf(req, buf, (size_t)n);
 }
 
+/* The whole list is built (it is at most 64 KiB) so that it can be filtered
+ * and its length known before the caller's size is considered. */
 static void xipfsd_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	char *buf = NULL;
+	char *buf = malloc(XATTR_LIST_MAX_);
 
-	if (size > XATTR_LIST_MAX_)
-		size = XATTR_LIST_MAX_;
-	if (size && !(buf = malloc(size))) {
+	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}

@@ -14,6 +14,7 @@
 #include "xipfs/xipfs.h"
 
 enum xipfsd_read_mode {
+	XIPFSD_READ_AUTO,	/* splice for regular files, else copy */
 	XIPFSD_READ_COPY,	/* fuse_reply_buf over the mapped bytes */
 	XIPFSD_READ_SPLICE,	/* splice from the source file descriptor */
 };
