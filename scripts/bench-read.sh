@@ -192,10 +192,13 @@ if [ "$million" -gt 0 ] && { has xipfs || has squashfuse; }; then
 	mkdir -p "$base/mnt/million"
 	for r in $(seq "$runs"); do
 		for p in "${!mcmd[@]}"; do
-			cold
-			# A daemonizing FUSE server returns once the mount exists, so
+			# Cold caches, but the program and its libraries loaded once
+			# more, so the figure is the mount and not the disk.  A
+			# daemonizing FUSE server returns once the mount exists, so
 			# the clock stops after its exit and the first stat (which
 			# waits for the INIT reply); no polling blurs the figure.
+			cold
+			${mcmd[$p]%% *} --version >/dev/null 2>&1 || true
 			s=$EPOCHREALTIME
 			${mcmd[$p]} </dev/null 2>"$base/log.million" || die "${mcmd[$p]} failed: $(tail -3 "$base/log.million")"
 			stat "$base/mnt/million/" >/dev/null || die "${mcmd[$p]}: stat of the mount failed"
@@ -248,7 +251,7 @@ echo "Commands (BIG = MNT/big; remount and 'sync; echo 3 > /proc/sys/vm/drop_cac
 	echo "  tar: tar cf - -C MNT . | cat >/dev/null"
 	echo "  RSS: VmRSS and RssAnon in /proc/PID/status of the -f daemon, after the tar"
 	for p in "${!mcmd[@]}"; do echo "  mount time $p: ${mcmd[$p]}; stat MNT/"; done
-	[ ${#mcmd[@]} -eq 0 ] || echo "  (the mount commands fork; the clock runs until they return and stat MNT/ answers)"
+	[ ${#mcmd[@]} -eq 0 ] || echo "  (drop_caches, then PROGRAM --version to load the binary; the mount commands fork, the clock runs until they return and stat MNT/ answers)"
 	[ ${#mcmd[@]} -eq 0 ] || echo "  million image: python3 tarfile stream of $million empty files in dirs of 1000 to FILE"
 	[ -z "${mcmd[xipfs]:-}" ] || echo "    $mkxipfs -q --tar=FILE IMG"
 	[ -z "${mcmd[squashfuse]:-}" ] || echo "    mksquashfs - IMG -tar -noI -noD -noF -noX -no-progress -quiet < FILE"

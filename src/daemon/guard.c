@@ -58,8 +58,6 @@ void xipfsd_guard_fault(fuse_req_t req)
 	struct xipfsd *d = fuse_req_userdata(req);
 
 	xipfsd_guard_current = NULL;
-	if (atomic_fetch_add(&d->complaints, 1) < 10)
-		fuse_log(FUSE_LOG_ERR, "xipfs: %s: the source shrank or failed "
-			 "under the mount; answering EIO\n", d->source);
+	xipfsd_complain_lost(d);
 	fuse_reply_err(req, EIO);
 }

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@ struct options {
 	unsigned int uid, gid, umask;
 	int set_uid, set_gid, set_umask;
 	int open_requests, acl;
+	int saw_mountpoint;
 	double entry_timeout, attr_timeout, negative_timeout;
 };
 
@@ -78,9 +80,25 @@ static int keep_source(void *data, const char *arg, int key,
 {
 	struct options *o = data;
 
-	if (key == FUSE_OPT_KEY_NONOPT && !o->source) {
+	struct stat st;
+
+	if (key != FUSE_OPT_KEY_NONOPT)
+		return 1;
+	if (!o->source) {
 		o->source = strdup(arg);
 		return o->source ? 0 : -1;
+	}
+	/* The mount point, checked here so the message is in our words;
+	 * libfuse refuses any further argument itself. */
+	if (o->saw_mountpoint++)
+		return 1;
+	if (stat(arg, &st) < 0) {
+		fprintf(stderr, "xipfs: %s: %s\n", arg, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "xipfs: %s: not a directory\n", arg);
+		return -1;
 	}
 	return 1;
 }
@@ -109,6 +127,10 @@ static int apply_options(struct options *o, struct xipfsd *d,
 	}
 	if (o->phys && !o->size) {
 		fprintf(stderr, "xipfs: phys= needs size=\n");
+		return -1;
+	}
+	if (o->size && *size == 0) {
+		fprintf(stderr, "xipfs: size=%s: an empty window\n", o->size);
 		return -1;
 	}
 	if (!o->read_mode) {
@@ -236,7 +258,9 @@ static int run_session(struct xipfsd *d, struct fuse_args *args,
 		ret = fuse_session_loop_mt(se, cfg);
 		fuse_loop_cfg_destroy(cfg);
 	}
-	ret = ret ? 1 : 0;
+	/* libfuse returns the signal that ended the loop: a clean stop. */
+	ret = ret == 0 || ret == SIGINT || ret == SIGTERM || ret == SIGHUP ?
+	      0 : 1;
 out_unmount:
 	fuse_session_unmount(se);
 out_signals:

@@ -40,6 +40,8 @@ struct xipfsd {
 
 extern const struct fuse_lowlevel_ops xipfsd_ops;
 
+void xipfsd_complain_lost(struct xipfsd *d);
+
 /*
  * SIGBUS protection.  A source that shrinks under a live mount turns every
  * touch of the lost pages into SIGBUS.  The kernel's own copies (the reply

@@ -32,7 +32,7 @@ static int source_size(int fd, uint64_t *size, uint32_t *type)
 		*size = UINT64_MAX;	/* memory device: the caller's size */
 		return 0;
 	}
-	return S_ISDIR(st.st_mode) ? -EISDIR : -ENODEV;
+	return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 }
 
 /*
@@ -98,7 +98,7 @@ int xipfs_map_source(const char *path, uint64_t offset, uint64_t size,
 	*what = "open";
 	if (map->fd < 0)
 		return -errno;
-	*what = "not a file or device";
+	*what = "not a regular file, block device or memory device";
 	err = source_size(map->fd, &total, &map->type);
 	if (err)
 		goto fail;
