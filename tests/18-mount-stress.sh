@@ -259,7 +259,13 @@ ok "$READERS readers ran ${SECONDS_} s without a mismatch"
 anon=$(awk '/^RssAnon:/ { print $2 }' "/proc/$XIPFS_PID/status")
 threads=$(awk '/^Threads:/ { print $2 }' "/proc/$XIPFS_PID/status")
 echo "daemon: RssAnon ${anon} kB, $threads threads"
-[ "$anon" -lt $((64 * 1024)) ] || fail "daemon uses ${anon} kB of anonymous memory"
+# An ASan build keeps shadow memory and a quarantine of freed blocks, so
+# the bound means something only for a plain build.
+if grep -q __asan_init "$XIPFS"; then
+	echo "daemon built with ASan: its memory is not bounded here"
+else
+	[ "$anon" -lt $((64 * 1024)) ] || fail "daemon uses ${anon} kB of anonymous memory"
+fi
 
 # Busy: a plain unmount is refused while the readers hold files open.
 if umount "$M" 2>"$WORK/umount.err"; then
@@ -304,7 +310,7 @@ set -e
 [ $st = 0 ] || fail "daemon exited with status $st: $(tail -5 "$WORK/xipfs.log")"
 ! grep -q " $M " /proc/self/mounts || fail "$M still in /proc/mounts"
 # Nothing went wrong that the daemon noticed.
-[ ! -s "$WORK/xipfs.log" ] || fail "the daemon complained: $(head -5 "$WORK/xipfs.log")"
+! grep -v '^xipfs stats' "$WORK/xipfs.log" | grep -q . || fail "the daemon complained: $(head -5 "$WORK/xipfs.log")"
 [ -z "$(ls -A "$M")" ] || fail "$M not empty after the unmount"
 
 python3 - "$WORK" "$READERS" <<'PY' || fail "operation counts"

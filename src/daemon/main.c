@@ -6,10 +6,12 @@
 #include <signal.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "xipfsd.h"
@@ -167,6 +169,7 @@ static int apply_options(struct options *o, struct xipfsd *d,
 /* Map SOURCE and check its superblock; -1 after a one-line message. */
 static int open_source(struct xipfsd *d, uint64_t offset, uint64_t size)
 {
+	struct stat st;
 	const char *what;
 	int err = xipfs_map_source(d->source, offset, size, &d->map, &what);
 
@@ -196,6 +199,10 @@ static int open_source(struct xipfsd *d, uint64_t offset, uint64_t size)
 	if (d->read_mode == XIPFSD_READ_AUTO || d->map.type != S_IFREG)
 		d->read_mode = d->map.type == S_IFREG ? XIPFSD_READ_SPLICE :
 			       XIPFSD_READ_COPY;
+	if (fstat(d->map.fd, &st) == 0) {
+		d->source_dev = (uint64_t)st.st_dev;
+		d->source_ino = (uint64_t)st.st_ino;
+	}
 	if (xipfsd_guard_install(d->map.image, d->map.length) < 0) {
 		perror("xipfs: sigaction");
 		xipfs_unmap_source(&d->map);
@@ -226,6 +233,12 @@ static int add_mount_options(struct fuse_args *args, const char *source)
 	return err ? -1 : 0;
 }
 
+static void log_to_syslog(enum fuse_log_level level, const char *fmt,
+			  va_list ap)
+{
+	vsyslog((int)level, fmt, ap);	/* fuse_log levels are syslog's */
+}
+
 static int run_session(struct xipfsd *d, struct fuse_args *args,
 		       struct fuse_cmdline_opts *cmd)
 {
@@ -240,9 +253,17 @@ static int run_session(struct xipfsd *d, struct fuse_args *args,
 		goto out_destroy;
 	if (fuse_session_mount(se, cmd->mountpoint))
 		goto out_signals;
-	/* Errors so far reached the terminal; from here on, fuse_log. */
+	/* Errors so far reached the terminal; from here on, fuse_log, which
+	 * goes to syslog once stderr is gone. */
 	if (fuse_daemonize(cmd->foreground))
 		goto out_unmount;
+	if (!cmd->foreground) {
+		openlog("xipfs", LOG_PID, LOG_DAEMON);
+		fuse_set_log_func(log_to_syslog);
+	}
+	if (xipfsd_stats_start(d))
+		fuse_log(FUSE_LOG_WARNING, "xipfs: no SIGUSR1 reports: %s\n",
+			 strerror(errno));
 	if (cmd->singlethread) {
 		ret = fuse_session_loop(se);
 	} else {
@@ -258,6 +279,8 @@ static int run_session(struct xipfsd *d, struct fuse_args *args,
 		ret = fuse_session_loop_mt(se, cfg);
 		fuse_loop_cfg_destroy(cfg);
 	}
+	xipfsd_stats_stop();
+	xipfsd_stats_report(d, "unmount");
 	/* libfuse returns the signal that ended the loop: a clean stop. */
 	ret = ret == 0 || ret == SIGINT || ret == SIGTERM || ret == SIGHUP ?
 	      0 : 1;

@@ -19,6 +19,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "xipfs/direct.h"
 #include "xipfsd.h"
 
 /* Some listings read more than fits a page; never allocate more than this. */
@@ -46,6 +47,7 @@ static int to_errno(struct xipfsd *d, int err, uint32_t ino)
 /* Shared by READ and the SIGBUS guard; at most ten messages. */
 void xipfsd_complain_lost(struct xipfsd *d)
 {
+	atomic_fetch_add_explicit(&d->stats.lost, 1, memory_order_relaxed);
 	if (atomic_fetch_add(&d->complaints, 1) < 10)
 		fuse_log(FUSE_LOG_ERR, "xipfs: %s: the source shrank or failed "
 			 "under the mount; answering EIO\n", d->source);
@@ -129,6 +131,8 @@ static void xipfsd_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fuse_entry_param e;
 	int err;
 
+	xipfsd_count(d, XOP_LOOKUP);
+
 	XIPFSD_GUARD(req, g);
 	err = lookup_entry(d, parent, name, &e);
 	xipfsd_guard_end();
@@ -146,12 +150,14 @@ static void xipfsd_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void xipfsd_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
+	xipfsd_count(ctx(req), XOP_FORGET);
 	fuse_reply_none(req);	/* stateless: nothing to drop */
 }
 
 static void xipfsd_forget_multi(fuse_req_t req, size_t count,
 				struct fuse_forget_data *forgets)
 {
+	xipfsd_count(ctx(req), XOP_FORGET);
 	fuse_reply_none(req);
 }
 
@@ -163,6 +169,8 @@ static void xipfsd_getattr(fuse_req_t req, fuse_ino_t ino,
 	struct xipfs_inode_info inode;
 	struct stat st;
 	int err;
+
+	xipfsd_count(d, XOP_GETATTR);
 
 	XIPFSD_GUARD(req, g);
 	err = get_inode(d, ino, &inode);
@@ -184,6 +192,8 @@ static void xipfsd_readlink(fuse_req_t req, fuse_ino_t ino)
 	const char *target;
 	size_t len = 0;
 	int err;
+
+	xipfsd_count(d, XOP_READLINK);
 
 	XIPFSD_GUARD(req, g);
 	err = get_inode(d, ino, &inode);
@@ -207,6 +217,7 @@ static void xipfsd_readlink(fuse_req_t req, fuse_ino_t ino)
 static void xipfsd_opendir(fuse_req_t req, fuse_ino_t ino,
 			   struct fuse_file_info *fi)
 {
+	xipfsd_count(ctx(req), XOP_OPENDIR);
 	/* The image never changes: let the kernel keep every listing. */
 	fi->cache_readdir = 1;
 	fi->keep_cache = 1;
@@ -295,12 +306,14 @@ static void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void xipfsd_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 			   off_t off, struct fuse_file_info *fi)
 {
+	xipfsd_count(ctx(req), XOP_READDIR);
 	list_dir(req, ino, size, off, 0);
 }
 
 static void xipfsd_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 			       off_t off, struct fuse_file_info *fi)
 {
+	xipfsd_count(ctx(req), XOP_READDIRPLUS);
 	list_dir(req, ino, size, off, 1);
 }
 
@@ -308,6 +321,8 @@ static void xipfsd_open(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {
 	struct xipfsd *d = ctx(req);
+
+	xipfsd_count(d, XOP_OPEN);
 
 	/*
 	 * ENOSYS tells the kernel (when it offered no-open support) never to
@@ -325,6 +340,15 @@ static void xipfsd_open(fuse_req_t req, fuse_ino_t ino,
 	fi->keep_cache = 1;
 	fi->noflush = 1;
 	fuse_reply_open(req, fi);
+}
+
+/* Hand the kernel the mapped bytes; it copies them into its page cache. */
+static void reply_copy(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
+		       size_t len)
+{
+	if (fuse_reply_buf(req, (const char *)ptr, len) == 0)
+		atomic_fetch_add_explicit(&d->stats.bytes_copy, len,
+					  memory_order_relaxed);
 }
 
 /*
@@ -436,7 +460,7 @@ static void reply_splice(fuse_req_t req, struct xipfsd *d,
 	int err;
 
 	if (!sp || len > sp->size) {
-		fuse_reply_buf(req, (const char *)ptr, len);
+		reply_copy(req, d, ptr, len);
 		return;
 	}
 	err = splice_in(d, sp, pos, len);
@@ -444,7 +468,7 @@ static void reply_splice(fuse_req_t req, struct xipfsd *d,
 		/* Pipe slots are pages: an unaligned range may need one more
 		 * than the pipe has.  Those bytes go by copy. */
 		splice_pipe_reset(sp);
-		fuse_reply_buf(req, (const char *)ptr, len);
+		reply_copy(req, d, ptr, len);
 		return;
 	}
 	if (err) {
@@ -457,6 +481,9 @@ static void reply_splice(fuse_req_t req, struct xipfsd *d,
 	bv.buf[0].fd = sp->fd[0];
 	if (fuse_reply_data(req, &bv, 0))
 		splice_pipe_reset(sp);
+	else
+		atomic_fetch_add_explicit(&d->stats.bytes_splice, len,
+					  memory_order_relaxed);
 }
 
 static void xipfsd_read(fuse_req_t req, fuse_ino_t ino, size_t size,
@@ -468,6 +495,8 @@ static void xipfsd_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 	const uint8_t *ptr = NULL;
 	size_t len = 0;
 	int err;
+
+	xipfsd_count(d, XOP_READ);
 
 	XIPFSD_GUARD(req, g);
 	err = get_inode(d, ino, &inode);
@@ -487,9 +516,9 @@ static void xipfsd_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 	else if (d->splice && len >= 2 * (size_t)d->page_size)
 		reply_splice(req, d, ptr, len);
 	else
-		/* The kernel copies straight out of the mapping; if those pages
-		 * are gone it fails the copy and the reader sees EIO. */
-		fuse_reply_buf(req, (const char *)ptr, len);
+		/* If those pages are gone the kernel fails the copy and the
+		 * reader sees EIO. */
+		reply_copy(req, d, ptr, len);
 }
 
 static void xipfsd_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
@@ -501,6 +530,8 @@ static void xipfsd_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	const uint8_t *value = NULL;
 	size_t len = 0;
 	int err;
+
+	xipfsd_count(d, XOP_GETXATTR);
 
 	XIPFSD_GUARD(req, g);
 	err = get_inode(d, ino, &inode);
@@ -571,6 +602,7 @@ static void reply_xattr_names(fuse_req_t req, fuse_ino_t ino, char *buf,
  * and its length known before the caller's size is considered. */
 static void xipfsd_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
+	xipfsd_count(ctx(req), XOP_LISTXATTR);
 	char *buf = malloc(XATTR_LIST_MAX_);
 
 	if (!buf) {
@@ -583,6 +615,7 @@ static void xipfsd_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 
 static void xipfsd_statfs(fuse_req_t req, fuse_ino_t ino)
 {
+	xipfsd_count(ctx(req), XOP_STATFS);
 	struct xipfs_statfs_info info;
 	struct statvfs sv;
 
@@ -595,6 +628,46 @@ static void xipfsd_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_namemax = info.name_max;
 	sv.f_flag = ST_RDONLY;
 	fuse_reply_statfs(req, &sv);
+}
+
+/* XIPFS_IOC_WHERE: where a regular file's bytes sit in the source. */
+static void xipfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
+			 void *arg, struct fuse_file_info *fi, unsigned flags,
+			 const void *in_buf, size_t in_bufsz, size_t out_bufsz)
+{
+	struct xipfsd *d = ctx(req);
+	struct xipfsd_guard g;
+	struct xipfs_inode_info inode;
+	struct xipfs_where w;
+	int err;
+
+	xipfsd_count(d, XOP_IOCTL);
+	if (cmd != XIPFS_IOC_WHERE || out_bufsz < sizeof(w)) {
+		fuse_reply_err(req, ENOTTY);
+		return;
+	}
+	XIPFSD_GUARD(req, g);
+	err = get_inode(d, ino, &inode);
+	if (!err && !S_ISREG(inode.mode))
+		err = ENOTTY;
+	if (!err) {
+		memset(&w, 0, sizeof(w));
+		w.version = XIPFS_WHERE_VERSION;
+		/* An empty file has nothing to misalign. */
+		w.flags = inode.size == 0 ||
+			  xipfs_inode_mappable(&d->img, &inode) ?
+			  XIPFS_WHERE_ALIGNED : XIPFS_WHERE_PACKED;
+		w.source_dev = d->source_dev;
+		w.source_ino = d->source_ino;
+		w.offset = d->map.offset + inode.data;
+		w.size = inode.size;
+		w.block_size = d->img.block_size;
+	}
+	xipfsd_guard_end();
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fuse_reply_ioctl(req, 0, &w, sizeof(w));
 }
 
 static void want(struct fuse_conn_info *conn, uint64_t cap, int on)
@@ -648,4 +721,5 @@ const struct fuse_lowlevel_ops xipfsd_ops = {
 	.getxattr = xipfsd_getxattr,
 	.listxattr = xipfsd_listxattr,
 	.statfs = xipfsd_statfs,
+	.ioctl = xipfsd_ioctl,
 };

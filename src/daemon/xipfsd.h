@@ -19,6 +19,21 @@ enum xipfsd_read_mode {
 	XIPFSD_READ_SPLICE,	/* splice from the source file descriptor */
 };
 
+/* Requests counted by the handlers (the kernel's names, in the report). */
+enum xipfsd_op {
+	XOP_LOOKUP, XOP_FORGET, XOP_GETATTR, XOP_READLINK, XOP_OPEN,
+	XOP_READ, XOP_OPENDIR, XOP_READDIR, XOP_READDIRPLUS, XOP_GETXATTR,
+	XOP_LISTXATTR, XOP_STATFS, XOP_IOCTL, XOP_COUNT
+};
+
+/* What the daemon did, reported on SIGUSR1 and at unmount. */
+struct xipfsd_stats {
+	atomic_ulong ops[XOP_COUNT];
+	atomic_ulong bytes_copy;	/* READ bytes handed over by copy */
+	atomic_ulong bytes_splice;	/* READ bytes moved by splice */
+	atomic_ulong lost;		/* requests answered EIO: source lost */
+};
+
 /* Everything the handlers need; read-only once the session runs. */
 struct xipfsd {
 	struct xipfs_map map;
@@ -36,7 +51,18 @@ struct xipfsd {
 	long page_size;
 	struct fuse_conn_info_opts *conn_opts;
 	atomic_uint complaints;		/* corruption messages logged so far */
+	uint64_t source_dev, source_ino;	/* for XIPFS_IOC_WHERE */
+	struct xipfsd_stats stats;
 };
+
+static inline void xipfsd_count(struct xipfsd *d, enum xipfsd_op op)
+{
+	atomic_fetch_add_explicit(&d->stats.ops[op], 1, memory_order_relaxed);
+}
+
+void xipfsd_stats_report(struct xipfsd *d, const char *when);
+int xipfsd_stats_start(struct xipfsd *d);
+void xipfsd_stats_stop(void);
 
 extern const struct fuse_lowlevel_ops xipfsd_ops;
 

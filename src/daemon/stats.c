@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Counters of what the daemon did, reported on SIGUSR1 and at unmount, so
+ * that a user (and the tests) can see which path served the reads.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "xipfsd.h"
+
+static const char *const op_names[XOP_COUNT] = {
+	[XOP_LOOKUP] = "LOOKUP", [XOP_FORGET] = "FORGET",
+	[XOP_GETATTR] = "GETATTR", [XOP_READLINK] = "READLINK",
+	[XOP_OPEN] = "OPEN", [XOP_READ] = "READ", [XOP_OPENDIR] = "OPENDIR",
+	[XOP_READDIR] = "READDIR", [XOP_READDIRPLUS] = "READDIRPLUS",
+	[XOP_GETXATTR] = "GETXATTR", [XOP_LISTXATTR] = "LISTXATTR",
+	[XOP_STATFS] = "STATFS", [XOP_IOCTL] = "IOCTL",
+};
+
+static unsigned long load(atomic_ulong *v)
+{
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+void xipfsd_stats_report(struct xipfsd *d, const char *when)
+{
+	char line[1024];
+	size_t used = 0;
+	int n;
+
+	for (int op = 0; op < XOP_COUNT; op++) {
+		unsigned long count = load(&d->stats.ops[op]);
+
+		if (!count)
+			continue;
+		n = snprintf(line + used, sizeof(line) - used, " %s=%lu",
+			     op_names[op], count);
+		if (n < 0 || (size_t)n >= sizeof(line) - used)
+			break;
+		used += (size_t)n;
+	}
+	fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: requests:%s\n", when,
+		 d->source, used ? line : " none");
+	fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: read %lu bytes by "
+		 "copy, %lu by splice; %lu requests failed on a lost source\n",
+		 when, d->source, load(&d->stats.bytes_copy),
+		 load(&d->stats.bytes_splice), load(&d->stats.lost));
+}
+
+static pthread_t reporter;
+static int reporter_running;
+
+/* sigwait() in a thread of its own: the report may take locks and log. */
+static void *report_on_signal(void *arg)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	for (;;)
+		if (sigwait(&set, &sig) == 0)
+			xipfsd_stats_report(arg, "SIGUSR1");
+	return NULL;
+}
+
+/*
+ * Block SIGUSR1 in this thread, so that every thread started after it
+ * (libfuse's workers) inherits the mask and only the reporter takes it.
+ */
+int xipfsd_stats_start(struct xipfsd *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+		return -1;
+	if (pthread_create(&reporter, NULL, report_on_signal, d))
+		return -1;
+	reporter_running = 1;
+	return 0;
+}
+
+void xipfsd_stats_stop(void)
+{
+	if (!reporter_running)
+		return;
+	pthread_cancel(reporter);	/* sigwait is a cancellation point */
+	pthread_join(reporter, NULL);
+	reporter_running = 0;
+}
