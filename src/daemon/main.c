@@ -233,6 +233,7 @@ static int add_mount_options(struct fuse_args *args, const char *source)
 	return err ? -1 : 0;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void log_to_syslog(enum fuse_log_level level, const char *fmt,
 			  va_list ap)
 {
