@@ -273,7 +273,8 @@ bad_source "version" "$WORK/v2.xip" "$XIPFS" "$WORK/v2.xip" "$E"
 patch_sb "$WORK/incompat.xip" "<I" 12 0x80000000
 bad_source "incompatible feature" "$WORK/incompat.xip" "$XIPFS" "$WORK/incompat.xip" "$E"
 cp "$IMG" "$WORK/badcrc.xip"
-printf '\x01' | dd of="$WORK/badcrc.xip" bs=1 seek=72 conv=notrunc status=none
+# Flip bits of a build-time byte (writing a fixed value could leave it as is).
+python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(72); b = f.read(1); f.seek(72); f.write(bytes([b[0] ^ 0xff]))' "$WORK/badcrc.xip"
 bad_source "checksum" "$WORK/badcrc.xip" "$XIPFS" "$WORK/badcrc.xip" "$E"
 
 wsz=$(stat -c %s "$WIN")

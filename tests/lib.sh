@@ -50,9 +50,12 @@ as_user() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 # undone on exit, whatever happened.  The daemon's stderr goes to
 # $WORK/xipfs.log.
 mounted=""
+# From mountinfo, not mountpoint(1): root cannot stat another user's FUSE
+# mount (no allow_other), but it can see it listed.
+is_mounted() { awk -v m="$1" '$5 == m { found = 1 } END { exit !found }' /proc/self/mountinfo; }
 unmount_all() {
 	for m in $mounted; do
-		mountpoint -q "$m" || continue
+		is_mounted "$m" || continue
 		fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 	done
 }
@@ -61,7 +64,7 @@ cleanup_hooks="unmount_all $cleanup_hooks"
 # Wait up to 10 s for MNT to become a mount point while PID lives.
 wait_mounted() {
 	for _ in $(seq 1 200); do
-		mountpoint -q "$1" && return 0
+		is_mounted "$1" && return 0
 		kill -0 "$2" 2>/dev/null || return 1
 		sleep 0.05
 	done

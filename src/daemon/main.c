@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdarg.h>
@@ -21,6 +22,8 @@ struct options {
 	char *source;
 	char *offset, *size, *phys;
 	char *read_mode;
+	char *passthrough, *backing_dir;
+	unsigned long max_backing;
 	unsigned int uid, gid, umask;
 	int set_uid, set_gid, set_umask;
 	int open_requests, acl;
@@ -35,6 +38,9 @@ static const struct fuse_opt option_spec[] = {
 	OPT("size=%s", size, 0),
 	OPT("phys=%s", phys, 0),
 	OPT("read=%s", read_mode, 0),
+	OPT("passthrough=%s", passthrough, 0),
+	OPT("backing_dir=%s", backing_dir, 0),
+	OPT("max_backing=%lu", max_backing, 0),
 	OPT("uid=%u", uid, 0),
 	OPT("uid=", set_uid, 1),
 	OPT("gid=%u", gid, 0),
@@ -69,6 +75,13 @@ static void usage(void)
 "    -o uid=N,gid=N         show every file as owned by N\n"
 "    -o umask=M             clear these permission bits on every file\n"
 "    -o noopen | open       skip OPEN/RELEASE requests (default: noopen)\n"
+"    -o passthrough=auto|on|off\n"
+"                           reads and mmap go to clones of the image's\n"
+"                           blocks, not through the daemon (default: auto,\n"
+"                           where every precondition holds)\n"
+"    -o backing_dir=DIR     where the clones live (default: the source's\n"
+"                           directory; same file system)\n"
+"    -o max_backing=N       clones live at once at most (default: 4096)\n"
 "    -o acl | noacl         enforce POSIX ACLs stored in the image (default:\n"
 "                           acl, or noacl with uid=/gid=)\n"
 "    -o entry_timeout=S     seconds the kernel caches names (default: 1e6)\n"
@@ -155,6 +168,18 @@ static int apply_options(struct options *o, struct xipfsd *d,
 	d->open_requests = o->open_requests;
 	/* ACL entries name the image's owners, which uid=/gid= hide. */
 	d->acl = o->acl >= 0 ? o->acl : !(o->set_uid || o->set_gid);
+	if (!o->passthrough || !strcmp(o->passthrough, "auto")) {
+		d->passthrough = XIPFSD_PT_AUTO;
+	} else if (!strcmp(o->passthrough, "on")) {
+		d->passthrough = XIPFSD_PT_ON;
+	} else if (!strcmp(o->passthrough, "off")) {
+		d->passthrough = XIPFSD_PT_OFF;
+	} else {
+		fprintf(stderr, "xipfs: passthrough=%s: expected auto, on or "
+			"off\n", o->passthrough);
+		return -1;
+	}
+	d->max_backing = o->max_backing;
 	d->entry_timeout = o->entry_timeout;
 	d->attr_timeout = o->attr_timeout;
 	d->negative_timeout = o->negative_timeout;
@@ -212,6 +237,39 @@ static int open_source(struct xipfsd *d, uint64_t offset, uint64_t size)
 }
 
 /*
+ * Passthrough needs a clone-capable file system under the source; find out
+ * now and say once why not (passthrough=on refuses to mount instead).
+ */
+static int setup_passthrough(struct xipfsd *d, const char *backing_dir)
+{
+	const char *why;
+	char *src;
+
+	if (d->passthrough == XIPFSD_PT_OFF)
+		return 0;
+	if (backing_dir) {
+		d->backing_dir = realpath(backing_dir, NULL);
+	} else if ((src = realpath(d->source, NULL))) {
+		d->backing_dir = strdup(dirname(src));
+		free(src);
+	}
+	why = d->backing_dir ? xipfsd_passthrough_check(d) :
+	      "cannot resolve the backing directory";
+	if (!why) {
+		d->passthrough_active = 1;
+		d->open_requests = 1;
+		return 0;
+	}
+	if (d->passthrough == XIPFSD_PT_ON) {
+		fprintf(stderr, "xipfs: %s: passthrough=on: %s\n", d->source,
+			why);
+		return -1;
+	}
+	fprintf(stderr, "xipfs: %s: passthrough off: %s\n", d->source, why);
+	return 0;
+}
+
+/*
  * Mount options every xipfs mount has: read-only, permissions checked by
  * the kernel from the attributes we report, and a name that says what is
  * mounted.  The source name is escaped, since it may hold a comma.
@@ -250,6 +308,10 @@ static int run_session(struct xipfsd *d, struct fuse_args *args,
 	se = fuse_session_new(args, &xipfsd_ops, sizeof(xipfsd_ops), d);
 	if (!se)
 		return 1;
+	d->se = se;
+	/* After the options proved valid, before anything is mounted. */
+	if (setup_passthrough(d, d->backing_dir_opt))
+		goto out_destroy;
 	if (fuse_set_signal_handlers(se))
 		goto out_destroy;
 	if (fuse_session_mount(se, cmd->mountpoint))
@@ -283,8 +345,8 @@ static int run_session(struct xipfsd *d, struct fuse_args *args,
 	xipfsd_stats_stop();
 	xipfsd_stats_report(d, "unmount");
 	/* libfuse returns the signal that ended the loop: a clean stop. */
-	ret = ret == 0 || ret == SIGINT || ret == SIGTERM || ret == SIGHUP ?
-	      0 : 1;
+	ret = !d->refused && (ret == 0 || ret == SIGINT || ret == SIGTERM ||
+			      ret == SIGHUP) ? 0 : 1;
 out_unmount:
 	fuse_session_unmount(se);
 out_signals:
@@ -323,7 +385,7 @@ int main(int argc, char *argv[])
 	struct options o = {
 		.acl = -1,
 		.entry_timeout = 1e6, .attr_timeout = 1e6,
-		.negative_timeout = 1e6,
+		.negative_timeout = 1e6, .max_backing = 4096,
 	};
 	struct xipfsd d = { .map.fd = -1 };
 	uint64_t offset = 0, size = 0;
@@ -342,7 +404,10 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	if (cmd.show_version) {
-		printf("xipfs %s\n", PACKAGE_VERSION);
+		printf("xipfs %s\nbuilt with: passthrough %s, io_uring %s\n",
+		       PACKAGE_VERSION,
+		       HAVE_DECL_FUSE_PASSTHROUGH_OPEN ? "yes" : "no",
+		       HAVE_DECL_FUSE_CAP_OVER_IO_URING ? "yes" : "no");
 		fuse_lowlevel_version();
 		ret = 0;
 		goto out;
@@ -355,6 +420,7 @@ int main(int argc, char *argv[])
 	if (!d.conn_opts || add_mount_options(&args, o.source) ||
 	    open_source(&d, offset, size))
 		goto out;
+	d.backing_dir_opt = o.backing_dir;
 	ret = run_session(&d, &args, &cmd);
 	xipfs_unmap_source(&d.map);
 out:
@@ -365,6 +431,9 @@ out:
 	free(o.size);
 	free(o.phys);
 	free(o.read_mode);
+	free(o.passthrough);
+	free(o.backing_dir);
+	free(d.backing_dir);
 	fuse_opt_free_args(&args);
 	return ret;
 }

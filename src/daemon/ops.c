@@ -317,13 +317,42 @@ static void xipfsd_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 	list_dir(req, ino, size, off, 1);
 }
 
+/* Passthrough: bind this open to the inode's backing file if it has one. */
+static void open_passthrough(fuse_req_t req, struct xipfsd *d, fuse_ino_t ino,
+			     struct fuse_file_info *fi)
+{
+	struct xipfsd_guard g;
+	struct xipfs_inode_info inode;
+	int err, id;
+
+	XIPFSD_GUARD(req, g);
+	err = get_inode(d, ino, &inode);
+	xipfsd_guard_end();
+	if (err) {
+		fuse_reply_err(req, err);
+		return;
+	}
+	id = xipfsd_passthrough_open(req, d, &inode);
+	if (id < 0) {
+		fuse_reply_err(req, -id);
+		return;
+	}
+#if HAVE_DECL_FUSE_PASSTHROUGH_OPEN
+	/* keep_cache with passthrough makes the kernel fail the open. */
+	fi->backing_id = id;
+#endif
+	fi->keep_cache = !id;
+	fi->noflush = 1;
+	if (fuse_reply_open(req, fi))
+		xipfsd_passthrough_release(req, d, inode.ino);
+}
+
 static void xipfsd_open(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {
 	struct xipfsd *d = ctx(req);
 
 	xipfsd_count(d, XOP_OPEN);
-
 	/*
 	 * ENOSYS tells the kernel (when it offered no-open support) never to
 	 * send OPEN or RELEASE again and to keep the page cache: two fewer
@@ -337,9 +366,24 @@ static void xipfsd_open(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_err(req, EROFS);
 		return;
 	}
+	if (d->passthrough_active) {
+		open_passthrough(req, d, ino, fi);
+		return;
+	}
 	fi->keep_cache = 1;
 	fi->noflush = 1;
 	fuse_reply_open(req, fi);
+}
+
+static void xipfsd_release(fuse_req_t req, fuse_ino_t ino,
+			   struct fuse_file_info *fi)
+{
+	struct xipfsd *d = ctx(req);
+
+	xipfsd_count(d, XOP_RELEASE);
+	if (d->passthrough_active && ino <= UINT32_MAX)
+		xipfsd_passthrough_release(req, d, (uint32_t)ino);
+	fuse_reply_err(req, 0);
 }
 
 /* Hand the kernel the mapped bytes; it copies them into its page cache. */
@@ -678,6 +722,25 @@ static void want(struct fuse_conn_info *conn, uint64_t cap, int on)
 		conn->want &= ~cap;
 }
 
+/* The kernel's passthrough support is known only now. */
+static void init_passthrough(struct xipfsd *d, struct fuse_conn_info *conn)
+{
+#ifdef FUSE_CAP_PASSTHROUGH
+	if (conn->capable & FUSE_CAP_PASSTHROUGH) {
+		conn->want |= FUSE_CAP_PASSTHROUGH;
+		d->open_requests = 1;	/* each open carries its backing id */
+		return;
+	}
+#endif
+	d->passthrough_active = 0;
+	fuse_log(FUSE_LOG_WARNING, "xipfs: %s: passthrough off: the kernel "
+		 "does not offer FUSE passthrough\n", d->source);
+	if (d->passthrough == XIPFSD_PT_ON) {
+		d->refused = 1;
+		fuse_session_exit(d->se);
+	}
+}
+
 static void xipfsd_init(void *userdata, struct fuse_conn_info *conn)
 {
 	struct xipfsd *d = userdata;
@@ -691,6 +754,8 @@ static void xipfsd_init(void *userdata, struct fuse_conn_info *conn)
 	if (d->acl && !(conn->capable & FUSE_CAP_POSIX_ACL))
 		fuse_log(FUSE_LOG_WARNING, "xipfs: the kernel cannot enforce "
 			 "POSIX ACLs; only permission bits apply\n");
+	if (d->passthrough_active)
+		init_passthrough(d, conn);
 	want(conn, FUSE_CAP_SPLICE_WRITE, d->read_mode == XIPFSD_READ_SPLICE);
 	want(conn, FUSE_CAP_SPLICE_MOVE, 0);
 	/* Options the user gave (max_readahead=, readdirplus=...) win. */
@@ -717,6 +782,7 @@ const struct fuse_lowlevel_ops xipfsd_ops = {
 	.readdir = xipfsd_readdir,
 	.readdirplus = xipfsd_readdirplus,
 	.open = xipfsd_open,
+	.release = xipfsd_release,
 	.read = xipfsd_read,
 	.getxattr = xipfsd_getxattr,
 	.listxattr = xipfsd_listxattr,

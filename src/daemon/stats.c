@@ -19,6 +19,7 @@ static const char *const op_names[XOP_COUNT] = {
 	[XOP_READDIR] = "READDIR", [XOP_READDIRPLUS] = "READDIRPLUS",
 	[XOP_GETXATTR] = "GETXATTR", [XOP_LISTXATTR] = "LISTXATTR",
 	[XOP_STATFS] = "STATFS", [XOP_IOCTL] = "IOCTL",
+	[XOP_RELEASE] = "RELEASE",
 };
 
 static unsigned long load(atomic_ulong *v)
@@ -49,6 +50,13 @@ void xipfsd_stats_report(struct xipfsd *d, const char *when)
 		 "copy, %lu by splice; %lu requests failed on a lost source\n",
 		 when, d->source, load(&d->stats.bytes_copy),
 		 load(&d->stats.bytes_splice), load(&d->stats.lost));
+	if (d->passthrough_active)
+		fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: passthrough: "
+			 "%lu opens, %lu backing files live, %lu fallbacks to "
+			 "the page cache\n", when, d->source,
+			 load(&d->stats.passthrough_opens),
+			 load(&d->stats.backing_live),
+			 load(&d->stats.fallbacks));
 }
 
 static pthread_t reporter;

@@ -23,7 +23,7 @@ enum xipfsd_read_mode {
 enum xipfsd_op {
 	XOP_LOOKUP, XOP_FORGET, XOP_GETATTR, XOP_READLINK, XOP_OPEN,
 	XOP_READ, XOP_OPENDIR, XOP_READDIR, XOP_READDIRPLUS, XOP_GETXATTR,
-	XOP_LISTXATTR, XOP_STATFS, XOP_IOCTL, XOP_COUNT
+	XOP_LISTXATTR, XOP_STATFS, XOP_IOCTL, XOP_RELEASE, XOP_COUNT
 };
 
 /* What the daemon did, reported on SIGUSR1 and at unmount. */
@@ -32,6 +32,16 @@ struct xipfsd_stats {
 	atomic_ulong bytes_copy;	/* READ bytes handed over by copy */
 	atomic_ulong bytes_splice;	/* READ bytes moved by splice */
 	atomic_ulong lost;		/* requests answered EIO: source lost */
+	atomic_ulong passthrough_opens;	/* opens bound to a backing file */
+	atomic_ulong backing_live;	/* backing files registered now */
+	atomic_ulong fallbacks;		/* opens that could have passed through
+					 * but went to the page cache */
+};
+
+enum xipfsd_passthrough {
+	XIPFSD_PT_AUTO,		/* where every precondition holds */
+	XIPFSD_PT_ON,		/* refuse to mount otherwise */
+	XIPFSD_PT_OFF,
 };
 
 /* Everything the handlers need; read-only once the session runs. */
@@ -43,6 +53,13 @@ struct xipfsd {
 	int splice;			/* read_mode is splice and usable */
 	int open_requests;		/* answer OPEN (else ENOSYS: no_open) */
 	int acl;			/* ask the kernel to enforce POSIX ACLs */
+	enum xipfsd_passthrough passthrough;
+	int passthrough_active;		/* preconditions held; opens clone */
+	char *backing_dir;		/* where backing files are created */
+	const char *backing_dir_opt;	/* as given with backing_dir= */
+	unsigned long max_backing;	/* live backing files at most */
+	struct fuse_session *se;
+	int refused;			/* passthrough=on found no kernel support */
 	int force_uid, force_gid, force_umask;
 	uid_t uid;
 	gid_t gid;
@@ -61,6 +78,12 @@ static inline void xipfsd_count(struct xipfsd *d, enum xipfsd_op op)
 }
 
 void xipfsd_stats_report(struct xipfsd *d, const char *when);
+
+const char *xipfsd_passthrough_check(struct xipfsd *d);
+int xipfsd_passthrough_open(fuse_req_t req, struct xipfsd *d,
+			    const struct xipfs_inode_info *inode);
+void xipfsd_passthrough_release(fuse_req_t req, struct xipfsd *d,
+				uint32_t ino);
 int xipfsd_stats_start(struct xipfsd *d);
 void xipfsd_stats_stop(void);
 

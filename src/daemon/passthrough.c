@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * FUSE passthrough onto reflinked extents.  The kernel binds a passed-
+ * through FUSE inode to a whole backing file at identical offsets, so each
+ * such inode gets a file of its own that shares the image's blocks: a
+ * FICLONERANGE of its block-aligned extent into an O_TMPFILE on the image's
+ * file system.  Reads and mmap then go to those blocks with no request to
+ * the daemon (and, on a DAX file system, to the medium's own pages).
+ *
+ * State is kept only for inodes that are open: their backing id (0 when
+ * served through the page cache) and how many opens they have.  The kernel
+ * refuses to mix passthrough and cached opens of one inode, so every open
+ * of an inode follows the choice made at its first open.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xipfsd.h"
+
+struct open_inode {
+	uint32_t ino;
+	int backing_id;		/* 0: page-cache mode */
+	unsigned long opens;
+	struct open_inode *next;
+};
+
+#define OPEN_BUCKETS 1024
+
+static struct {
+	pthread_mutex_t lock;
+	struct open_inode *bucket[OPEN_BUCKETS];
+} open_inodes = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static struct open_inode **slot(uint32_t ino)
+{
+	struct open_inode **p = &open_inodes.bucket[ino % OPEN_BUCKETS];
+
+	while (*p && (*p)->ino != ino)
+		p = &(*p)->next;
+	return p;
+}
+
+#if HAVE_DECL_FUSE_PASSTHROUGH_OPEN
+/* Does CAP_SYS_ADMIN (bit 21) show in this process's effective set? */
+static int have_sys_admin(void)
+{
+	char line[256];
+	unsigned long long caps = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	fclose(f);
+	return (caps >> 21) & 1;
+}
+#endif
+
+static int open_tmpfile(const struct xipfsd *d)
+{
+	return open(d->backing_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+}
+
+/* A new file holding a clone of [offset, offset + len) of the source. */
+static int clone_range(const struct xipfsd *d, uint64_t offset, uint64_t len,
+		       uint64_t size)
+{
+	struct file_clone_range r = {
+		.src_fd = d->map.fd, .src_offset = offset,
+		.src_length = len, .dest_offset = 0,
+	};
+	int fd = open_tmpfile(d), err;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, FICLONERANGE, &r) < 0 || ftruncate(fd, (off_t)size) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/*
+ * Decide at startup whether passthrough can work: NULL when it can, else
+ * the reason, for one line in the log (or the refusal with passthrough=on).
+ * The kernel's support is known only at INIT; see xipfsd_passthrough_init.
+ */
+const char *xipfsd_passthrough_check(struct xipfsd *d)
+{
+#if !HAVE_DECL_FUSE_PASSTHROUGH_OPEN
+	(void)d;
+	return "this libfuse has no passthrough API (3.17 or newer needed; "
+	       "see scripts/build-libfuse.sh)";
+#else
+	static char why[512];
+	int fd;
+
+	if (!have_sys_admin())
+		return "registering backing files needs CAP_SYS_ADMIN";
+	if (d->map.type != S_IFREG)
+		return "the source is not a regular file";
+	/* One block at the image's start tells whether the file system can
+	 * clone at all, and at this alignment. */
+	fd = clone_range(d, d->map.offset, d->img.block_size, d->img.block_size);
+	if (fd == -EXDEV) {
+		snprintf(why, sizeof(why), "%s is not on the image's file "
+			 "system", d->backing_dir);
+		return why;
+	}
+	if (fd < 0) {
+		snprintf(why, sizeof(why), "cannot clone the image into %s: %s",
+			 d->backing_dir, strerror(-fd));
+		return why;
+	}
+	close(fd);
+	return NULL;
+#endif
+}
+
+/* A backing id for this inode, or 0 to serve it through the page cache. */
+static int make_backing(fuse_req_t req, struct xipfsd *d,
+		       const struct xipfs_inode_info *inode)
+{
+	uint64_t offset, length;
+	int fd, id = 0;
+
+	if (inode->size == 0 || !xipfs_inode_mappable(&d->img, inode) ||
+	    xipfs_file_extent(&d->img, inode, &offset, &length))
+		return 0;
+	if (atomic_load(&d->stats.backing_live) >= d->max_backing) {
+		atomic_fetch_add(&d->stats.fallbacks, 1);
+		return 0;
+	}
+	fd = clone_range(d, d->map.offset + offset, length, inode->size);
+	if (fd >= 0) {
+#if HAVE_DECL_FUSE_PASSTHROUGH_OPEN
+		/* The kernel keeps its own reference to the file. */
+		id = fuse_passthrough_open(req, fd);
+#endif
+		close(fd);
+	}
+	if (id > 0) {
+		atomic_fetch_add(&d->stats.backing_live, 1);
+	} else {
+		atomic_fetch_add(&d->stats.fallbacks, 1);
+		id = 0;
+	}
+	return id;
+}
+
+/* Register an open of inode; returns its backing id (0: page cache). */
+int xipfsd_passthrough_open(fuse_req_t req, struct xipfsd *d,
+			    const struct xipfs_inode_info *inode)
+{
+	struct open_inode **p, *e;
+	int id;
+
+	pthread_mutex_lock(&open_inodes.lock);
+	p = slot(inode->ino);
+	e = *p;
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e) {
+			pthread_mutex_unlock(&open_inodes.lock);
+			return -ENOMEM;
+		}
+		e->ino = inode->ino;
+		e->backing_id = make_backing(req, d, inode);
+		*p = e;
+	}
+	e->opens++;
+	id = e->backing_id;
+	pthread_mutex_unlock(&open_inodes.lock);
+	if (id)
+		atomic_fetch_add(&d->stats.passthrough_opens, 1);
+	return id;
+}
+
+/* The last release of an inode drops its backing file. */
+void xipfsd_passthrough_release(fuse_req_t req, struct xipfsd *d,
+				uint32_t ino)
+{
+	struct open_inode **p, *e;
+
+	pthread_mutex_lock(&open_inodes.lock);
+	p = slot(ino);
+	e = *p;
+	if (e && --e->opens == 0) {
+		*p = e->next;
+		if (e->backing_id) {
+#if HAVE_DECL_FUSE_PASSTHROUGH_OPEN
+			fuse_passthrough_close(req, e->backing_id);
+#endif
+			atomic_fetch_sub(&d->stats.backing_live, 1);
+		}
+		free(e);
+	}
+	pthread_mutex_unlock(&open_inodes.lock);
+}

@@ -1,0 +1,135 @@
+#!/bin/bash
+# FUSE passthrough onto reflinked extents.  On loop-mounted xfs (reflink=1)
+# and btrfs: every byte of files of many sizes reads right through read()
+# and mmap, and the daemon served not one READ for block-aligned files;
+# packed files still read by copy.  Where a precondition fails (tmpfs,
+# ext4, no CAP_SYS_ADMIN, a libfuse without the API) auto falls back with a
+# one-line reason and works, and passthrough=on refuses to mount.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+need_root
+need_cmd fusermount3
+need_cmd losetup
+need_cmd mkfs.xfs
+need_cmd mkfs.btrfs
+need_cmd mkfs.ext4
+need_cmd setfacl
+
+T=$WORK/tree
+mkdir -p "$T/d"
+for n in 1 4095 4096 4097 65537 5242880; do head -c $n /dev/urandom >"$T/f$n"; done
+cp "$T/f4097" "$T/d/copy-of-f4097"	# deduplicated in the image
+: >"$T/empty"
+files="f1 f4095 f4096 f4097 f65537 f5242880 d/copy-of-f4097 empty"
+"$MKXIPFS" -q "$T" "$WORK/aligned.xip"
+"$MKXIPFS" -q --pack-small=4096 "$T" "$WORK/packed.xip"
+mnt=$WORK/mnt
+
+# Loop-mounted file systems made here; undone on exit.
+fsmounts=""
+undo_fs() { for m in $fsmounts; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done; }
+cleanup_hooks="unmount_all undo_fs $cleanup_hooks"
+make_fs() {	# make_fs TYPE SIZE -> mounted at $WORK/fs-TYPE
+	truncate -s "$2" "$WORK/$1.disk"
+	case $1 in
+	xfs) mkfs.xfs -q -m reflink=1 -f "$WORK/$1.disk";;
+	btrfs) mkfs.btrfs -q -f "$WORK/$1.disk" >/dev/null;;
+	ext4) mkfs.ext4 -q -F "$WORK/$1.disk";;
+	esac
+	mkdir -p "$WORK/fs-$1"
+	mount -o loop "$WORK/$1.disk" "$WORK/fs-$1" || fail "cannot mount $1"
+	fsmounts="$WORK/fs-$1 $fsmounts"
+	chmod 755 "$WORK/fs-$1"
+}
+
+# Every file through read() and mmap, compared with the tree.
+compare_all() {
+	python3 - "$mnt" "$T" $files <<'PY' || fail "$1: contents differ"
+import mmap, os, sys
+mnt, tree, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+for n in names:
+    want = open(os.path.join(tree, n), "rb").read()
+    with open(os.path.join(mnt, n), "rb") as f:
+        if f.read() != want:
+            sys.exit(f"{n}: read() differs")
+        if want:
+            m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
+            if m[:] != want:
+                sys.exit(f"{n}: mmap differs")
+PY
+}
+stat_line() { grep "xipfs stats (unmount): .*: $1" "$WORK/xipfs.log" || true; }
+
+if ! "$XIPFS" --version | grep -q 'passthrough yes'; then
+	# A libfuse without the API: auto falls back, on refuses.
+	expect_error "passthrough=on: this libfuse has no passthrough API" \
+		"$XIPFS" -o passthrough=on "$WORK/aligned.xip" "$WORK"
+	xipfs_mount "$WORK/aligned.xip" "$mnt"
+	compare_all "no passthrough API"
+	xipfs_unmount "$mnt"
+	grep -q "passthrough off: this libfuse has no passthrough API" "$WORK/xipfs.log" ||
+		fail "no reason logged: $(cat "$WORK/xipfs.log")"
+	ok "this libfuse has no passthrough API: auto falls back, on refuses"
+	exit 0
+fi
+
+for fs in xfs btrfs; do
+	make_fs $fs 512M
+	cp "$WORK/aligned.xip" "$WORK/packed.xip" "$WORK/fs-$fs/"
+	: >"$WORK/xipfs.log"
+	xipfs_mount "$WORK/fs-$fs/aligned.xip" "$mnt" -o passthrough=on
+	compare_all "$fs"
+	compare_all "$fs, again"	# second opens reuse the backing ids
+	xipfs_unmount "$mnt"
+	reqs=$(stat_line requests)
+	case $reqs in *" READ="*) fail "$fs: the daemon served READs: $reqs";; esac
+	pt=$(stat_line passthrough)
+	opens=$(echo "$pt" | sed -n 's/.*passthrough: \([0-9]*\) opens.*/\1/p')
+	# Two passes over 7 non-empty files (the empty one needs no clone).
+	[ "${opens:-0}" -ge 14 ] || fail "$fs: $opens passthrough opens: $pt"
+	case $pt in *" 0 backing files live"*) ;; *) fail "$fs: backing files left: $pt";; esac
+	ok "$fs: $opens passthrough opens, no READ request"
+
+	: >"$WORK/xipfs.log"
+	xipfs_mount "$WORK/fs-$fs/packed.xip" "$mnt"
+	compare_all "$fs, packed image"
+	xipfs_unmount "$mnt"
+	case $(stat_line requests) in *" READ="*) ;; *) fail "$fs: packed files were not read by copy";; esac
+	case $(stat_line passthrough) in *"passthrough: 0 opens"*|"") fail "$fs: no passthrough for aligned files";; esac
+	ok "$fs: packed files by copy, aligned ones passed through"
+done
+
+# Preconditions that fail: tmpfs and ext4 cannot clone.
+make_fs ext4 64M
+for dir in "$WORK/fs-ext4" /dev/shm; do
+	img=$(mktemp "$dir/xipfs-test.XXXXXX")
+	cp "$WORK/aligned.xip" "$img"
+	expect_error "passthrough=on: cannot clone the image" "$XIPFS" -o passthrough=on "$img" "$WORK"
+	: >"$WORK/xipfs.log"
+	xipfs_mount "$img" "$mnt"
+	compare_all "fallback on $dir"
+	xipfs_unmount "$mnt"
+	[ "$(grep -c 'passthrough off: cannot clone the image' "$WORK/xipfs.log")" = 1 ] ||
+		fail "$dir: no single reason line: $(cat "$WORK/xipfs.log")"
+	rm -f "$img"
+done
+ok "ext4 and tmpfs: auto falls back with the reason, on refuses"
+
+# A normal user has no CAP_SYS_ADMIN: on refuses, auto falls back and works.
+# libfuse opens /dev/fuse itself, which is root's only on some machines.
+getfacl -p /dev/fuse >"$WORK/fuse.acl" 2>/dev/null || fail "getfacl /dev/fuse"
+restore_acl() { setfacl --restore="$WORK/fuse.acl" 2>/dev/null || true; }
+cleanup_hooks="$cleanup_hooks restore_acl"
+setfacl -m u:nobody:rw /dev/fuse || fail "setfacl /dev/fuse"
+mkdir "$WORK/umnt" && chown nobody "$WORK/umnt"
+expect_error "passthrough=on: registering backing files needs CAP_SYS_ADMIN" \
+	as_user "$XIPFS" -o passthrough=on "$WORK/fs-xfs/aligned.xip" "$WORK/umnt"
+as_user "$XIPFS" -f "$WORK/fs-xfs/aligned.xip" "$WORK/umnt" 2>"$WORK/user.log" &
+upid=$!
+mounted="$WORK/umnt $mounted"
+wait_mounted "$WORK/umnt" $upid || fail "user mount failed: $(cat "$WORK/user.log")"
+as_user cat "$WORK/umnt/f4097" | cmp -s - "$T/f4097" || fail "user read differs"
+as_user fusermount3 -u "$WORK/umnt" || fail "user unmount failed"
+wait $upid || fail "user daemon exited with $?"
+grep -q "passthrough off: registering backing files needs CAP_SYS_ADMIN" "$WORK/user.log" ||
+	fail "no reason for the user mount: $(cat "$WORK/user.log")"
+ok "a normal user: on refuses, auto falls back and reads"
