@@ -28,10 +28,12 @@ struct options {
 	int set_uid, set_gid, set_umask;
 	int open_requests, acl;
 	int saw_mountpoint;
+	int io_uring;
 	double entry_timeout, attr_timeout, negative_timeout;
 };
 
 #define OPT(t, field, v) { t, offsetof(struct options, field), v }
+enum { KEY_IO_URING };
 
 static const struct fuse_opt option_spec[] = {
 	OPT("offset=%s", offset, 0),
@@ -51,6 +53,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("noopen", open_requests, 0),
 	OPT("acl", acl, 1),
 	OPT("noacl", acl, 0),
+	FUSE_OPT_KEY("io_uring", KEY_IO_URING),
 	OPT("entry_timeout=%lf", entry_timeout, 0),
 	OPT("attr_timeout=%lf", attr_timeout, 0),
 	OPT("negative_timeout=%lf", negative_timeout, 0),
@@ -82,12 +85,45 @@ static void usage(void)
 "    -o backing_dir=DIR     where the clones live (default: the source's\n"
 "                           directory; same file system)\n"
 "    -o max_backing=N       clones live at once at most (default: 4096)\n"
+"    -o io_uring            FUSE over io_uring, where libfuse and the kernel\n"
+"                           have it (-o io_uring_q_depth=N: queue depth)\n"
 "    -o acl | noacl         enforce POSIX ACLs stored in the image (default:\n"
 "                           acl, or noacl with uid=/gid=)\n"
 "    -o entry_timeout=S     seconds the kernel caches names (default: 1e6)\n"
 "    -o attr_timeout=S      seconds the kernel caches attributes (1e6)\n"
 "    -o negative_timeout=S  seconds the kernel caches absent names (1e6)\n"
 "\n");
+}
+
+#define ENABLE_URING "/sys/module/fuse/parameters/enable_uring"
+
+/*
+ * -o io_uring goes on to libfuse (1) only where it can work; otherwise it
+ * is dropped (0) with one line saying why, and /dev/fuse serves instead.
+ */
+static int want_io_uring(struct options *o)
+{
+	char c = 'N';
+	FILE *f;
+
+	o->io_uring = 1;
+	if (!HAVE_DECL_FUSE_CAP_OVER_IO_URING) {
+		fprintf(stderr, "xipfs: io_uring: this libfuse has no FUSE over "
+			"io_uring (3.18 needed; see scripts/build-libfuse.sh); "
+			"using /dev/fuse\n");
+		return 0;
+	}
+	f = fopen(ENABLE_URING, "re");
+	if (f) {
+		c = (char)fgetc(f);
+		fclose(f);
+	}
+	if (c == 'Y')
+		return 1;
+	fprintf(stderr, "xipfs: io_uring: the kernel has it off (%s is %s); "
+		"as root: echo Y > %s; using /dev/fuse\n", ENABLE_URING,
+		f ? "N" : "missing", ENABLE_URING);
+	return 0;
 }
 
 static int keep_source(void *data, const char *arg, int key,
@@ -97,6 +133,8 @@ static int keep_source(void *data, const char *arg, int key,
 
 	struct stat st;
 
+	if (key == KEY_IO_URING)
+		return want_io_uring(o);
 	if (key != FUSE_OPT_KEY_NONOPT)
 		return 1;
 	if (!o->source) {

@@ -541,6 +541,11 @@ static void xipfsd_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 	int err;
 
 	xipfsd_count(d, XOP_READ);
+#if HAVE_DECL_FUSE_CAP_OVER_IO_URING
+	if (fuse_req_is_uring(req))
+		atomic_fetch_add_explicit(&d->stats.uring_reads, 1,
+					  memory_order_relaxed);
+#endif
 
 	XIPFSD_GUARD(req, g);
 	err = get_inode(d, ino, &inode);

@@ -47,9 +47,10 @@ void xipfsd_stats_report(struct xipfsd *d, const char *when)
 	fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: requests:%s\n", when,
 		 d->source, used ? line : " none");
 	fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: read %lu bytes by "
-		 "copy, %lu by splice; %lu requests failed on a lost source\n",
-		 when, d->source, load(&d->stats.bytes_copy),
-		 load(&d->stats.bytes_splice), load(&d->stats.lost));
+		 "copy, %lu by splice; %lu READs over io_uring; %lu requests "
+		 "failed on a lost source\n", when, d->source,
+		 load(&d->stats.bytes_copy), load(&d->stats.bytes_splice),
+		 load(&d->stats.uring_reads), load(&d->stats.lost));
 	if (d->passthrough_active)
 		fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: passthrough: "
 			 "%lu opens, %lu backing files live, %lu fallbacks to "

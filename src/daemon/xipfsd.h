@@ -32,6 +32,7 @@ struct xipfsd_stats {
 	atomic_ulong bytes_copy;	/* READ bytes handed over by copy */
 	atomic_ulong bytes_splice;	/* READ bytes moved by splice */
 	atomic_ulong lost;		/* requests answered EIO: source lost */
+	atomic_ulong uring_reads;	/* READs that came over io_uring */
 	atomic_ulong passthrough_opens;	/* opens bound to a backing file */
 	atomic_ulong backing_live;	/* backing files registered now */
 	atomic_ulong fallbacks;		/* opens that could have passed through
