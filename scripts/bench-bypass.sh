@@ -10,7 +10,9 @@
 #
 # Usage: scripts/bench-bypass.sh [FILE_MIB] [RUNS]   (default 1024 5), as
 # root, with xipfs built against libfuse 3.18 (scripts/build-libfuse.sh).
-# Environment: XIPFS, MKXIPFS, XIPFS_MAP (defaults: the built ones).
+# Environment: XIPFS, MKXIPFS, XIPFS_MAP (defaults: the built ones);
+# BYPASS_WORKLOADS (default "seq rand rand_uring mmap_rand"; empty: only
+# the page-cache measurement).
 set -eu -o pipefail
 export LC_ALL=C
 mib=${1:-1024} runs=${2:-5}
@@ -89,7 +91,7 @@ fio_run() {	# fio_run TARGET ARGS... -> "GB/s IOPS"
 }
 ios=$((mib * 64)); [ $ios -le 20000 ] || ios=20000
 declare -A res
-workloads="seq rand rand_uring mmap_rand"
+workloads=${BYPASS_WORKLOADS-seq rand rand_uring mmap_rand}
 declare -A wl=(
 	[seq]="--ioengine=psync --rw=read --bs=1M"
 	[rand]="--ioengine=psync --rw=randread --bs=4k --number_ios=$ios --randrepeat=1"
@@ -108,18 +110,23 @@ for r in $(seq "$runs"); do
 	done
 done
 
-# Page-cache use after mapping and touching every page of the file.
-cached_kib() { awk '/^Cached:/ {print $2}' /proc/meminfo; }
+# Page-cache growth from mapping and touching every page of the file,
+# read while the mapping is live: a passthrough backing file is an unnamed
+# clone whose pages go away with its last close.
 declare -A mem
 for t in pagecache passthrough; do
 	mount_xipfs "$t"
 	sync; echo 3 >/proc/sys/vm/drop_caches
-	before=$(cached_kib)
-	python3 -c 'import mmap,sys
+	mem[$t]=$(python3 -c 'import mmap, sys
+def cached():
+    for line in open("/proc/meminfo"):
+        if line.startswith("Cached:"):
+            return int(line.split()[1])
+before = cached()
 with open(sys.argv[1], "rb") as f:
     m = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
-    s = sum(m[i] for i in range(0, len(m), 4096))' "$base/mnt/big"
-	mem[$t]=$(( ($(cached_kib) - before) / 1024 ))
+    s = sum(m[i] for i in range(0, len(m), 4096))
+    print((cached() - before) // 1024)' "$base/mnt/big")
 	unmount_xipfs
 done
 
@@ -131,18 +138,18 @@ echo "one ${mib} MiB file; image on xfs (reflink=1) on a loop device over tmpfs;
 echo
 echo "| target | seq 1 MiB GB/s | rand 4K psync IOPS | rand 4K io_uring QD32 IOPS | mmap rand 4K IOPS |"
 echo "|---|---|---|---|---|"
-for t in $targets; do
+[ -z "$workloads" ] || for t in $targets; do
 	printf '| %s | %s | %s | %s | %s |\n' "$t" \
 		"$(printf '%s' "${res[$t.seq]}" | stats %.2f)" "$(printf '%s' "${res[$t.rand]}" | stats %.0f)" \
 		"$(printf '%s' "${res[$t.rand_uring]}" | stats %.0f)" "$(printf '%s' "${res[$t.mmap_rand]}" | stats %.0f)"
 done
 echo
-for t in passthrough direct; do
+[ -z "$workloads" ] || for t in passthrough direct; do
 	for w in $workloads; do
 		printf '%s/native %s: %s\n' "$t" "$w" "$(awk -v a="$(median $t.$w)" -v b="$(median native.$w)" 'BEGIN {printf "%.2f", a / b}')"
 	done
 done
-[ $uring = 0 ] || echo "io_uring/pagecache rand 4K psync: $(awk -v a="$(median io_uring.rand)" -v b="$(median pagecache.rand)" 'BEGIN {printf "%.2f", a / b}')"
+[ $uring = 0 ] || [ -z "$workloads" ] || echo "io_uring/pagecache rand 4K psync: $(awk -v a="$(median io_uring.rand)" -v b="$(median pagecache.rand)" 'BEGIN {printf "%.2f", a / b}')"
 echo "page cache grown by mapping and touching the whole file: pagecache mode ${mem[pagecache]} MiB, passthrough ${mem[passthrough]} MiB (file: $mib MiB)"
 echo
 echo "Commands: mkfs.xfs -m reflink=1 on a tmpfs file, mount -o loop; mkxipfs -q tree xfs/x.img; cp big xfs/native"
