@@ -1,7 +1,7 @@
 #!/bin/bash
 # FUSE over io_uring (-o io_uring).  With the kernel switch on, a mount
-# serves the sample tree byte for byte (read() and mmap) and its READs came
-# over the ring; with the switch off, or a libfuse without io_uring, the
+# serves the sample tree byte for byte (read() and mmap), its READs came
+# over the ring, and test 11 passes with every mount over the ring; with the switch off, or a libfuse without io_uring, the
 # option is dropped with one line saying why and /dev/fuse serves.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 need_root
@@ -54,3 +54,9 @@ check_mount "io_uring"
 n=$(uring_reads)
 [ "${n:-0}" -gt 0 ] || fail "no READ came over io_uring: $(cat "$WORK/xipfs.log")"
 ok "io_uring: the tree reads right, $n READs came over the ring"
+
+# The same data tests as the /dev/fuse mounts: test 11, every mount of it
+# over the ring.
+XIPFS_MOUNT_OPTS=io_uring bash "$top_srcdir/tests/11-mount-tree.sh" >"$WORK/t11.log" 2>&1 ||
+	fail "test 11 over io_uring: $(tail -5 "$WORK/t11.log")"
+ok "test 11 passes over io_uring ($(grep -c '^ok:' "$WORK/t11.log") checks)"

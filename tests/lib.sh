@@ -75,7 +75,9 @@ wait_mounted() {
 xipfs_mount() {
 	src=$1 mnt=$2; shift 2
 	mkdir -p "$mnt"
-	"$XIPFS" -f "$@" "$src" "$mnt" 2>>"$WORK/xipfs.log" &
+	# XIPFS_MOUNT_OPTS: added to every mount (test 21 reruns test 11 so).
+	"$XIPFS" -f ${XIPFS_MOUNT_OPTS:+-o "$XIPFS_MOUNT_OPTS"} "$@" "$src" "$mnt" \
+		2>>"$WORK/xipfs.log" &
 	XIPFS_PID=$!
 	mounted="$mnt $mounted"
 	wait_mounted "$mnt" "$XIPFS_PID" ||
