@@ -386,15 +386,6 @@ static void xipfsd_release(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
-/* Hand the kernel the mapped bytes; it copies them into its page cache. */
-static void reply_copy(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
-		       size_t len)
-{
-	if (fuse_reply_buf(req, (const char *)ptr, len) == 0)
-		atomic_fetch_add_explicit(&d->stats.bytes_copy, len,
-					  memory_order_relaxed);
-}
-
 /*
  * Does the source file still hold [pos, pos + len)?  A regular file can
  * shrink under the mount; asking first turns most such reads into a clean
@@ -407,6 +398,25 @@ static int source_covers(struct xipfsd *d, uint64_t pos, size_t len)
 	if (d->map.type != S_IFREG)
 		return 1;
 	return fstat(d->map.fd, &st) == 0 && (uint64_t)st.st_size >= pos + len;
+}
+
+/*
+ * Hand the kernel the mapped bytes; it copies them into its page cache.  If
+ * those pages are gone despite the check, the kernel fails the copy and the
+ * reader sees EIO.  (The splice path needs no check: it sees a short splice.)
+ */
+static void reply_copy(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
+		       size_t len)
+{
+	if (!source_covers(d, d->map.offset + (uint64_t)(ptr - d->img.base),
+			   len)) {
+		xipfsd_complain_lost(d);
+		fuse_reply_err(req, EIO);
+		return;
+	}
+	if (fuse_reply_buf(req, (const char *)ptr, len) == 0)
+		atomic_fetch_add_explicit(&d->stats.bytes_copy, len,
+					  memory_order_relaxed);
 }
 
 /*
@@ -555,18 +565,11 @@ static void xipfsd_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 		err = err ? to_errno(d, err, inode.ino) : 0;
 	}
 	xipfsd_guard_end();
-	if (!err && !source_covers(d, d->map.offset +
-				   (uint64_t)(ptr - d->img.base), len)) {
-		xipfsd_complain_lost(d);
-		err = EIO;
-	}
 	if (err)
 		fuse_reply_err(req, err);
 	else if (d->splice && len >= 2 * (size_t)d->page_size)
 		reply_splice(req, d, ptr, len);
 	else
-		/* If those pages are gone the kernel fails the copy and the
-		 * reader sees EIO. */
 		reply_copy(req, d, ptr, len);
 }
 
