@@ -13,6 +13,6 @@ apt-get install -y -qq --no-install-recommends \
 	libclang-rt-dev libarchive-dev \
 	attr acl tar python3 util-linux coreutils file bc \
 	squashfs-tools erofs-utils \
-	libfuse3-dev fuse3 squashfuse fio procps \
+	libfuse3-dev fuse3 squashfuse fio procps gnuplot-nox \
 	dpkg-dev meson ninja-build liburing-dev libnuma-dev >/dev/null
 echo "install-deps.sh: done"
