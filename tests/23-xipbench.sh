@@ -1,0 +1,163 @@
+#!/bin/bash
+# xipbench on plain directories and on one xipfs mount: every workload on
+# several targets lands in the table, the JSON (checked field by field) and
+# the chart; a workload that fails on one target fails alone and sets exit
+# status 1; bad targets and arguments get one-line errors; output files are
+# never left half-written; without root, cold runs fall back to fadvise and
+# say so.  Figures are not judged here: only that they were measured.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+need_cmd python3
+need_cmd gnuplot
+need_cmd fusermount3
+: "${XIPBENCH:=$top_builddir/xipbench}"
+
+python3 "$top_srcdir/scripts/gen-tree.py" "$WORK/a" --files 150 --big-mib 2 \
+	--seed 3 >/dev/null
+cp -a "$WORK/a" "$WORK/b"
+mkdir -p "$WORK/out" "$WORK/mnt"
+"$MKXIPFS" -q "$WORK/a" "$WORK/a.xip"
+xipfs_mount "$WORK/a.xip" "$WORK/mnt"
+
+# check_json FILE CACHES TARGET... : every workload, cache mode and target
+# once, each ok (n/a only for direct targets' tree workloads).
+check_json() {
+	python3 - "$@" <<'PY' || fail "JSON check failed on $1"
+import json, sys
+path, caches, targets = sys.argv[1], sys.argv[2].split(","), sys.argv[3:]
+d = json.load(open(path))
+assert d["schema"] == "xipbench/1", d["schema"]
+wl = ["seq", "rand", "uring", "mmap-seq", "mmap-rand", "walk", "open", "readall"]
+assert d["options"]["workloads"] == wl
+assert [t["name"] for t in d["targets"]] == targets
+direct = {t["name"] for t in d["targets"] if t["direct"]}
+got = {(r["workload"], r["cache"], r["target"]): r for r in d["results"]}
+assert len(got) == len(d["results"]) == len(wl) * len(caches) * len(targets)
+for w in wl:
+    for c in caches:
+        for t in targets:
+            r = got[(w, c, t)]
+            tree = w in ("walk", "open", "readall")
+            if t in direct and tree:
+                assert r["status"] == "n/a", r
+                continue
+            assert r["status"] == "ok", r
+            assert len(r["runs"]) == d["options"]["reps"]
+            assert all(v > 0 for v in r["runs"]) and r["min"] <= r["median"] <= r["max"]
+            assert ("latency_ns" in r) == w.startswith("mmap")
+PY
+}
+
+is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
+
+# 1. Three targets (two plain trees, an xipfs mount) and a direct one.
+"$XIPBENCH" -r 2 -n 300 -c both -B xip -j "$WORK/out/r.json" \
+	-p "$WORK/out/r.png" --plot-script "$WORK/out/r.gp" \
+	tree_a="$WORK/a" tree_b="$WORK/b" xip="$WORK/mnt" \
+	direct="direct:$WORK/mnt" >"$WORK/table" 2>"$WORK/err" ||
+	fail "xipbench failed: $(cat "$WORK/err")"
+check_json "$WORK/out/r.json" cold,warm tree_a tree_b xip direct
+is_png "$WORK/out/r.png" || fail "r.png is not a PNG"
+[ "$(ls "$WORK/out")" = "$(printf 'r.gp\nr.json\nr.png')" ] ||
+	fail "stray files beside the outputs: $(ls "$WORK/out")"
+for w in "seq 1M" "rand 4K" "uring 4K qd32" mmap-seq mmap-rand walk open readall; do
+	for c in cold warm; do
+		grep -q "set title '$w, $c" "$WORK/out/r.gp" || fail "chart lacks $w $c"
+		for t in tree_a tree_b xip direct; do
+			grep -Eq "^$w +$c +$t " "$WORK/table" ||
+				fail "table lacks $w $c $t"
+		done
+	done
+done
+grep -q '"direct" NaN NaN NaN "n/a"' "$WORK/out/r.gp" || fail "chart lacks n/a"
+grep -q "vs xip" "$WORK/table" || fail "no ratio column against xip"
+grep -Eq '^seq 1M +cold +xip .* 1\.00x' "$WORK/table" || fail "baseline ratio not 1.00x"
+grep -Eq '^mmap-rand +warm +tree_a .*[0-9.]+(ns|us|ms)/[0-9.]+(ns|us|ms)/' "$WORK/table" ||
+	fail "no touch latencies in the table"
+ok "8 workloads x 2 cache modes x 4 targets in table, JSON and chart"
+
+# The daemon saw the runs, and the direct target read the image itself.
+grep -q "^seq 1M .* direct .*MB/s" "$WORK/table" || fail "direct seq not measured"
+
+# 2. One target fails rand and uring (its big file is under 4 KiB): those
+# fail alone, the rest is measured, exit status 1, the error is reported.
+cp -a "$WORK/a" "$WORK/small"
+head -c 100 /dev/urandom >"$WORK/small/big"
+set +e
+"$XIPBENCH" -r 1 -n 50 -w seq,rand,uring,walk -j "$WORK/out/f.json" \
+	ok="$WORK/a" small="$WORK/small" >"$WORK/table" 2>"$WORK/err"
+st=$?
+set -e
+[ $st = 1 ] || fail "a failed workload gave exit status $st"
+grep -q "xipbench: small=$WORK/small: rand cold: big is smaller than one 4096-byte block" \
+	"$WORK/err" || fail "no error line for the failed run: $(cat "$WORK/err")"
+python3 - "$WORK/out/f.json" <<'PY' || fail "JSON of the failing run is wrong"
+import json, sys
+d = json.load(open(sys.argv[1]))
+st = {(r["workload"], r["target"]): (r["status"], r.get("error", "")) for r in d["results"]}
+assert st[("rand", "small")][0] == "failed" and "smaller than" in st[("rand", "small")][1]
+assert st[("uring", "small")][0] == "failed"
+assert st[("seq", "small")][0] == "ok" and st[("walk", "small")][0] == "ok"
+assert all(s == "ok" for (w, t), (s, e) in st.items() if t == "ok")
+PY
+grep -Eq '^rand 4K +cold +small +failed +.*smaller than' "$WORK/table" ||
+	fail "the table does not show the failure"
+ok "a failing workload fails alone, exit 1, reported in table and JSON"
+
+# 3. Bad targets: one line naming the target, exit 1, nothing measured.
+expect_error "xipbench: x=$WORK/none: $WORK/none: No such file or directory" \
+	"$XIPBENCH" x="$WORK/none"
+expect_error "xipbench: x=$WORK/a/big: $WORK/a/big: Not a directory" \
+	"$XIPBENCH" x="$WORK/a/big"
+expect_error "xipbench: x=$WORK/a: $WORK/a/nofile: No such file or directory" \
+	"$XIPBENCH" -f nofile x="$WORK/a"
+expect_error "xipbench: x=direct:$WORK/a: $WORK/a/big: not a regular file on an xipfs mount" \
+	"$XIPBENCH" x="direct:$WORK/a"
+[ "$(grep -c . "$WORK/stdout" || true)" = 0 ] || fail "output despite a bad target"
+# A tree-only run needs no big file.
+"$XIPBENCH" -r 1 -w walk -f nofile -q x="$WORK/a" || fail "walk wanted a big file"
+ok "bad targets: one-line errors, exit 1"
+
+# 4. Usage: exit 2 with a reason; help and version exit 0.
+for args in "" "-w nope x=$WORK/a" "-r 0 x=$WORK/a" "x=$WORK/a x=$WORK/b" \
+	    "-B y x=$WORK/a" "--bogus x=$WORK/a" "bad/name=$WORK/a"; do
+	set +e
+	# shellcheck disable=SC2086
+	"$XIPBENCH" $args >/dev/null 2>"$WORK/err"
+	st=$?
+	set -e
+	[ $st = 2 ] || fail "'xipbench $args' exited $st, not 2"
+	grep -q "^xipbench: " "$WORK/err" || fail "'xipbench $args' gave no reason"
+done
+"$XIPBENCH" --help | grep -q "^usage: xipbench" || fail "--help"
+"$XIPBENCH" -V | grep -q "^xipbench (xipfs) " || fail "--version"
+ok "usage errors exit 2; --help and --version"
+
+# 5. Outputs that cannot be written: exit 1, nothing left behind, and a
+# failed chart leaves an earlier PNG as it was.
+expect_error "xipbench: $WORK/nodir/r.json: No such file or directory" \
+	"$XIPBENCH" -r 1 -w walk -j "$WORK/nodir/r.json" x="$WORK/a"
+cp "$WORK/out/r.png" "$WORK/keep.png"
+expect_error "cannot run gnuplot: No such file or directory (install gnuplot-nox)" \
+	env PATH=/nonexistent "$XIPBENCH" -r 1 -w walk -p "$WORK/out/r.png" x="$WORK/a"
+cmp -s "$WORK/out/r.png" "$WORK/keep.png" || fail "a failed plot changed the PNG"
+[ "$(ls "$WORK/out")" = "$(printf 'f.json\nr.gp\nr.json\nr.png')" ] ||
+	fail "a failed output left files: $(ls "$WORK/out")"
+ok "unwritable outputs: exit 1, no partial files"
+
+# 6. Progress only when asked (stderr is not a terminal here).
+"$XIPBENCH" -r 1 -w walk -q x="$WORK/a" 2>"$WORK/err"
+grep -q "xipbench: 1/1" "$WORK/err" && fail "progress on a non-terminal"
+"$XIPBENCH" -r 1 -w walk -q --progress x="$WORK/a" 2>"$WORK/err"
+grep -q "xipbench: 1/1 walk cold x run 1/1" "$WORK/err" || fail "no progress line"
+ok "progress line"
+
+# 7. Cold without root: posix_fadvise, said once, recorded in the JSON.
+if [ "$(id -u)" = 0 ]; then run_user() { as_user "$@"; }; else run_user() { "$@"; }; fi
+chmod -R a+rX "$WORK/a"
+mkdir -m 777 "$WORK/u"
+run_user "$XIPBENCH" -r 1 -w seq,readall -j "$WORK/u/user.json" -q x="$WORK/a" \
+	2>"$WORK/err" || fail "as a user: $(cat "$WORK/err")"
+[ "$(grep -c "cannot write /proc/sys/vm/drop_caches" "$WORK/err")" = 1 ] ||
+	fail "the fadvise fallback was not said once: $(cat "$WORK/err")"
+grep -q '"cold_method": "fadvise"' "$WORK/u/user.json" || fail "cold_method not fadvise"
+ok "cold without root falls back to fadvise and says so"
