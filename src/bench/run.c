@@ -461,11 +461,13 @@ static void uring_queue(struct io_uring *ring, struct xb_tstate *s, int fd,
 	io_uring_sqe_set_data64(sqe, slot);
 }
 
-/* Keep qd reads in flight until ops have completed. */
+/* Keep qd reads in flight until ops have completed: reap every completion
+ * that is ready, refill as many slots, then one submit-and-wait. */
 static int uring_loop(struct io_uring *ring, struct xb_tstate *s, int fd,
 		      char *err, size_t errlen)
 {
 	uint64_t issued = 0, done = 0, ops = s->o->ops;
+	struct io_uring_cqe *cqe;
 	struct xb_perm perm;
 	int rc;
 
@@ -473,26 +475,22 @@ static int uring_loop(struct io_uring *ring, struct xb_tstate *s, int fd,
 	for (unsigned slot = 0; slot < s->o->qd && issued < ops; slot++)
 		uring_queue(ring, s, fd, &perm, slot), issued++;
 	while (done < ops) {
-		struct io_uring_cqe *cqe;
-		unsigned slot;
-
 		rc = io_uring_submit_and_wait(ring, 1);
 		if (rc < 0 && rc != -EINTR)
 			return fail(err, errlen, -rc, "io_uring_submit");
-		rc = io_uring_peek_cqe(ring, &cqe);
-		if (rc == -EAGAIN || rc == -EINTR)
-			continue;
-		if (rc < 0)
-			return fail(err, errlen, -rc, "io_uring_wait_cqe");
-		if (cqe->res != (int)s->o->rand_bs)
-			return fail(err, errlen, cqe->res < 0 ? -cqe->res : 0,
-				    "io_uring read%s",
-				    cqe->res < 0 ? "" : ": short read");
-		slot = (unsigned)io_uring_cqe_get_data64(cqe);
-		io_uring_cqe_seen(ring, cqe);
-		done++;
-		if (issued < ops)
-			uring_queue(ring, s, fd, &perm, slot), issued++;
+		while (io_uring_peek_cqe(ring, &cqe) == 0) {
+			unsigned slot = (unsigned)io_uring_cqe_get_data64(cqe);
+			int res = cqe->res;
+
+			io_uring_cqe_seen(ring, cqe);
+			if (res != (int)s->o->rand_bs)
+				return fail(err, errlen, res < 0 ? -res : 0,
+					    "io_uring read%s",
+					    res < 0 ? "" : ": short read");
+			done++;
+			if (issued < ops)
+				uring_queue(ring, s, fd, &perm, slot), issued++;
+		}
 	}
 	return 0;
 }
