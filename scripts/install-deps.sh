@@ -15,4 +15,12 @@ apt-get install -y -qq --no-install-recommends \
 	squashfs-tools erofs-utils \
 	libfuse3-dev fuse3 squashfuse fio procps gnuplot-nox \
 	dpkg-dev meson ninja-build liburing-dev libnuma-dev >/dev/null
+# The kernel makes /dev/fuse 0666 and Debian keeps it so: fusermount3 is
+# what guards mounting.  Some machine images make it root's only, which
+# stops every user mount (libfuse opens /dev/fuse before it turns to
+# fusermount3); put back the default so the demo can mount as its user.
+if [ -c /dev/fuse ] && [ "$(stat -c %a /dev/fuse)" != 666 ]; then
+	echo "install-deps.sh: /dev/fuse was $(stat -c %a /dev/fuse); made it 666, the kernel's default"
+	chmod 0666 /dev/fuse
+fi
 echo "install-deps.sh: done"

@@ -1,0 +1,207 @@
+#!/bin/bash
+# scripts/bench-compare.sh end to end on a tiny data set: one xipbench run
+# over every target this machine has, whose JSON, chart, gnuplot script and
+# Markdown report hold every target and workload, each measured; and after
+# it nothing stays mounted, running, looped or on tmpfs, and enable_uring is
+# as it was, whether the script ends normally, fails after its mounts are
+# up, or is interrupted (SIGINT to its process group, as Ctrl-C sends).
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+need_root
+need_cmd fusermount3
+need_cmd gnuplot
+need_cmd mksquashfs
+need_cmd mkfs.erofs
+need_cmd squashfuse_ll
+: "${XIPBENCH:=$top_builddir/xipbench}"
+: "${XIPFS_MAP:=$top_builddir/xipfs-map}"
+export XIPFS MKXIPFS XIPBENCH XIPFS_MAP
+[ -x "$XIPBENCH" ] || fail "$XIPBENCH not built"
+script=$top_srcdir/scripts/bench-compare.sh
+param=/sys/module/fuse/parameters/enable_uring
+workloads="seq rand uring mmap-seq mmap-rand walk open readall"	# xipbench's "all"
+tiny="--files 300 --big-mib 8 --ops 200"
+
+# The script makes its work directory under BENCH_DIR: a tmpfs directory of
+# our own, so that anything it leaves behind is seen (and removed here).
+shm=$(mktemp -d /dev/shm/xipfs-22.XXXXXX)
+export BENCH_DIR=$shm
+uring_saved=$(cat $param 2>/dev/null || true)
+undo() {
+	for m in $(awk -v b="$shm/" 'index($5, b) == 1 {print $5}' /proc/self/mountinfo | tac); do
+		umount -l "$m" 2>/dev/null
+	done
+	[ -z "$uring_saved" ] || echo "$uring_saved" >$param
+	rm -rf --one-file-system "$shm"
+}
+cleanup_hooks="$cleanup_hooks undo"
+# A known value to come back to: N, so a run that leaves Y shows.
+[ -z "$uring_saved" ] || echo N >$param
+
+# The targets this machine must measure: every one whose tools exist.
+want="xipfs_copy xipfs_splice"
+"$XIPFS" --version | grep -q 'passthrough yes' && command -v mkfs.xfs >/dev/null &&
+	want+=" xipfs_passthrough"
+"$XIPFS" --version | grep -q 'io_uring yes' && [ -w $param ] && want+=" xipfs_uring"
+want+=" squashfuse"
+command -v erofsfuse >/dev/null && want+=" erofsfuse"
+want+=" erofs squashfs tmpfs direct"
+
+# bench LOG ARGS...: start the script in the background in a process group
+# of its own (a terminal's foreground job; job control also keeps SIGINT
+# from being ignored in it); $bench is its PID and process group.
+bench() {
+	log=$1; shift
+	set -m
+	bash "$script" "$@" >"$log.out" 2>"$log.err" &
+	bench=$!
+	set +m
+}
+# finish: wait for it; $st is its exit status.
+finish() { st=0; wait "$bench" || st=$?; }
+# interrupt SIGNAL WHOM: send SIGNAL to the script (WHOM "script") or its
+# whole process group ("group", as Ctrl-C does) and finish; it must stop
+# within 20 s, not at the end of its long run.
+interrupt() {
+	if [ "$2" = group ]; then kill -"$1" -- -"$bench"; else kill -"$1" "$bench"; fi
+	for _ in $(seq 400); do kill -0 "$bench" 2>/dev/null || break; sleep 0.05; done
+	if kill -0 "$bench" 2>/dev/null; then
+		kill -KILL -- -"$bench"
+		fail "SIG$1 to the $2: still running after 20 s"
+	fi
+	finish
+}
+# wait_running LOG: until the script starts xipbench (its mounts are up).
+wait_running() {
+	for _ in $(seq 600); do
+		grep -q '^bench-compare: running xipbench' "$1.err" && return 0
+		kill -0 "$bench" 2>/dev/null || break
+		sleep 0.05
+	done
+	fail "xipbench never started: $(cat "$1.err")"
+}
+# Nothing of the run may remain: mounts, loop devices over its files,
+# processes of its group, its work directory; enable_uring back to N.
+check_clean() {
+	! awk -v b="$shm/" 'index($5, b) == 1 {print $5; f = 1} END {exit !f}' /proc/self/mountinfo ||
+		fail "$1: still mounted under $shm"
+	! losetup -a | grep -F "$shm/" || fail "$1: a loop device is left over"
+	! pgrep -g "$bench" >/dev/null || fail "$1: processes left: $(pgrep -a -g "$bench")"
+	[ -z "$(ls -A "$shm")" ] || fail "$1: left in $shm: $(ls -A "$shm")"
+	[ -z "$uring_saved" ] || [ "$(cat $param)" = N ] || fail "$1: $param not restored"
+}
+mounts_up() { awk -v b="$shm/" 'index($5, b) == 1 {n++} END {print n + 0}' /proc/self/mountinfo; }
+
+# ---- a whole run
+out=$WORK/out
+# Warm: cold runs drop every cache before each of the ~150 runs, which
+# takes seconds on a busy machine, and xipbench's own tests cover them.
+bench "$WORK/run" $tiny --reps 2 --cache warm --out "$out"
+finish
+[ $st = 0 ] || fail "exit status $st: $(tail -5 "$WORK/run.err")"
+check_clean "normal run"
+measured=$(sed -n 's/^bench-compare: running xipbench on //p' "$WORK/run.err")
+[ "$measured" = "$want" ] || fail "measured '$measured', want '$want': $(cat "$WORK/run.err")"
+for t in $measured; do
+	! grep -q "^bench-compare: skipping $t:" "$WORK/run.err" || fail "$t both measured and skipped"
+done
+grep -q '^workload' "$WORK/run.out" || fail "no table on stdout: $(head -3 "$WORK/run.out")"
+skipped=$(sed -n 's/^bench-compare: skipping \([^:]*\):.*/\1/p' "$WORK/run.err" | paste -sd ' ')
+python3 - "$out" "$measured" "$workloads" "$skipped" <<'PY' || fail "outputs: see above"
+import json, struct, sys
+out, measured, workloads, skipped = sys.argv[1], *(a.split() for a in sys.argv[2:])
+def bad(msg):
+    sys.exit(f"FAIL: {msg}")
+d = json.load(open(f"{out}/compare.json"))
+if d.get("schema") != "xipbench/1":
+    bad(f"schema {d.get('schema')!r}")
+names = [t["name"] for t in d["targets"]]
+if names != measured:
+    bad(f"JSON targets {names}, script measured {measured}")
+o = d["options"]
+if (o["workloads"], o["reps"], o["ops"], o["baseline"], o["cache"]) != \
+        (workloads, 2, 200, "xipfs_splice", ["warm"]):
+    bad(f"options {o}")
+seen = {}
+for r in d["results"]:
+    k = (r["workload"], r["cache"], r["target"])
+    if k in seen:
+        bad(f"{k} twice in results")
+    seen[k] = r
+for w in workloads:
+    for t in measured:
+        r = seen.pop((w, "warm", t), None)
+        if r is None:
+            bad(f"no result for {w} on {t}")
+        if t == "direct" and w in ("walk", "open", "readall"):
+            if r["status"] != "n/a":
+                bad(f"{w} on direct: status {r['status']}, want n/a")
+        elif r["status"] != "ok" or len(r["runs"]) != 2 or not r["median"] > 0:
+            bad(f"{w} on {t}: {r}")
+if seen:
+    bad(f"results not asked for: {sorted(seen)}")
+png = open(f"{out}/compare.png", "rb").read()
+if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+    bad("compare.png is not a PNG")
+w, h = struct.unpack(">II", png[16:24])
+if not (w and h):
+    bad(f"compare.png is {w}x{h}")
+gp = open(f"{out}/compare.gp").read()
+for n in measured + workloads:
+    if n not in gp:
+        bad(f"compare.gp does not name {n}")
+md = open(f"{out}/compare.md").read()
+if "| workload | cache | " + " | ".join(measured) + " |" not in md:
+    bad("compare.md has no table header with every target")
+for w in workloads:
+    if f"\n| {w} | warm | " not in md:
+        bad(f"compare.md has no row for {w}")
+for t in skipped:
+    if f"\n- {t}: " not in md:
+        bad(f"compare.md does not say why {t} was skipped")
+for s in ("## Commands", "mkxipfs", "mksquashfs", "mkfs.erofs", "xipbench -r 2"):
+    if s not in md:
+        bad(f"compare.md lacks {s!r}")
+PY
+ok "one run over $(echo $measured | wc -w) targets ($measured): JSON, PNG, gnuplot script and report complete; nothing left behind"
+
+# ---- xipbench refuses its command line after every mount is up
+bench "$WORK/bad" $tiny --reps 1 --workloads seq,nosuch --out "$WORK/out-bad"
+finish
+[ $st = 1 ] || fail "bad workload: exit status $st, want 1"
+grep -q '^bench-compare: running xipbench' "$WORK/bad.err" || fail "bad workload: it never got to xipbench: $(cat "$WORK/bad.err")"
+grep -q '^bench-compare: xipbench refused its command line (exit 2)' "$WORK/bad.err" ||
+	fail "bad workload: no reason given: $(cat "$WORK/bad.err")"
+[ ! -e "$WORK/out-bad/compare.json" ] || fail "bad workload: a compare.json was written"
+check_clean "xipbench failing"
+ok "xipbench exiting 2 after the mounts: reported, everything undone"
+
+# ---- Ctrl-C while xipbench runs, then while the mounts are being made;
+# SIGTERM to the script alone
+bench "$WORK/int" $tiny --reps 1000 --out "$WORK/out-int"
+wait_running "$WORK/int"
+n=$(mounts_up)
+sleep 0.5	# well into the measurement
+interrupt INT group
+[ $st = 130 ] || fail "interrupt during xipbench: exit status $st, want 130: $(tail -3 "$WORK/int.err")"
+[ "$n" -ge 5 ] || fail "interrupt during xipbench: only $n mounts were up"
+check_clean "interrupt during xipbench"
+ok "SIGINT to the process group while xipbench ran on $n mounts: everything undone"
+
+bench "$WORK/int2" $tiny --reps 1000 --out "$WORK/out-int"
+for _ in $(seq 2000); do
+	[ "$(mounts_up)" = 0 ] || break
+	kill -0 "$bench" 2>/dev/null || break
+	sleep 0.01
+done
+interrupt INT group
+[ $st = 130 ] || fail "interrupt while mounting: exit status $st, want 130: $(tail -3 "$WORK/int2.err")"
+check_clean "interrupt while mounting"
+ok "SIGINT to the process group as the first mount came up: everything undone"
+
+bench "$WORK/term" $tiny --reps 1000 --out "$WORK/out-int"
+wait_running "$WORK/term"
+sleep 0.5
+interrupt TERM script
+[ $st = 143 ] || fail "SIGTERM: exit status $st, want 143: $(tail -3 "$WORK/term.err")"
+check_clean "SIGTERM to the script"
+ok "SIGTERM to the script alone during xipbench: xipbench stopped, everything undone"
