@@ -1,74 +1,189 @@
 #!/bin/sh
-# The main job, end to end: build the tools, make a demo tree into an XIP
-# image, verify it, show its superblock and listing, mount it with the xipfs
-# daemon (as whoever runs this, through fusermount3), read it and run a
-# program from it, unmount, then quick benchmarks: image builders, and read
-# paths against squashfuse and kernel erofs.
+# The main job, end to end: build the tools if needed; make an XIP image of
+# a tree every Debian machine has (/usr/share/doc, plus a program in bin/, a
+# motd, a symbolic link, device nodes from a table and a 64 MiB file); verify
+# it, show its superblock and the head of its listing, extract it; mount it
+# with the xipfs daemon as whoever runs this (through fusermount3), list and
+# read it and run the program from it; then a short xipbench comparison
+# (cold caches, 3 runs, interleaved) of that mount against a read=copy
+# mount, squashfuse on an uncompressed squashfs of the same tree, and the
+# tree itself; print the table and unmount.
+#
+# The table, the JSON and the chart are kept in ./demo-out/ (or $DEMO_OUT).
+# Everything else lives in a temporary directory under $TMPDIR (/tmp), about
+# 3 x the size of /usr/share/doc + 64 MiB at the peak, removed on exit.
+# Whatever was mounted is unmounted on exit, on error and on Ctrl-C.
+# Needs what scripts/install-deps.sh installs; squashfuse and gnuplot are
+# optional (the comparison and the chart do without them).
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 [ -x configure ] || autoreconf -fi
 [ -f Makefile ] || ./configure -q
 make -s -j"$(nproc)"
+for t in xipfs mkxipfs xipfsck xipbench; do
+	[ -x "./$t" ] || { echo "demo: ./$t was not built" >&2; exit 1; }
+done
+command -v fusermount3 >/dev/null ||
+	{ echo "demo: fusermount3 missing (sudo scripts/install-deps.sh)" >&2; exit 1; }
+
+out=${DEMO_OUT:-$top/demo-out}
 work=$(mktemp -d "${TMPDIR:-/tmp}/xipfs-demo.XXXXXX")
-mnt="$work/mnt"
+tree=$work/tree
+mnt=$work/mnt/xipfs
+mnt_copy=$work/mnt/xipfs_copy
+mnt_sq=$work/mnt/squashfuse
+
+# Is $1 a mount point?  Asked of mountinfo (which writes a blank as \040)
+# rather than of the mount itself, so that a hung daemon cannot hang us.
+mounted() {
+	awk -v m="$1" '{ gsub(/\\040/, " ", $5) } $5 == m { f = 1 }
+		END { exit !f }' /proc/self/mountinfo
+}
+# Unmount whatever of ours is still mounted.  The daemons end by themselves
+# once their mount is gone, so no process is ever killed here.
+unmount_all() {
+	for m in "$mnt_sq" "$mnt_copy" "$mnt"; do
+		mounted "$m" || continue
+		fusermount3 -u "$m" 2>/dev/null || fusermount3 -u -z "$m" 2>/dev/null ||
+			umount -l "$m" 2>/dev/null ||
+			echo "demo: could not unmount $m" >&2
+	done
+}
 cleanup() {
-	if mountpoint -q "$mnt" 2>/dev/null; then
-		fusermount3 -u -z "$mnt" 2>/dev/null || umount -l "$mnt" || true
-	fi
-	rm -rf "$work"
+	set +e
+	unmount_all
+	rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 
-echo "== a small root file system tree"
-mkdir -p "$work/tree/bin" "$work/tree/etc" "$work/tree/lib"
-cp /bin/busybox "$work/tree/bin/" 2>/dev/null || cp /bin/ls "$work/tree/bin/"
-cp /etc/os-release "$work/tree/etc/"
-ln -s ../etc/os-release "$work/tree/lib/os-release"
-printf 'hello from an XIP image\n' >"$work/tree/etc/motd"
+# Mount with the xipfs daemon; on failure say the likely reason.
+mount_xipfs() {
+	mkdir -p "$2"
+	./xipfs -o "uid=$(id -u),gid=$(id -g)${3:+,$3}" "$1" "$2" && return 0
+	echo "demo: mounting $1 on $2 as $(id -un) failed." >&2
+	if [ "$(id -u)" != 0 ] && ! { [ -r /dev/fuse ] && [ -w /dev/fuse ]; }; then
+		cat >&2 <<-EOF
+		demo: /dev/fuse is mode 0$(stat -c %a /dev/fuse) here, closed to $(id -un): a user
+		      mount needs it open to all (0666, Debian's default).  Either
+		      'sudo chmod 0666 /dev/fuse' (until the next boot), or run the
+		      demo as root: sudo scripts/demo.sh
+		EOF
+	else
+		echo "demo: check that fusermount3 is installed setuid root" \
+			"($(ls -l "$(command -v fusermount3)"))" \
+			"and that the FUSE module is loaded (modprobe fuse)." >&2
+	fi
+	exit 1
+}
+
+echo "== a demo tree: /usr/share/doc, a program, a motd, a link, a 64 MiB file"
+mkdir -p "$tree/bin" "$tree/etc" "$tree/lib" "$tree/usr/share"
+# -R copies symbolic links as links; unreadable corners are left out.
+cp -R /usr/share/doc "$tree/usr/share/" 2>/dev/null ||
+	echo "(some of /usr/share/doc could not be copied; going on without it)"
+cp /bin/busybox "$tree/bin/" 2>/dev/null || cp /bin/ls "$tree/bin/"
+cp /etc/os-release "$tree/etc/"
+ln -s ../etc/os-release "$tree/lib/os-release"
+printf 'hello from an XIP image\n' >"$tree/etc/motd"
+head -c 64M /dev/urandom >"$tree/big"
 cat >"$work/devices" <<'T'
 /dev          d 755 0 0
 /dev/console  c 600 0 0 5 1
 /dev/null     c 666 0 0 1 3
 T
+echo "$(find "$tree" | wc -l) entries, $(du -sh "$tree" | cut -f1) in $tree"
 
 echo "== mkxipfs (reproducible: SOURCE_DATE_EPOCH)"
-SOURCE_DATE_EPOCH=1700000000 ./mkxipfs -v --all-root \
-	--device-table "$work/devices" "$work/tree" "$work/demo.xip"
+SOURCE_DATE_EPOCH=1700000000 ./mkxipfs --all-root \
+	--device-table "$work/devices" "$tree" "$work/demo.xip"
+ls -l "$work/demo.xip"
 echo "== xipfsck: verify"
 ./xipfsck -v "$work/demo.xip"
 echo "== xipfsck: superblock"
 ./xipfsck -s "$work/demo.xip"
-echo "== xipfsck: list"
-./xipfsck -l "$work/demo.xip"
-echo "== extract and read a file back"
+echo "== xipfsck: list (the first 15 of $(./xipfsck -l "$work/demo.xip" | wc -l) lines)"
+./xipfsck -l "$work/demo.xip" | head -15
+echo "== extract and read files back"
 ./xipfsck -q -x "$work/out" "$work/demo.xip"
 cat "$work/out/etc/motd"
-bin=$(ls "$work/tree/bin")
-cmp "$work/tree/bin/$bin" "$work/out/bin/$bin"
-echo "extracted binary is byte-identical"
+bin=$(ls "$tree/bin")
+cmp "$tree/bin/$bin" "$work/out/bin/$bin"
+cmp "$tree/big" "$work/out/big"
+echo "extracted bin/$bin and big are byte-identical"
+rm -rf "$work/out"
 
 echo "== mount it with xipfs (as $(id -un), owned by us for the demo)"
-mkdir "$mnt"
-./xipfs -o uid="$(id -u)",gid="$(id -g)" "$work/demo.xip" "$mnt"
-grep " $mnt " /proc/mounts
-ls -lR "$mnt"
+mount_xipfs "$work/demo.xip" "$mnt"
+awk -v m="$mnt" '{ gsub(/\\040/, " ", $2) } $2 == m' /proc/mounts
+ls -l "$mnt" "$mnt/bin" "$mnt/dev" "$mnt/lib"
+echo "$mnt/usr/share/doc: $(ls "$mnt/usr/share/doc" | wc -l) packages," \
+	"$(find "$mnt" | wc -l) entries in the mount; the first few:"
+ls "$mnt/usr/share/doc" | head -5
 cat "$mnt/etc/motd"
-cmp "$work/tree/bin/$bin" "$mnt/bin/$bin"
-echo "binary read through the mount is byte-identical; running it from the mount:"
+for f in base-files dpkg coreutils; do
+	f=usr/share/doc/$f/copyright
+	[ -f "$mnt/$f" ] || continue
+	echo "-- head -3 $f"; head -3 "$mnt/$f"; break
+done
+cmp "$tree/bin/$bin" "$mnt/bin/$bin"
+cmp "$tree/big" "$mnt/big"
+diff -r --no-dereference "$tree/usr" "$mnt/usr"
+echo "bin/$bin, big and all of usr/ read back through the mount byte-identical;"
+echo "running bin/$bin from the mount:"
 if [ "$bin" = busybox ]; then "$mnt/bin/busybox" echo "busybox ran from the image"
 else "$mnt/bin/$bin" --version | head -1; fi
 stat -f "$mnt" | sed -n 3,4p
-fusermount3 -u "$mnt"
-echo "unmounted"
 
-echo "== quick benchmark: image builders on 5,000 files + 64 MiB (3 runs)"
-scripts/bench-mkimage.sh 5000 64 3
-echo "== quick benchmark: read paths on 5,000 files + 256 MiB (3 runs)"
-if [ "$(id -u)" = 0 ]; then
-	BENCH_MILLION=100000 scripts/bench-read.sh 5000 256 3
+echo "== a short comparison with xipbench"
+mkdir -p "$out"
+rm -f "$out/demo.txt" "$out/demo.json" "$out/demo.png"
+set -- -r 3 -n 5000 -f big -B xipfs -j "$out/demo.json"
+if command -v gnuplot >/dev/null; then
+	set -- "$@" -p "$out/demo.png"
 else
-	echo "(skipped: the read benchmark drops caches and mounts erofs, so it needs root:"
-	echo " sudo BENCH_MILLION=100000 scripts/bench-read.sh 5000 256 3)"
+	echo "(gnuplot missing: no chart)"
+fi
+set -- "$@" "xipfs=$mnt" "xipfs_copy=$mnt_copy"
+mount_xipfs "$work/demo.xip" "$mnt_copy" read=copy
+if command -v mksquashfs >/dev/null && command -v squashfuse_ll >/dev/null; then
+	# Uncompressed, like the xipfs image; it has no /dev, which no
+	# workload reads.
+	mksquashfs "$tree" "$work/demo.sqfs" -noI -noD -noF -noX \
+		-no-progress -quiet
+	mkdir -p "$mnt_sq"
+	squashfuse_ll "$work/demo.sqfs" "$mnt_sq"
+	set -- "$@" "squashfuse=$mnt_sq"
+else
+	echo "(squashfuse_ll or mksquashfs missing: comparing without squashfuse)"
+fi
+set -- "$@" "tree=$tree"
+cat <<EOF
+targets: xipfs (read=splice, the default), xipfs_copy (read=copy),
+squashfuse (if installed), tree (the directory itself, no FUSE: the
+reference); all 8 workloads, cold caches, 3 runs each, interleaved;
+ratios against xipfs
+EOF
+[ "$(id -u)" = 0 ] || cat <<EOF
+(not root: "cold" falls back to fadvise, which leaves the images under
+the mounts and all directory entries cached; sudo for true cold figures)
+EOF
+echo "./xipbench $*"
+start=$(date +%s)
+status=0
+./xipbench "$@" >"$out/demo.txt" || status=$?
+cat "$out/demo.txt"
+echo "(xipbench took $(($(date +%s) - start)) s)"
+
+unmount_all
+echo "unmounted"
+echo "== results in $out/: demo.txt (the table), demo.json (every run)$(
+	[ -f "$out/demo.png" ] && echo ", demo.png (the chart)")"
+echo "full comparison: sudo scripts/bench-compare.sh"
+if [ "$status" != 0 ]; then
+	echo "demo: xipbench reported a failure (exit $status), see the table" >&2
+	exit "$status"
 fi

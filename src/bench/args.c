@@ -46,7 +46,7 @@ void xb_usage(FILE *out)
 "  -w, --workloads LIST   comma-separated workloads (default all)\n"
 "  -f, --file REL         the big file in each target (default big)\n"
 "  -b, --bs SIZE          seq block size (default 1M)\n"
-"      --rand-bs SIZE     rand, uring and mmap-rand size (default 4K)\n"
+"      --rand-bs SIZE     rand and uring read size (default 4K)\n"
 "  -Q, --qd N             io_uring queue depth (default 32)\n"
 "  -n, --ops N            reads or touches per random run (default 20000)\n"
 "  -c, --cache MODE       cold, warm or both (default cold)\n"

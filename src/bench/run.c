@@ -360,6 +360,10 @@ static int fadvise_cold(struct xb_tstate *s, enum xb_workload w, char *err,
 int xb_make_cold(struct xb_tstate *s, enum xb_workload w, char *err,
 		 size_t errlen)
 {
+	/* The file list comes from a walk: made first, or that walk would
+	 * warm the very caches just dropped. */
+	if ((w == XB_OPEN || w == XB_READALL) && need_files(s, err, errlen))
+		return -1;
 	if (!strcmp(xb_cold_method(), "drop_caches"))
 		return drop_caches(err, errlen);
 	return fadvise_cold(s, w, err, errlen);
