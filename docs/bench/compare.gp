@@ -1,6 +1,6 @@
 # xipbench chart; redraw with: gnuplot THIS-FILE
 set terminal pngcairo noenhanced size 960,1240 font 'sans,10'
-set output '/tmp/fullrun/out/compare.png'
+set output 'compare.png'
 set multiplot layout 4,2 title 'xipbench 2026-11-22T07:13:32Z: median of 5 runs, bars min..max, higher is better; cold by drop_caches'
 set style fill solid 0.8 border -1
 unset key
