@@ -161,3 +161,38 @@ run_user "$XIPBENCH" -r 1 -w seq,readall -j "$WORK/u/user.json" -q x="$WORK/a" \
 	fail "the fadvise fallback was not said once: $(cat "$WORK/err")"
 grep -q '"cold_method": "fadvise"' "$WORK/u/user.json" || fail "cold_method not fadvise"
 ok "cold without root falls back to fadvise and says so"
+
+# 8. A source that lost the big file's data under the mount: read and
+# io_uring fail with EIO, the mapping's touch with SIGBUS, which fails that
+# run and not the program; the tree workloads still run.
+T=$WORK/shrink
+mkdir -p "$T/d" "$T/z"
+head -c 30000 /dev/urandom >"$T/d/small"
+head -c $((4 << 20)) /dev/urandom >"$T/z/big"	# numbered last: ends the image
+"$MKXIPFS" -q "$T" "$WORK/shrink.xip"
+big_at=$("$XIPFSCK" -l "$WORK/shrink.xip" | awk '$NF == "/z/big" { print $(NF - 2) }')
+[ $((big_at + (4 << 20))) = "$(stat -c %s "$WORK/shrink.xip")" ] ||
+	fail "z/big does not end the image"
+xipfs_mount "$WORK/shrink.xip" "$WORK/mnt2"
+truncate -s $((big_at + (1 << 20))) "$WORK/shrink.xip"
+set +e
+"$XIPBENCH" -r 1 -n 2000 -f z/big -w seq,rand,uring,mmap-seq,mmap-rand,walk,readall \
+	-j "$WORK/out/lost.json" lost="$WORK/mnt2" >"$WORK/table" 2>"$WORK/err"
+st=$?
+set -e
+[ $st = 1 ] || fail "a lost source gave exit status $st: $(cat "$WORK/err")"
+for w in seq rand uring; do
+	grep -q "lost=$WORK/mnt2: $w cold: .*Input/output error" "$WORK/err" ||
+		fail "$w: no EIO reported: $(cat "$WORK/err")"
+done
+for w in mmap-seq mmap-rand; do
+	grep -q "lost=$WORK/mnt2: $w cold: mmap: SIGBUS touching offset [0-9]*: the page could not be read" \
+		"$WORK/err" || fail "$w: no SIGBUS reported: $(cat "$WORK/err")"
+done
+python3 - "$WORK/out/lost.json" <<'PY' || fail "JSON of the lost source is wrong"
+import json, sys
+st = {r["workload"]: r["status"] for r in json.load(open(sys.argv[1]))["results"]}
+assert st == {"seq": "failed", "rand": "failed", "uring": "failed", "mmap-seq": "failed",
+              "mmap-rand": "failed", "walk": "ok", "readall": "ok"}, st
+PY
+ok "a lost source: EIO and SIGBUS fail their runs, xipbench carries on"

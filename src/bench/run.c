@@ -11,6 +11,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <liburing.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -550,16 +552,62 @@ static inline uint32_t touch(const volatile uint8_t *p)
 	return dt > UINT32_MAX ? UINT32_MAX : (uint32_t)dt;
 }
 
+/*
+ * A page that cannot be read (the mount answers EIO, the file shrank)
+ * raises SIGBUS on its touch: jump out and fail the run, not the program.
+ * xipbench has one thread, so one jump buffer serves.
+ */
+static sigjmp_buf *touch_escape;
+
+static void on_sigbus(int sig)
+{
+	if (touch_escape)
+		siglongjmp(*touch_escape, 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Touch count pages of the mapping, timing each; -1 with *bad set to the
+ * page that raised SIGBUS. */
+static int touch_pages(const uint8_t *data, uint64_t page, uint64_t npages,
+		       uint64_t count, bool sequential, uint64_t seed,
+		       struct xb_result *res, uint64_t *bad)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus, .sa_flags = SA_NODEFER };
+	struct sigaction old;
+	volatile uint64_t pg = 0;
+	struct xb_perm perm;
+	sigjmp_buf escape;
+	int rc = 0;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, &old);
+	xb_perm_init(&perm, npages, seed);
+	if (sigsetjmp(escape, 1) == 0) {
+		touch_escape = &escape;
+		for (uint64_t i = 0; i < count; i++) {
+			pg = sequential ? i : xb_perm_next(&perm);
+			res->lat_ns[res->nlat] = touch(data + pg * page);
+			res->nlat++;
+		}
+	} else {
+		*bad = pg;
+		rc = -1;
+	}
+	touch_escape = NULL;
+	sigaction(SIGBUS, &old, NULL);
+	return rc;
+}
+
 static int run_mmap(struct xb_tstate *s, enum xb_workload w,
 		    struct xb_result *res, double *amount, char *err,
 		    size_t errlen)
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	uint64_t start = s->base & ~(page - 1), lead = s->base - start;
-	uint64_t npages = (s->size + page - 1) / page, count;
-	struct xb_perm perm;
+	uint64_t npages = (s->size + page - 1) / page, count, bad = 0;
 	uint8_t *map;
-	int fd;
+	int fd, rc;
 
 	if (s->size == 0)
 		return fail(err, errlen, 0, "%s is empty", s->o->file);
@@ -574,13 +622,13 @@ static int run_mmap(struct xb_tstate *s, enum xb_workload w,
 	close(fd);
 	if (map == MAP_FAILED)
 		return fail(err, errlen, errno, "mmap");
-	xb_perm_init(&perm, npages, s->o->seed);
-	for (uint64_t i = 0; i < count; i++) {
-		uint64_t pg = w == XB_MMAP_SEQ ? i : xb_perm_next(&perm);
-
-		res->lat_ns[res->nlat++] = touch(map + lead + pg * page);
-	}
+	rc = touch_pages(map + lead, page, npages, count, w == XB_MMAP_SEQ,
+			 s->o->seed, res, &bad);
 	munmap(map, s->size + lead);
+	if (rc)
+		return fail(err, errlen, 0, "mmap: SIGBUS touching offset "
+			    "%llu: the page could not be read",
+			    (unsigned long long)(bad * page));
 	*amount = w == XB_MMAP_SEQ ? (double)s->size : (double)count;
 	return 0;
 }
