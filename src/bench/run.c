@@ -54,6 +54,7 @@ static uint64_t now_ns(void)
 }
 
 /* err = "what: strerror(e)"; returns -1 for the caller to pass on. */
+__attribute__((format(printf, 4, 5)))
 static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
 {
 	va_list ap;
