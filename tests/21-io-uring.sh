@@ -5,6 +5,7 @@
 # option is dropped with one line saying why and /dev/fuse serves.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 need_root
+hold_uring_switch
 need_cmd fusermount3
 param=/sys/module/fuse/parameters/enable_uring
 mkdir "$WORK/tree"

@@ -7,6 +7,7 @@
 # up, or is interrupted (SIGINT to its process group, as Ctrl-C sends).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 need_root
+hold_uring_switch
 need_cmd fusermount3
 need_cmd gnuplot
 need_cmd mksquashfs

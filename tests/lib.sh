@@ -152,3 +152,12 @@ make_sample_tree() {
 	fi
 	touch -d '2022-06-07 08:09:10.987654321' "$d/sub/deeper" "$d/sub" "$d"
 }
+
+# Tests that switch /sys/module/fuse/parameters/enable_uring (21, 22) hold
+# this lock for their whole run, so that under make -j one never flips the
+# switch under the other.  Daemons they start inherit it and drop it when
+# they end; the wait is bounded so a stray one cannot hang the suite.
+hold_uring_switch() {
+	exec 9>"${TMPDIR:-/tmp}/xipfs-tests-enable-uring.lock"
+	flock -w 600 9 || fail "waited 10 minutes for the enable_uring lock"
+}
