@@ -9,6 +9,7 @@
 need_cmd python3
 need_cmd gnuplot
 need_cmd fusermount3
+[ -w /dev/fuse ] || skip "needs /dev/fuse"
 : "${XIPBENCH:=$top_builddir/xipbench}"
 
 python3 "$top_srcdir/scripts/gen-tree.py" "$WORK/a" --files 150 --big-mib 2 \
