@@ -197,3 +197,17 @@ assert st == {"seq": "failed", "rand": "failed", "uring": "failed", "mmap-seq": 
               "mmap-rand": "failed", "walk": "ok", "readall": "ok"}, st
 PY
 ok "a lost source: EIO and SIGBUS fail their runs, xipbench carries on"
+
+# 9. The direct target really bypasses the daemon: on a mount of its own,
+# every file workload through direct: leaves the daemon with no READ.
+cp "$WORK/a.xip" "$WORK/d.xip"
+: >"$WORK/xipfs.log"
+xipfs_mount "$WORK/d.xip" "$WORK/mnt3"
+"$XIPBENCH" -r 1 -n 300 -c both -w seq,rand,uring,mmap-seq,mmap-rand -q \
+	d="direct:$WORK/mnt3" || fail "direct run failed"
+xipfs_unmount "$WORK/mnt3"
+grep -q "d.xip: requests:.* IOCTL=" "$WORK/xipfs.log" ||
+	fail "no account from the daemon: $(cat "$WORK/xipfs.log")"
+! grep -q "d.xip: requests:.* READ=" "$WORK/xipfs.log" ||
+	fail "the direct target went through the daemon: $(grep requests "$WORK/xipfs.log")"
+ok "direct: every file workload served without one READ"
