@@ -71,6 +71,7 @@ static int tokenize(struct dtline *d, char *line)
 	char *out = line;
 
 	d->nf = 0;
+	memset(d->f, 0, sizeof(d->f));	/* no field of an earlier line */
 	for (;;) {
 		int quoted = 0;
 
@@ -119,7 +120,13 @@ static int parse_num(struct dtline *d, const char *s, int base,
 
 	errno = 0;
 	*v = strtoull(s, &end, base);
-	if (errno || end == s || *end || *s == '-' || *v > max) {
+	if (errno == ERANGE || (!errno && end != s && !*end && *s != '-' &&
+				*v > max)) {
+		msg_err(d->where, "%s '%s' out of range (at most %llu)", what,
+			s, (unsigned long long)max);
+		return -1;
+	}
+	if (errno || end == s || *end || *s == '-') {
 		msg_err(d->where, "bad %s '%s'", what, s);
 		return -1;
 	}
@@ -224,8 +231,10 @@ static int line_create(struct dtline *d, char type)
 
 	if (want_fields(d, dev ? 7 : 5, dev ? 7 : 5) < 0)
 		return -1;
-	if (dev && (parse_num(d, d->f[5], 10, UINT32_MAX, "major", &maj) < 0 ||
-		    parse_num(d, d->f[6], 10, UINT32_MAX, "minor", &min) < 0))
+	if (dev && (parse_num(d, d->f[5], 10, XIPFS_DEV_MAJOR_MAX, "major",
+			      &maj) < 0 ||
+		    parse_num(d, d->f[6], 10, XIPFS_DEV_MINOR_MAX, "minor",
+			      &min) < 0))
 		return -1;
 	if (place_node(d, type == 'd', &id) < 0)
 		return -1;
@@ -240,13 +249,18 @@ static int line_create(struct dtline *d, char type)
 
 static int line_symlink(struct dtline *d)
 {
-	size_t tlen = strlen(d->f[2]);
 	struct xnode *n;
+	size_t tlen;
 	uint64_t v;
 	uint32_t id;
 
-	if (d->nf != 3 && d->nf != 5)
-		return want_fields(d, 3, 5);
+	if (d->nf != 3 && d->nf != 5) {
+		/* want_fields() would take 4: between 3 and 5 */
+		msg_err(d->where, "type 'l' takes 3 or 5 fields, not %d",
+			d->nf);
+		return -1;
+	}
+	tlen = strlen(d->f[2]);
 	if (tlen == 0 || tlen > XIPFS_SYMLINK_MAX) {
 		msg_err(d->where, "symlink target empty or longer than %d bytes",
 			XIPFS_SYMLINK_MAX);
@@ -281,15 +295,19 @@ static int line_modify(struct dtline *d)
 static int line_xattr(struct dtline *d)
 {
 	struct xa_list l = { 0 };
-	char *name = d->f[2], *eq = strchr(name, '=');
-	int remove = name[0] == '-' && !eq;
+	char *name, *eq;
+	int remove;
 	uint8_t *val = NULL;
 	size_t vlen = 0;
 	uint32_t id;
 	int r;
 
+	/* the field count first: no field past it is read */
 	if (want_fields(d, 3, 3) < 0 || path_resolve(d->c, d->f[0], d->label, &id) < 0)
 		return -1;
+	name = d->f[2];
+	eq = strchr(name, '=');
+	remove = name[0] == '-' && !eq;
 	if (remove)
 		name++;
 	else if (!eq) {

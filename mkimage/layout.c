@@ -67,9 +67,20 @@ static void build_children(struct ctx *c)
 	c->nchildren_total = pos;
 }
 
+/* A directory past XIPFS_DEPTH_MAX: readers may refuse to walk it. */
+static int too_deep(const struct ctx *c, uint32_t id)
+{
+	char *path = node_relpath(c, id);
+
+	msg_err(path, "directories nested deeper than %d levels",
+		XIPFS_DEPTH_MAX);
+	free(path);
+	return -1;
+}
+
 int number_inodes(struct ctx *c)
 {
-	uint32_t next = 1;
+	uint32_t next = 1, level_end = 1, depth = 0;
 
 	build_children(c);
 	c->order = xmalloc(c->nnodes * sizeof(*c->order));
@@ -78,11 +89,18 @@ int number_inodes(struct ctx *c)
 	c->nodes[c->root].ino = next++;
 	c->nodes[c->root].nlink = 2;
 	c->order[0] = c->root;
+	/* breadth first: depth grows by one each time a level is done */
 	for (uint32_t k = 0; k < next - 1; k++) {
 		struct xnode *d = &c->nodes[c->order[k]];
 
+		if (k == level_end) {
+			depth++;
+			level_end = next - 1;
+		}
 		if (!S_ISDIR(d->mode))
 			continue;
+		if (depth > XIPFS_DEPTH_MAX)
+			return too_deep(c, c->order[k]);
 		for (uint32_t i = 0; i < d->nchild; i++) {
 			uint32_t id = c->ents[c->children[d->u.child0 + i]].node;
 			struct xnode *n = &c->nodes[id];

@@ -462,7 +462,8 @@ static int build(struct ctx *c)
 	    ingest(c) < 0)
 		return -1;
 	settle_times(c);
-	number_inodes(c);
+	if (number_inodes(c) < 0)
+		return -1;
 	tally(c);
 	msg_info(c, "layout: %u inodes, %zu entries", c->ninodes, c->nents);
 	if (layout_meta(c) < 0 || data_plan(c) < 0)

@@ -143,6 +143,15 @@ static int acl_id(struct tarin *t, int tag, int id, const char *name,
 	return -1;
 }
 
+/* libarchive leaves the error string NULL for some failures (a pax
+ * header cut short, say): never print "(null)". */
+static const char *tar_error(struct archive *a)
+{
+	const char *msg = archive_error_string(a);
+
+	return msg ? msg : "truncated or malformed archive";
+}
+
 /* One libarchive ACL (access or default) as system.posix_acl_* in the
  * kernel's binary form, unless the entry already carried that xattr. */
 static int acl_to_xattr(struct tarin *t, struct archive_entry *e, int type,
@@ -275,9 +284,27 @@ static int spool_data(struct tarin *t, struct xnode *n)
 		}
 	}
 	if (r != ARCHIVE_EOF) {
-		msg_err(t->label, "%s", archive_error_string(t->a));
+		msg_err(t->label, "%s", tar_error(t->a));
 		return -1;
 	}
+	return 0;
+}
+
+/* A device number the kernel cannot hold would alias another device. */
+static int set_member_rdev(struct tarin *t, struct archive_entry *e,
+			   struct xnode *n)
+{
+	uint64_t maj = (uint64_t)archive_entry_rdevmajor(e);
+	uint64_t min = (uint64_t)archive_entry_rdevminor(e);
+
+	if (maj > XIPFS_DEV_MAJOR_MAX || min > XIPFS_DEV_MINOR_MAX) {
+		msg_err(t->label, "device %llu,%llu: Linux holds majors up to "
+			"%u and minors up to %u",
+			(unsigned long long)maj, (unsigned long long)min,
+			XIPFS_DEV_MAJOR_MAX, XIPFS_DEV_MINOR_MAX);
+		return -1;
+	}
+	n->data = maj << 32 | min;
 	return 0;
 }
 
@@ -324,9 +351,7 @@ static int set_member_meta(struct tarin *t, struct archive_entry *e,
 		return 0;
 	case AE_IFCHR:
 	case AE_IFBLK:
-		n->data = (uint64_t)archive_entry_rdevmajor(e) << 32 |
-			  (uint32_t)archive_entry_rdevminor(e);
-		return 0;
+		return set_member_rdev(t, e, n);
 	case AE_IFDIR:
 	case AE_IFIFO:
 	case AE_IFSOCK:
@@ -445,7 +470,7 @@ static int open_archive(struct tarin *t)
 		r = archive_read_open_filename(t->a, src, 1 << 16);
 	if (r != ARCHIVE_OK) {
 		msg_err(strcmp(src, "-") ? src : "stdin", "%s",
-			archive_error_string(t->a));
+			tar_error(t->a));
 		return -1;
 	}
 	return 0;
@@ -459,11 +484,11 @@ static int next_member(struct tarin *t, struct archive_entry **e)
 		return 0;
 	if (r == ARCHIVE_WARN) {
 		msg_warn(t->c, archive_entry_pathname(*e), "%s",
-			 archive_error_string(t->a));
+			 tar_error(t->a));
 		return 1;
 	}
 	if (r != ARCHIVE_OK) {
-		msg_err(t->c->opt.source, "%s", archive_error_string(t->a));
+		msg_err(t->c->opt.source, "%s", tar_error(t->a));
 		return -1;
 	}
 	return 1;

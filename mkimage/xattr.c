@@ -22,6 +22,16 @@ static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
 	return alen < blen ? -1 : alen > blen;
 }
 
+/* What listxattr(2) would return for the list: names with a NUL each. */
+static size_t list_bytes(const struct xa_list *l)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		total += l->v[i].name_len + 1;
+	return total;
+}
+
 /* Add or replace one attribute (the last value given wins). */
 int xa_add(struct xa_list *l, const char *path, const char *name,
 	   const void *value, size_t value_len)
@@ -39,7 +49,19 @@ int xa_add(struct xa_list *l, const char *path, const char *name,
 			XIPFS_XATTR_VALUE_MAX);
 		return -1;
 	}
+	if (xipfs_xattr_value_check(name, nlen, value, value_len) < 0) {
+		msg_err(path, "xattr %s: not a valid %s value", name,
+			strncmp(name, "system.", 7) ? "file capability" :
+						      "POSIX ACL");
+		return -1;
+	}
 	xa_remove(l, name);
+	if (list_bytes(l) + nlen + 1 > XIPFS_XATTR_LIST_MAX) {
+		msg_err(path, "xattr %s: the names of this file's xattrs would "
+			"exceed %d bytes, more than listxattr can return",
+			name, XIPFS_XATTR_LIST_MAX);
+		return -1;
+	}
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 4;
 		l->v = xrealloc_array(l->v, l->cap, sizeof(*l->v));

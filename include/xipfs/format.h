@@ -43,6 +43,16 @@
 #define XIPFS_SYMLINK_MAX	4095	/* longest symlink target, bytes */
 #define XIPFS_XATTR_NAME_MAX	255	/* longest xattr name, bytes */
 #define XIPFS_XATTR_VALUE_MAX	65536	/* longest xattr value, bytes */
+/* Names of one inode's xattrs with a NUL each, what listxattr(2) returns:
+ * at most the kernel's XATTR_LIST_MAX, or no reader could list them. */
+#define XIPFS_XATTR_LIST_MAX	65536
+/* Device numbers as Linux holds them (12-bit major, 20-bit minor) and as
+ * FUSE carries them; a larger one would alias another device. */
+#define XIPFS_DEV_MAJOR_MAX	0xfffu
+#define XIPFS_DEV_MINOR_MAX	0xfffffu
+/* Deepest directory nesting (the root is depth 0): a reader may walk a
+ * tree with one open directory per level. */
+#define XIPFS_DEPTH_MAX		4096
 
 /* Block sizes a reader must accept: 4, 16 and 64 KiB (log2 12, 14, 16). */
 #define XIPFS_BLOCK_LOG2_MIN	12
@@ -119,8 +129,9 @@ _Static_assert(sizeof(struct xipfs_super) == XIPFS_SUPER_SIZE,
  *            empty directory); parent =
  *            inode number of "..", the root's parent is the root itself.
  *   symlink  size = target length (1..4095); data = offset of the target
- *            (inside metadata, not NUL-terminated).
- *   chr/blk  size = 0; data = device number: major << 32 | minor.
+ *            (inside metadata, not NUL-terminated, no NUL byte in it).
+ *   chr/blk  size = 0; data = device number: major << 32 | minor, major
+ *            at most XIPFS_DEV_MAJOR_MAX and minor XIPFS_DEV_MINOR_MAX.
  *   fifo/sock size = 0; data = 0.
  * xattr_offset/xattr_size locate the inode's xattr block inside metadata
  * (both 0 when it has none); inodes may share a block.
@@ -164,9 +175,12 @@ _Static_assert(sizeof(struct xipfs_dirent) == XIPFS_DIRENT_SIZE,
  * An xattr block is a run of entries, each this header, then name_len bytes
  * of the full name (e.g. "security.capability", no NUL), then value_len
  * bytes of value, the next entry following immediately (no padding).
- * Entries are sorted by name bytewise with no duplicates.  POSIX ACLs are
- * stored as system.posix_acl_access / system.posix_acl_default in the
- * kernel's xattr representation (version 2, little-endian).
+ * Entries are sorted by name bytewise with no duplicates, and their names
+ * with a NUL each add up to at most XIPFS_XATTR_LIST_MAX bytes.  POSIX ACLs
+ * are stored as system.posix_acl_access / system.posix_acl_default in the
+ * kernel's xattr representation (version 2, little-endian), and must be
+ * ACLs the kernel accepts (see xipfs_xattr_value_check()); a
+ * security.capability value is a vfs_cap_data of revision 1, 2 or 3.
  */
 struct xipfs_xattr {
 	uint32_t value_len;	/* 0..65536 */

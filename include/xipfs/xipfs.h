@@ -116,6 +116,17 @@ struct xipfs_dirent_info {
 	uint64_t cookie;	/* cookie of the entry after this one */
 };
 
+/*
+ * The rules between a stored entry of dir and the inode it names (child):
+ * the entry's type is the inode's, and a directory is named only from its
+ * parent (never the root: no directory hard links, no cycles).  0, or
+ * -XIPFS_ECORRUPT / -XIPFS_ELOOP.  Every reader that follows an entry
+ * applies it, so the mount and xipfsck agree on what is damaged.
+ */
+int xipfs_entry_check(const struct xipfs_inode_info *dir,
+		      const struct xipfs_dirent_info *de,
+		      const struct xipfs_inode_info *child);
+
 /* Entries in a directory (not counting "." and ".."). */
 uint64_t xipfs_dir_count(const struct xipfs_inode_info *dir);
 
@@ -126,6 +137,11 @@ uint64_t xipfs_dir_count(const struct xipfs_inode_info *dir);
 int xipfs_lookup(const struct xipfs_image *img,
 		 const struct xipfs_inode_info *dir, const char *name,
 		 size_t name_len, uint32_t *ino);
+
+/* The same, giving the whole entry ("." and ".." are made up, cookie 0). */
+int xipfs_lookup_entry(const struct xipfs_image *img,
+		       const struct xipfs_inode_info *dir, const char *name,
+		       size_t name_len, struct xipfs_dirent_info *out);
 
 /*
  * The entry at cookie: 0 or 1 give ".", 2 gives "..", 3 + i gives stored
@@ -172,6 +188,17 @@ int xipfs_xattr_next(const struct xipfs_image *img,
 		     const struct xipfs_inode_info *inode, uint64_t *pos,
 		     struct xipfs_xattr_info *out);
 
+/*
+ * The rule for values the kernel interprets: a POSIX ACL
+ * (system.posix_acl_access/default) must be one the kernel accepts, a
+ * security.capability a vfs_cap_data of revision 1, 2 or 3.  0 when the
+ * value is acceptable (any other name is), -XIPFS_ECORRUPT if not.  The
+ * reader applies it to every entry (xipfs_xattr_next() fails on a bad
+ * value); a writer calls it before storing one.
+ */
+int xipfs_xattr_value_check(const char *name, size_t name_len,
+			    const void *value, size_t value_len);
+
 /* The value of xattr name (NUL-terminated); -ENODATA when absent. */
 int xipfs_getxattr(const struct xipfs_image *img,
 		   const struct xipfs_inode_info *inode, const char *name,
@@ -180,7 +207,7 @@ int xipfs_getxattr(const struct xipfs_image *img,
 /*
  * listxattr(2) semantics: write the NUL-separated names into buf and return
  * the byte count; with size 0 just return the count; -ERANGE when buf is
- * too small.
+ * too small; -XIPFS_ECORRUPT when the names exceed XIPFS_XATTR_LIST_MAX.
  */
 ssize_t xipfs_listxattr(const struct xipfs_image *img,
 			const struct xipfs_inode_info *inode, char *buf,
@@ -212,9 +239,13 @@ int xipfs_check_meta_crc(const struct xipfs_image *img);
  * counts, symlinks, xattr blocks and data ranges, plus both CRCs.  Calls
  * report(ctx, ino, code, message) for each problem found (ino 0 for the
  * superblock) and returns the number of problems, or a negative code if the
- * walk could not run (out of memory).  Memory: one bit per inode, plus an
- * nlink counter per inode.
+ * walk could not run (out of memory).  It stops after
+ * XIPFS_VERIFY_MAX_PROBLEMS problems (saying so in one more report, with
+ * ino 0 and code 0: a note, not a problem), so
+ * time and output stay bounded whatever a damaged image claims.  Memory:
+ * two bits and eight bytes per inode, taken once every inode decoded.
  */
+#define XIPFS_VERIFY_MAX_PROBLEMS	100
 typedef void (*xipfs_report_fn)(void *ctx, uint32_t ino, int code,
 				const char *message);
 long xipfs_verify(const struct xipfs_image *img, xipfs_report_fn report,

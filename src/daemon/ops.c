@@ -109,17 +109,21 @@ static int lookup_entry(struct xipfsd *d, fuse_ino_t parent, const char *name,
 			struct fuse_entry_param *e)
 {
 	struct xipfs_inode_info dir, child;
-	uint32_t ino;
+	struct xipfs_dirent_info de;
 	int err = get_inode(d, parent, &dir);
 
 	if (err)
 		return err;
-	err = xipfs_lookup(&d->img, &dir, name, strlen(name), &ino);
+	err = xipfs_lookup_entry(&d->img, &dir, name, strlen(name), &de);
 	if (err)
 		return to_errno(d, err, dir.ino);
-	err = get_inode(d, ino, &child);
+	err = get_inode(d, de.ino, &child);
 	if (err)
 		return err;
+	/* xipfsck's rule: a mistyped entry or a directory hard link is EIO */
+	err = xipfs_entry_check(&dir, &de, &child);
+	if (err && strcmp(name, ".") && strcmp(name, ".."))
+		return to_errno(d, err, child.ino);
 	fill_entry(d, &child, e);
 	return 0;
 }
@@ -226,8 +230,8 @@ static void xipfsd_opendir(fuse_req_t req, fuse_ino_t ino,
 
 /* Append one entry; 0 when it does not fit (or on error, with *err set). */
 static size_t add_entry(struct xipfsd *d, fuse_req_t req, char *buf,
-			size_t room, const struct xipfs_dirent_info *de,
-			int plus, int *err)
+			size_t room, const struct xipfs_inode_info *dir,
+			const struct xipfs_dirent_info *de, int plus, int *err)
 {
 	char name[XIPFS_NAME_MAX + 1];
 	struct fuse_entry_param e;
@@ -246,6 +250,8 @@ static size_t add_entry(struct xipfsd *d, fuse_req_t req, char *buf,
 	/* "." and ".." carry no entry: the kernel does not look them up. */
 	if (strcmp(name, ".") && strcmp(name, "..")) {
 		*err = get_inode(d, de->ino, &inode);
+		if (!*err && (*err = xipfs_entry_check(dir, de, &inode)))
+			*err = to_errno(d, *err, inode.ino);
 		if (*err)
 			return 0;
 		fill_entry(d, &inode, &e);
@@ -273,7 +279,8 @@ static void reply_listing(fuse_req_t req, fuse_ino_t ino, char *buf,
 			err = more ? to_errno(d, more, dir.ino) : 0;
 			break;
 		}
-		n = add_entry(d, req, buf + used, size - used, &de, plus, &err);
+		n = add_entry(d, req, buf + used, size - used, &dir, &de, plus,
+			      &err);
 		if (n == 0)
 			break;
 		used += n;

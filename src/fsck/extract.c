@@ -51,6 +51,12 @@ struct links {
 	uint32_t count;
 };
 
+/* A directory whose metadata is restored at the very end. */
+struct deferred_dir {
+	char *rel;		/* path below the target */
+	uint32_t ino;
+};
+
 struct extract {
 	struct fsck_ctx *ctx;
 	const struct xipfs_image *img;
@@ -63,6 +69,8 @@ struct extract {
 	int seek_data;		/* SEEK_DATA works on the source */
 	struct inode_bits dirs_seen;
 	struct links links;
+	struct deferred_dir *deferred;	/* modes that would lock us out */
+	size_t n_deferred, cap_deferred;
 	struct pathbuf path;	/* host path for messages: DIR/a/b */
 	size_t rel_start;	/* path.buf + rel_start: the part below DIR */
 };
@@ -495,6 +503,71 @@ static void extract_children(struct extract *ex, int dirfd,
 			     const struct xipfs_inode_info *dir,
 			     unsigned depth);
 
+/*
+ * A directory we could no longer search or write once its mode is set
+ * (say 0000, as a normal user) would stop later hard links to files in it,
+ * so its metadata waits for the end of the extraction.  The list is in
+ * post-order (children first), so each is reached while its parents are
+ * still open to us.  Returns 1 when deferred.
+ */
+static int defer_dir(struct extract *ex, const struct xipfs_inode_info *inode)
+{
+	struct deferred_dir *d;
+
+	if (ex->privileged || (inode->mode & S_IRWXU) == S_IRWXU)
+		return 0;
+	if (ex->n_deferred == ex->cap_deferred) {
+		size_t cap = ex->cap_deferred ? ex->cap_deferred * 2 : 16;
+		void *p = reallocarray(ex->deferred, cap, sizeof(*d));
+
+		if (!p)
+			return 0;	/* restore now: only links can suffer */
+		ex->deferred = p;
+		ex->cap_deferred = cap;
+	}
+	d = &ex->deferred[ex->n_deferred];
+	d->rel = strdup(ex->path.buf + ex->rel_start);
+	if (!d->rel)
+		return 0;
+	d->ino = inode->ino;
+	ex->n_deferred++;
+	return 1;
+}
+
+static int open_parent_beneath(struct extract *ex, char *rel,
+			       const char **base);
+
+static void restore_deferred_dir(struct extract *ex, struct deferred_dir *d)
+{
+	struct xipfs_inode_info inode;
+	struct target t = { .fd = -1 };
+	size_t saved;
+
+	if (pathbuf_push(&ex->path, d->rel, strlen(d->rel), &saved) < 0) {
+		host_err(ex, "path", ENOMEM);
+		return;
+	}
+	t.dirfd = open_parent_beneath(ex, d->rel, &t.name);
+	if (t.dirfd >= 0)
+		t.fd = openat(t.dirfd, t.name, O_RDONLY | O_DIRECTORY |
+			      O_NOFOLLOW | O_CLOEXEC);
+	if (t.fd < 0)
+		host_err(ex, "open to set its mode", errno);
+	else if (xipfs_inode_get(ex->img, d->ino, &inode) == 0)
+		restore_meta(ex, &t, &inode);
+	if (t.fd >= 0)
+		close(t.fd);
+	if (t.dirfd >= 0)
+		close(t.dirfd);
+	pathbuf_pop(&ex->path, saved);
+}
+
+static void restore_deferred(struct extract *ex)
+{
+	for (size_t i = 0; i < ex->n_deferred && !ex->stop; i++)
+		restore_deferred_dir(ex, &ex->deferred[i]);
+}
+
 static int extract_dir(struct extract *ex, int dirfd, const char *name,
 		       const struct xipfs_inode_info *inode, unsigned depth)
 {
@@ -521,7 +594,7 @@ static int extract_dir(struct extract *ex, int dirfd, const char *name,
 	}
 	show_progress(ex);
 	extract_children(ex, t.fd, inode, depth);
-	if (!ex->stop)
+	if (!ex->stop && !defer_dir(ex, inode))
 		restore_meta(ex, &t, inode);
 	close(t.fd);
 	return 0;
@@ -644,14 +717,19 @@ static void extract_entry(struct extract *ex, int dirfd, const char *name,
 	int r;
 
 	if (shared && ex->links.state[inode->ino - 1] != LINK_NONE) {
-		if (link_again(ex, dirfd, name, inode->ino) == 0)
-			show_progress(ex);
-		return;
+		r = link_again(ex, dirfd, name, inode->ino);
+		if (r >= 0) {
+			if (r == 0)
+				show_progress(ex);
+			return;
+		}
+		/* the link failed (said above): never lose the name */
+		fsck_note(ex->ctx, NULL, "note: writing a separate copy instead");
 	}
 	r = extract_by_type(ex, dirfd, name, inode, depth);
 	if (r == 0 && (inode->mode & S_IFMT) != S_IFDIR)
 		show_progress(ex);
-	if (shared)
+	if (shared && ex->links.state[inode->ino - 1] == LINK_NONE)
 		links_record(ex, inode->ino, r);
 }
 
@@ -802,6 +880,9 @@ static void extract_fini(struct extract *ex)
 	if (ex->rootfd >= 0)
 		close(ex->rootfd);
 	links_free(ex);
+	for (size_t i = 0; i < ex->n_deferred; i++)
+		free(ex->deferred[i].rel);
+	free(ex->deferred);
 	pathbuf_free(&ex->path);
 	inode_bits_free(&ex->dirs_seen);
 }
@@ -819,6 +900,7 @@ static void extract_root(struct extract *ex)
 	}
 	inode_bits_test_set(&ex->dirs_seen, XIPFS_ROOT_INO);
 	extract_children(ex, ex->rootfd, &root, 0);
+	restore_deferred(ex);
 	/* the image root's mode, owner and times go to DIR itself, as tar
 	 * does with "./" */
 	if (!ex->stop)

@@ -31,7 +31,7 @@
  * cycles; this bound keeps recursion (and, when extracting, one open
  * directory fd per level) finite on any input.
  */
-#define FSCK_MAX_DEPTH		4096
+#define FSCK_MAX_DEPTH		XIPFS_DEPTH_MAX
 
 enum fsck_action {
 	FSCK_VERIFY,

@@ -195,8 +195,11 @@ static void verify_report(void *arg, uint32_t ino, int code,
 {
 	struct fsck_ctx *ctx = arg;
 
-	(void)code;	/* the message already says what is wrong */
-	if (ino == 0)
+	/* the message already says what is wrong; code 0 is a note */
+	if (code == 0)
+		fsck_err(ctx, FSCK_EXIT_CORRUPT, ctx->image_path, "%s",
+			 message);
+	else if (ino == 0)
 		fsck_err(ctx, FSCK_EXIT_CORRUPT, ctx->image_path,
 			 "superblock: %s", message);
 	else

@@ -59,6 +59,20 @@ int xipfs_dirent_at(const struct xipfs_image *img,
 	return 0;
 }
 
+int xipfs_entry_check(const struct xipfs_inode_info *dir,
+		      const struct xipfs_dirent_info *de,
+		      const struct xipfs_inode_info *child)
+{
+	if (de->type != (uint32_t)IFTODT(child->mode))
+		return -XIPFS_ECORRUPT;
+	/* a directory has one name: the entry in the directory it names as
+	 * its parent; anything else is a directory hard link or a cycle */
+	if (S_ISDIR(child->mode) &&
+	    (child->ino == XIPFS_ROOT_INO || child->parent != dir->ino))
+		return -XIPFS_ELOOP;
+	return 0;
+}
+
 /* Bytewise order: memcmp on the common prefix, then the shorter first. */
 static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
@@ -69,20 +83,22 @@ static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
 	return (alen > blen) - (alen < blen);
 }
 
-int xipfs_lookup(const struct xipfs_image *img,
-		 const struct xipfs_inode_info *dir, const char *name,
-		 size_t name_len, uint32_t *ino)
+int xipfs_lookup_entry(const struct xipfs_image *img,
+		       const struct xipfs_inode_info *dir, const char *name,
+		       size_t name_len, struct xipfs_dirent_info *out)
 {
 	uint64_t lo = 0, hi = xipfs_dir_count(dir);
 
 	if (!S_ISDIR(dir->mode))
 		return -ENOTDIR;
 	if (name_len == 1 && name[0] == '.') {
-		*ino = dir->ino;
+		*out = (struct xipfs_dirent_info){ .ino = dir->ino,
+			.type = DT_DIR, .name_len = 1, .name = "." };
 		return 0;
 	}
 	if (name_len == 2 && name[0] == '.' && name[1] == '.') {
-		*ino = dir->parent;
+		*out = (struct xipfs_dirent_info){ .ino = dir->parent,
+			.type = DT_DIR, .name_len = 2, .name = ".." };
 		return 0;
 	}
 	if (name_len > XIPFS_NAME_MAX)
@@ -90,22 +106,31 @@ int xipfs_lookup(const struct xipfs_image *img,
 	/* Terminates after log2(count) steps whatever the entries hold. */
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
-		struct xipfs_dirent_info de;
-		int err = xipfs_dirent_at(img, dir, mid, &de), c;
+		int err = xipfs_dirent_at(img, dir, mid, out), c;
 
 		if (err)
 			return err;
-		c = name_cmp(name, name_len, de.name, de.name_len);
-		if (c == 0) {
-			*ino = de.ino;
+		c = name_cmp(name, name_len, out->name, out->name_len);
+		if (c == 0)
 			return 0;
-		}
 		if (c < 0)
 			hi = mid;
 		else
 			lo = mid + 1;
 	}
 	return -ENOENT;
+}
+
+int xipfs_lookup(const struct xipfs_image *img,
+		 const struct xipfs_inode_info *dir, const char *name,
+		 size_t name_len, uint32_t *ino)
+{
+	struct xipfs_dirent_info de;
+	int err = xipfs_lookup_entry(img, dir, name, name_len, &de);
+
+	if (!err)
+		*ino = de.ino;
+	return err;
 }
 
 int xipfs_readdir(const struct xipfs_image *img,

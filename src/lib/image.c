@@ -43,7 +43,13 @@ static int all_zero(const uint8_t *p, size_t len)
 /* Fields that identify the format; checked before anything else is trusted. */
 static int check_identity(const uint8_t *sb, uint64_t length)
 {
-	if (length < 4 || xipfs_le32(sb + SB_MAGIC) != XIPFS_MAGIC)
+	static const uint8_t magic[4] = { 'X', 'I', 'P', '1' };
+
+	/* fewer bytes than the magic: truncated if they are its start */
+	if (length < sizeof(magic))
+		return length && !memcmp(sb, magic, (size_t)length) ?
+			       -XIPFS_ETRUNC : -XIPFS_EMAGIC;
+	if (xipfs_le32(sb + SB_MAGIC) != XIPFS_MAGIC)
 		return -XIPFS_EMAGIC;
 	if (length < XIPFS_SUPER_SIZE)
 		return -XIPFS_ETRUNC;

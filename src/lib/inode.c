@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Inode decoding: the one place an on-disk inode becomes trusted. */
 #include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "internal.h"
@@ -34,12 +35,19 @@ static int check_type(const struct xipfs_image *img,
 	case S_IFLNK:
 		if (in->size == 0 || in->size > XIPFS_SYMLINK_MAX)
 			return -XIPFS_ECORRUPT;
-		return xipfs_in_meta(img, in->data, in->size) ? 0 :
-								-XIPFS_EBOUNDS;
+		if (!xipfs_in_meta(img, in->data, in->size))
+			return -XIPFS_EBOUNDS;
+		/* readlink(2) would stop at a NUL: lstat and it would differ */
+		return memchr(img->base + in->data, '\0', in->size) ?
+			       -XIPFS_ECORRUPT : 0;
 	case S_IFCHR:
 	case S_IFBLK:
 		in->rdev_major = in->data >> 32;
 		in->rdev_minor = in->data & 0xffffffffu;
+		/* a number the kernel cannot hold would alias another device */
+		if (in->rdev_major > XIPFS_DEV_MAJOR_MAX ||
+		    in->rdev_minor > XIPFS_DEV_MINOR_MAX)
+			return -XIPFS_ECORRUPT;
 		return in->size == 0 ? 0 : -XIPFS_ECORRUPT;
 	case S_IFIFO:
 	case S_IFSOCK:

@@ -300,7 +300,9 @@ static void test_open(const uint8_t *good)
 	}
 
 	CHECK_EQ(xipfs_image_open(&img, good, 0), -XIPFS_EMAGIC);
-	CHECK_EQ(xipfs_image_open(&img, good, 3), -XIPFS_EMAGIC);
+	/* the start of the magic, cut short: truncated, not "not an image" */
+	CHECK_EQ(xipfs_image_open(&img, good, 3), -XIPFS_ETRUNC);
+	CHECK_EQ(xipfs_image_open(&img, "XIQ", 3), -XIPFS_EMAGIC);
 	CHECK_EQ(xipfs_image_open(&img, good, 4), -XIPFS_ETRUNC);
 	CHECK_EQ(xipfs_image_open(&img, good, 255), -XIPFS_ETRUNC);
 	CHECK_EQ(xipfs_image_open(&img, good, 256), -XIPFS_ETRUNC);
@@ -870,6 +872,71 @@ static void test_parse_size(void)
 	CHECK_EQ(xipfs_parse_size("16777216T", &v), -ERANGE);
 }
 
+/* One ACL entry in the kernel's xattr form. */
+static size_t acl_put(uint8_t *p, size_t at, uint16_t tag, uint16_t perm,
+		      uint32_t id)
+{
+	xipfs_put_le16(p + at, tag);
+	xipfs_put_le16(p + at + 2, perm);
+	xipfs_put_le32(p + at + 4, id);
+	return at + 8;
+}
+
+static int acl_check(const uint8_t *v, size_t len)
+{
+	static const char name[] = "system.posix_acl_access";
+
+	return xipfs_xattr_value_check(name, sizeof(name) - 1, v, len);
+}
+
+/* The kernel's rules for ACL and capability values, one by one. */
+static void test_xattr_values(void)
+{
+	uint8_t v[64] = { 2, 0, 0, 0 };
+	uint8_t cap[24] = { 0 };
+	static const char capname[] = "security.capability";
+	size_t n;
+
+	TEST_SECTION("xattr values");
+	n = acl_put(v, 4, 0x01, 6, UINT32_MAX);
+	n = acl_put(v, n, 0x04, 4, UINT32_MAX);
+	CHECK_EQ(acl_check(v, acl_put(v, n, 0x20, 4, UINT32_MAX)), 0);
+	CHECK(acl_check(v, n) < 0);			/* no OTHER */
+	CHECK(acl_check(v, 3) < 0);			/* no header */
+	CHECK(acl_check(v, acl_put(v, n, 0x20, 4, 0) + 1) < 0); /* ragged */
+	/* a named user needs a mask; ids strictly rising */
+	n = acl_put(v, 4, 0x01, 6, 0);
+	n = acl_put(v, n, 0x02, 4, 1000);
+	n = acl_put(v, n, 0x04, 4, 0);
+	CHECK(acl_check(v, acl_put(v, n, 0x20, 4, 0)) < 0);
+	CHECK_EQ(acl_check(v, acl_put(v, acl_put(v, n, 0x10, 7, 0),
+				      0x20, 4, 0)), 0);
+	n = acl_put(v, 4, 0x01, 6, 0);
+	n = acl_put(v, n, 0x02, 4, 1000);
+	n = acl_put(v, n, 0x02, 4, 1000);		/* duplicate id */
+	n = acl_put(v, n, 0x04, 4, 0);
+	CHECK(acl_check(v, acl_put(v, acl_put(v, n, 0x10, 7, 0),
+				   0x20, 4, 0)) < 0);
+	n = acl_put(v, 4, 0x04, 4, 0);			/* out of order */
+	n = acl_put(v, n, 0x01, 6, 0);
+	CHECK(acl_check(v, acl_put(v, n, 0x20, 4, 0)) < 0);
+	n = acl_put(v, 4, 0x01, 8, 0);			/* perm past rwx */
+	n = acl_put(v, n, 0x04, 4, 0);
+	CHECK(acl_check(v, acl_put(v, n, 0x20, 4, 0)) < 0);
+	xipfs_put_le32(v, 0xdeadbeef);
+	CHECK(acl_check(v, n) < 0);			/* version */
+	/* capabilities: revision and size go together */
+	xipfs_put_le32(cap, 0x02000001);
+	CHECK_EQ(xipfs_xattr_value_check(capname, sizeof(capname) - 1, cap, 20), 0);
+	CHECK(xipfs_xattr_value_check(capname, sizeof(capname) - 1, cap, 24) < 0);
+	xipfs_put_le32(cap, 0x03000000);
+	CHECK_EQ(xipfs_xattr_value_check(capname, sizeof(capname) - 1, cap, 24), 0);
+	xipfs_put_le32(cap, 0x03000002);		/* unknown flag */
+	CHECK(xipfs_xattr_value_check(capname, sizeof(capname) - 1, cap, 24) < 0);
+	/* other names: any value */
+	CHECK_EQ(xipfs_xattr_value_check("user.x", 6, v, 3), 0);
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t good[IMG_SIZE];
@@ -896,6 +963,7 @@ int main(int argc, char **argv)
 	test_le();
 	test_map_window();
 	test_parse_size();
+	test_xattr_values();
 	test_open(good);
 	if (!CHECK(xipfs_image_open(&img, good, IMG_SIZE) == 0))
 		return test_summary(argv[0]);
