@@ -202,7 +202,7 @@ ok "a lost source: EIO and SIGBUS fail their runs, xipbench carries on"
 # every file workload through direct: leaves the daemon with no READ.
 cp "$WORK/a.xip" "$WORK/d.xip"
 : >"$WORK/xipfs.log"
-xipfs_mount "$WORK/d.xip" "$WORK/mnt3"
+xipfs_mount "$WORK/d.xip" "$WORK/mnt3" -v	# -v: the account at unmount
 "$XIPBENCH" -r 1 -n 300 -c both -w seq,rand,uring,mmap-seq,mmap-rand -q \
 	d="direct:$WORK/mnt3" || fail "direct run failed"
 xipfs_unmount "$WORK/mnt3"
