@@ -61,14 +61,14 @@ static char *src_path(const struct ctx *c, uint32_t id)
 	return full;
 }
 
-static int src_err(const struct ctx *c, uint32_t id, const char *what)
+static int src_err(struct ctx *c, uint32_t id, const char *what)
 {
 	char *path = src_path(c, id);
 
 	if (what)
 		msg_err(path, "%s", what);
 	else
-		msg_errno(path, errno);
+		msg_source_errno(c, path, errno);
 	free(path);
 	return -1;
 }
@@ -148,7 +148,7 @@ static int close_source(struct writer *w, uint32_t id, int fd, int check)
 }
 
 /* pread exactly len bytes; a short file is an error, not zeros. */
-static int read_exact(const struct ctx *c, uint32_t id, int fd, void *buf,
+static int read_exact(struct ctx *c, uint32_t id, int fd, void *buf,
 		      size_t len, uint64_t off)
 {
 	while (len) {

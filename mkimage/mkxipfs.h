@@ -173,6 +173,7 @@ struct ctx {
 	dev_t image_dev;
 	ino_t image_ino;
 	int spool_fd;		/* tar input */
+	int told_how;		/* the unreadable-tree hint was given */
 	uint64_t spool_end;
 	int64_t newest_sec;	/* newest input mtime (default build time) */
 	uint32_t newest_nsec;
@@ -190,6 +191,7 @@ struct ctx {
 void msg_err(const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void msg_errno(const char *path, int err);
+void msg_source_errno(struct ctx *c, const char *path, int err);
 void msg_warn(const struct ctx *c, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void msg_info(const struct ctx *c, const char *fmt, ...)

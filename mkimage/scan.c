@@ -203,7 +203,7 @@ static int read_symlink(struct scan *s, int dirfd, const char *name,
 	ssize_t len = readlinkat(dirfd, name, buf, sizeof(buf));
 
 	if (len < 0) {
-		msg_errno(s->path.s, errno);
+		msg_source_errno(s->c, s->path.s, errno);
 		return -1;
 	}
 	if (len == 0 || len > XIPFS_SYMLINK_MAX) {
@@ -234,7 +234,7 @@ static int scan_entry(struct scan *s, int dirfd, uint32_t dir,
 			msg_warn(c, s->path.s, "vanished while scanning");
 			return 0;
 		}
-		msg_errno(s->path.s, errno);
+		msg_source_errno(s->c, s->path.s, errno);
 		return -1;
 	}
 	if (c->have_image_id && st.st_dev == c->image_dev &&
@@ -292,7 +292,7 @@ static int scan_subdirs(struct scan *s, int dirfd, size_t first, size_t last)
 		fd = openat(dirfd, name,
 			    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
-			msg_errno(s->path.s, errno);
+			msg_source_errno(s->c, s->path.s, errno);
 			return -1;
 		}
 		r = scan_children(s, fd, node);
@@ -317,7 +317,7 @@ static int scan_children(struct scan *s, int dirfd, uint32_t dir)
 
 	d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
-		msg_errno(s->path.s, errno);
+		msg_source_errno(s->c, s->path.s, errno);
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -338,7 +338,7 @@ static int scan_children(struct scan *s, int dirfd, uint32_t dir)
 		}
 	}
 	if (errno) {
-		msg_errno(s->path.s, errno);
+		msg_source_errno(s->c, s->path.s, errno);
 		closedir(d);
 		return -1;
 	}
@@ -355,7 +355,7 @@ int scan_dir(struct ctx *c)
 	c->root_fd = open(c->opt.source,
 			  O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->root_fd < 0 || fstat(c->root_fd, &st) < 0) {
-		msg_errno(c->opt.source, errno);
+		msg_source_errno(c, c->opt.source, errno);
 		return -1;
 	}
 	c->root_dev = st.st_dev;

@@ -36,6 +36,24 @@ void msg_errno(const char *path, int err)
 	msg_err(path, "%s", strerror(err));
 }
 
+/*
+ * An error reading the source tree.  A tree this user may not read (a
+ * root filesystem with root-only files, most often) gets, once, what to
+ * do about it besides the error.
+ */
+void msg_source_errno(struct ctx *c, const char *path, int err)
+{
+	msg_errno(path, err);
+	if ((err != EACCES && err != EPERM) || c->opt.tar || c->told_how)
+		return;
+	c->told_how = 1;
+	fprintf(stderr, "mkxipfs: hint: this user cannot read all of %s; run "
+		"mkxipfs as root, or make a tar of the tree as root or under "
+		"fakeroot (tar -C %s -cf tree.tar .) and build from it: "
+		"mkxipfs --tar tree.tar %s\n", c->opt.source, c->opt.source,
+		c->opt.image);
+}
+
 void msg_warn(const struct ctx *c, const char *path, const char *fmt, ...)
 {
 	va_list ap;

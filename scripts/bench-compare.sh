@@ -286,10 +286,10 @@ kernel_mount() {
 	cmds+=("$(q mount "$@" "$base/mnt/$n")")
 }
 declare -A path=()
-on xipfs_copy && fuse_mount xipfs_copy "$xipfs" -f -o read=copy "$base/x.img" "$base/mnt/xipfs_copy"
+on xipfs_copy && fuse_mount xipfs_copy "$xipfs" -f -v -o read=copy "$base/x.img" "$base/mnt/xipfs_copy"
 # direct reads the image straight, found through the splice mount.
 if on xipfs_splice || on direct; then
-	fuse_mount xipfs_splice "$xipfs" -f -o read=splice "$base/x.img" "$base/mnt/xipfs_splice"
+	fuse_mount xipfs_splice "$xipfs" -f -v -o read=splice "$base/x.img" "$base/mnt/xipfs_splice"
 fi
 if on xipfs_passthrough; then
 	# Passthrough clones the image's blocks, which tmpfs cannot: the image
@@ -301,13 +301,13 @@ if on xipfs_passthrough; then
 	mkdir "$base/xfs"
 	run mount -o loop "$base/xfs.disk" "$base/xfs" || die "cannot loop-mount the xfs"
 	run cp "$base/x.img" "$base/xfs/x.img" || die "copying the image onto the xfs failed"
-	fuse_mount xipfs_passthrough "$xipfs" -f -o passthrough=on "$base/xfs/x.img" "$base/mnt/xipfs_passthrough"
+	fuse_mount xipfs_passthrough "$xipfs" -f -v -o passthrough=on "$base/xfs/x.img" "$base/mnt/xipfs_passthrough"
 fi
 if on xipfs_uring; then
 	uring_saved=$(cat $param)	# restored by cleanup
 	echo Y >$param
 	cmds+=("echo Y >$param  # for the run; restored afterwards")
-	fuse_mount xipfs_uring "$xipfs" -f -o io_uring "$base/x.img" "$base/mnt/xipfs_uring"
+	fuse_mount xipfs_uring "$xipfs" -f -v -o io_uring "$base/x.img" "$base/mnt/xipfs_uring"
 	# The daemon drops -o io_uring with one line when it cannot have it.
 	! grep -q 'io_uring:.*using /dev/fuse' "$base/log.xipfs_uring" ||
 		die "xipfs_uring: $(grep 'io_uring:' "$base/log.xipfs_uring")"

@@ -28,6 +28,31 @@ cmp "$WORK/out/keep.xip" "$WORK/keep.orig" || fail "failed build changed the ima
 rm "$WORK/tree/d/unreadable"
 ok "failed build keeps the old image, leaves nothing behind"
 
+# A tree this user cannot read: the error, and once what to do about it
+# (an unreadable file is met while copying data, a directory while
+# scanning); an unreadable tar archive gets no such hint.
+hint_once() {
+	grep -q "^mkxipfs: $1: Permission denied" "$WORK/err" ||
+		fail "no error for $1: $(cat "$WORK/err")"
+	[ "$(grep -c "^mkxipfs: hint: .*as root.*mkxipfs --tar tree.tar" "$WORK/err")" = 1 ] ||
+		fail "not one hint for $1: $(cat "$WORK/err")"
+}
+printf 'secret\n' >"$WORK/tree/d/unreadable"
+chmod 000 "$WORK/tree/d/unreadable"
+expect_error "Permission denied" as_user "$MKXIPFS" -q "$WORK/tree" "$WORK/out/u.xip"
+hint_once "$WORK/tree/d/unreadable"
+rm "$WORK/tree/d/unreadable"
+mkdir -p "$WORK/tree/locked/a" "$WORK/tree/locked2"
+chmod 000 "$WORK/tree/locked" "$WORK/tree/locked2"
+expect_error "Permission denied" as_user "$MKXIPFS" -q "$WORK/tree" "$WORK/out/u.xip"
+hint_once "$WORK/tree/locked"
+chmod 755 "$WORK/tree/locked" "$WORK/tree/locked2"
+rm -r "$WORK/tree/locked" "$WORK/tree/locked2"
+tar -C "$WORK/tree" -cf "$WORK/locked.tar" . && chmod 000 "$WORK/locked.tar"
+expect_error "locked.tar" as_user "$MKXIPFS" -q --tar "$WORK/locked.tar" "$WORK/out/u.xip"
+! grep -q "hint:" "$WORK/err" || fail "a hint for an unreadable tar: $(cat "$WORK/err")"
+ok "an unreadable tree: the error and one hint (tar or root)"
+
 # Hostile tar members: '..' escapes are refused, absolute names normalised.
 python3 - "$WORK" <<'PY'
 import io, sys, tarfile

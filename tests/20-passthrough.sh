@@ -66,9 +66,12 @@ if ! "$XIPFS" --version | grep -q 'passthrough yes'; then
 	xipfs_mount "$WORK/aligned.xip" "$mnt"
 	compare_all "no passthrough API"
 	xipfs_unmount "$mnt"
+	[ ! -s "$WORK/xipfs.log" ] || fail "auto said more than nothing: $(cat "$WORK/xipfs.log")"
+	xipfs_mount "$WORK/aligned.xip" "$mnt" -v
+	xipfs_unmount "$mnt"
 	grep -q "passthrough off: this libfuse has no passthrough API" "$WORK/xipfs.log" ||
 		fail "no reason logged: $(cat "$WORK/xipfs.log")"
-	ok "this libfuse has no passthrough API: auto falls back, on refuses"
+	ok "this libfuse has no passthrough API: auto falls back (quietly; -v says why), on refuses"
 	exit 0
 fi
 
@@ -76,7 +79,7 @@ for fs in xfs btrfs; do
 	make_fs $fs 512M
 	cp "$WORK/aligned.xip" "$WORK/packed.xip" "$WORK/fs-$fs/"
 	: >"$WORK/xipfs.log"
-	xipfs_mount "$WORK/fs-$fs/aligned.xip" "$mnt" -o passthrough=on
+	xipfs_mount "$WORK/fs-$fs/aligned.xip" "$mnt" -v -o passthrough=on
 	compare_all "$fs"
 	compare_all "$fs, again"	# second opens reuse the backing ids
 	xipfs_unmount "$mnt"
@@ -90,7 +93,7 @@ for fs in xfs btrfs; do
 	ok "$fs: $opens passthrough opens, no READ request"
 
 	: >"$WORK/xipfs.log"
-	xipfs_mount "$WORK/fs-$fs/packed.xip" "$mnt"
+	xipfs_mount "$WORK/fs-$fs/packed.xip" "$mnt" -v
 	compare_all "$fs, packed image"
 	xipfs_unmount "$mnt"
 	case $(stat_line requests) in *" READ="*) ;; *) fail "$fs: packed files were not read by copy";; esac
@@ -108,11 +111,14 @@ for dir in "$WORK/fs-ext4" /dev/shm; do
 	xipfs_mount "$img" "$mnt"
 	compare_all "fallback on $dir"
 	xipfs_unmount "$mnt"
+	[ ! -s "$WORK/xipfs.log" ] || fail "$dir: auto said more than nothing: $(cat "$WORK/xipfs.log")"
+	xipfs_mount "$img" "$mnt" -v
+	xipfs_unmount "$mnt"
 	[ "$(grep -c 'passthrough off: cannot clone the image' "$WORK/xipfs.log")" = 1 ] ||
 		fail "$dir: no single reason line: $(cat "$WORK/xipfs.log")"
 	rm -f "$img"
 done
-ok "ext4 and tmpfs: auto falls back with the reason, on refuses"
+ok "ext4 and tmpfs: auto falls back (quietly; -v says why), on refuses"
 
 # A normal user has no CAP_SYS_ADMIN: on refuses, auto falls back and works.
 # libfuse opens /dev/fuse itself, which is root's only on some machines.
@@ -123,7 +129,7 @@ setfacl -m u:nobody:rw /dev/fuse || fail "setfacl /dev/fuse"
 mkdir "$WORK/umnt" && chown nobody "$WORK/umnt"
 expect_error "passthrough=on: registering backing files needs CAP_SYS_ADMIN" \
 	as_user "$XIPFS" -o passthrough=on "$WORK/fs-xfs/aligned.xip" "$WORK/umnt"
-as_user "$XIPFS" -f "$WORK/fs-xfs/aligned.xip" "$WORK/umnt" 2>"$WORK/user.log" &
+as_user "$XIPFS" -f -v "$WORK/fs-xfs/aligned.xip" "$WORK/umnt" 2>"$WORK/user.log" &
 upid=$!
 mounted="$WORK/umnt $mounted"
 wait_mounted "$WORK/umnt" $upid || fail "user mount failed: $(cat "$WORK/user.log")"

@@ -41,7 +41,7 @@ restore_param() { echo "$saved" >"$param"; }
 cleanup_hooks="$cleanup_hooks restore_param"
 
 echo N >"$param"
-xipfs_mount "$WORK/img.xip" "$mnt" -o io_uring
+xipfs_mount "$WORK/img.xip" "$mnt" -v -o io_uring
 check_mount "switch off"
 grep -q "io_uring: the kernel has it off ($param is N)" "$WORK/xipfs.log" ||
 	fail "no reason logged: $(cat "$WORK/xipfs.log")"
@@ -50,7 +50,7 @@ ok "switch off: dropped with the reason, /dev/fuse served"
 
 echo Y >"$param"
 : >"$WORK/xipfs.log"
-xipfs_mount "$WORK/img.xip" "$mnt" -o io_uring,io_uring_q_depth=8
+xipfs_mount "$WORK/img.xip" "$mnt" -v -o io_uring,io_uring_q_depth=8
 check_mount "io_uring"
 n=$(uring_reads)
 [ "${n:-0}" -gt 0 ] || fail "no READ came over io_uring: $(cat "$WORK/xipfs.log")"

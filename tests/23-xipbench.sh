@@ -4,7 +4,9 @@
 # the chart; a workload that fails on one target fails alone and sets exit
 # status 1; bad targets and arguments get one-line errors; output files are
 # never left half-written; without root, cold runs fall back to fadvise and
-# say so.  Figures are not judged here: only that they were measured.
+# say so; plain PATH targets are named after the path and, without -f,
+# the first target's largest file is read.  Figures are not judged here:
+# only that they were measured.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 need_cmd python3
 need_cmd gnuplot
@@ -120,7 +122,7 @@ ok "bad targets: one-line errors, exit 1"
 
 # 4. Usage: exit 2 with a reason; help and version exit 0.
 for args in "" "-w nope x=$WORK/a" "-r 0 x=$WORK/a" "x=$WORK/a x=$WORK/b" \
-	    "-B y x=$WORK/a" "--bogus x=$WORK/a" "bad/name=$WORK/a"; do
+	    "-B y x=$WORK/a" "--bogus x=$WORK/a" "bad!name=$WORK/a"; do
 	set +e
 	# shellcheck disable=SC2086
 	"$XIPBENCH" $args >/dev/null 2>"$WORK/err"
@@ -202,7 +204,7 @@ ok "a lost source: EIO and SIGBUS fail their runs, xipbench carries on"
 # every file workload through direct: leaves the daemon with no READ.
 cp "$WORK/a.xip" "$WORK/d.xip"
 : >"$WORK/xipfs.log"
-xipfs_mount "$WORK/d.xip" "$WORK/mnt3"
+xipfs_mount "$WORK/d.xip" "$WORK/mnt3" -v	# -v: the account at unmount
 "$XIPBENCH" -r 1 -n 300 -c both -w seq,rand,uring,mmap-seq,mmap-rand -q \
 	d="direct:$WORK/mnt3" || fail "direct run failed"
 xipfs_unmount "$WORK/mnt3"
@@ -211,3 +213,34 @@ grep -q "d.xip: requests:.* IOCTL=" "$WORK/xipfs.log" ||
 ! grep -q "d.xip: requests:.* READ=" "$WORK/xipfs.log" ||
 	fail "the direct target went through the daemon: $(grep requests "$WORK/xipfs.log")"
 ok "direct: every file workload served without one READ"
+
+# 10. Any trees, no names, no -f: plain PATH targets are named after their
+# last component (a repeat gets -2), the file workloads read the first
+# target's largest file (of two as large, the first name bytewise), and a
+# target without that file reads its own largest; each choice is said.
+mkdir -p "$WORK/p1/x/sub" "$WORK/p2/x"
+head -c 300000 /dev/urandom >"$WORK/p1/x/sub/zz"
+head -c 300000 /dev/urandom >"$WORK/p1/x/large"
+head -c 1000 /dev/urandom >"$WORK/p1/x/small"
+head -c 200000 /dev/urandom >"$WORK/p2/x/other"
+"$XIPBENCH" -r 1 -n 50 -w seq,rand,walk -q -j "$WORK/out/plain.json" \
+	"$WORK/p1/x" "$WORK/p2/x/" "$WORK/a" 2>"$WORK/err" ||
+	fail "plain targets: $(cat "$WORK/err")"
+grep -q "^xipbench: x: file workloads read large (300000 bytes), the largest file of the first target$" \
+	"$WORK/err" || fail "first target's choice not said: $(cat "$WORK/err")"
+grep -q "^xipbench: x-2: file workloads read other (200000 bytes), the largest file here" \
+	"$WORK/err" || fail "second target's own choice not said: $(cat "$WORK/err")"
+python3 - "$WORK/out/plain.json" <<'PY' || fail "JSON of the plain targets is wrong"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [(t["name"], t["file"]) for t in d["targets"]] == \
+    [("x", "large"), ("x-2", "other"), ("a", "big")], d["targets"]
+assert d["options"]["file"] == "large"
+assert all(r["status"] == "ok" for r in d["results"]), d["results"]
+PY
+"$XIPBENCH" -r 1 -w walk -q "$WORK/p1/x" 2>"$WORK/err" || fail "walk on a plain target"
+! grep -q "file workloads read" "$WORK/err" || fail "a file chosen for a tree-only run"
+mkdir "$WORK/nofiles"
+expect_error "xipbench: nofiles=$WORK/nofiles: no regular file for the file workloads" \
+	"$XIPBENCH" -r 1 "$WORK/nofiles"
+ok "plain PATH targets: named after the path, the largest file read"

@@ -29,7 +29,7 @@ const char *const xb_cache_names[XB_NCACHES] = { "cold", "warm" };
 void xb_usage(FILE *out)
 {
 	fputs(
-"usage: xipbench [options] NAME=PATH...\n"
+"usage: xipbench [options] [NAME=]PATH...\n"
 "\n"
 "Run the same read workloads on every target, interleaved (A B A B ...),\n"
 "and report per workload and target the median of the runs, their spread\n"
@@ -39,12 +39,14 @@ void xb_usage(FILE *out)
 "  NAME=DIR          tree workloads walk DIR, file workloads read DIR/FILE\n"
 "  NAME=direct:DIR   DIR/FILE is on an xipfs mount: file workloads read it\n"
 "                    straight from the mount's source; no tree workloads\n"
+"  DIR, direct:DIR   the same, named after DIR's last component\n"
 "\n"
 "Workloads: seq rand uring mmap-seq mmap-rand walk open readall (or all)\n"
 "\n"
 "Options:\n"
 "  -w, --workloads LIST   comma-separated workloads (default all)\n"
-"  -f, --file REL         the big file in each target (default big)\n"
+"  -f, --file REL         the big file in each target (default: the\n"
+"                         largest regular file of the first target)\n"
 "  -b, --bs SIZE          seq block size (default 1M)\n"
 "      --rand-bs SIZE     rand and uring read size (default 4K)\n"
 "  -Q, --qd N             io_uring queue depth (default 32)\n"
@@ -173,22 +175,83 @@ static bool valid_name(const char *s, size_t len)
 	return true;
 }
 
+/*
+ * NAME=PATH when an '=' comes before any '/'; anything else is a PATH
+ * alone, named later (name_targets).
+ */
 static int parse_target(const char *arg, struct xb_target *t, FILE *err)
 {
-	const char *eq = strchr(arg, '=');
+	const char *eq = strchr(arg, '='), *slash = strchr(arg, '/');
 
-	if (!eq || !valid_name(arg, (size_t)(eq - arg)))
-		return bad(err, "%s: a target is NAME=PATH, NAME 1-32 of "
-			   "A-Z a-z 0-9 . _ -", arg);
-	memcpy(t->name, arg, (size_t)(eq - arg));
-	t->name[eq - arg] = '\0';
-	t->path = eq + 1;
+	t->named = eq && (!slash || eq < slash);
+	t->path = arg;
+	if (t->named) {
+		if (!valid_name(arg, (size_t)(eq - arg)))
+			return bad(err, "%s: a target is [NAME=]PATH, NAME 1-32 "
+				   "of A-Z a-z 0-9 . _ -", arg);
+		memcpy(t->name, arg, (size_t)(eq - arg));
+		t->name[eq - arg] = '\0';
+		t->path = eq + 1;
+	}
 	t->direct = !strncmp(t->path, "direct:", 7);
 	if (t->direct)
 		t->path += 7;
 	if (!*t->path)
 		return bad(err, "%s: empty path", arg);
 	return 0;
+}
+
+/* A name for a PATH given alone: its last component, in the characters a
+ * name may hold ("root" for /), with "direct-" before a direct target's. */
+static void name_after_path(struct xb_target *t)
+{
+	const char *p = t->path;
+	size_t end = strlen(p), start, n = 0;
+
+	while (end > 1 && p[end - 1] == '/')
+		end--;
+	for (start = end; start > 0 && p[start - 1] != '/'; start--)
+		;
+	if (t->direct)
+		n = (size_t)snprintf(t->name, sizeof(t->name), "direct-");
+	if (start == end) {	/* the path is "/" */
+		p = "root";
+		start = 0;
+		end = 4;
+	}
+	for (size_t i = start; i < end && n < XB_NAME_MAX; i++)
+		t->name[n++] = valid_name(p + i, 1) ? p[i] : '_';
+	t->name[n] = '\0';
+}
+
+static bool name_taken(const struct xb_options *o, unsigned self,
+		       const char *name)
+{
+	for (unsigned j = 0; j < o->ntargets; j++)
+		if (j != self && (o->targets[j].named || j < self) &&
+		    !strcmp(o->targets[j].name, name))
+			return true;
+	return false;
+}
+
+/* Name the targets given as a PATH alone; a name in use gets -2, -3 ... */
+static void name_targets(struct xb_options *o)
+{
+	for (unsigned i = 0; i < o->ntargets; i++) {
+		struct xb_target *t = &o->targets[i];
+		char base[XB_NAME_MAX + 1], suffix[16];
+
+		if (t->named)
+			continue;
+		name_after_path(t);
+		memcpy(base, t->name, sizeof(base));
+		for (unsigned k = 2; name_taken(o, i, t->name); k++) {
+			int len = snprintf(suffix, sizeof(suffix), "-%u", k);
+
+			snprintf(t->name, sizeof(t->name), "%.*s%s",
+				 XB_NAME_MAX - len, base, suffix);
+		}
+	}
 }
 
 static int parse_targets(int n, char **args, struct xb_options *o,
@@ -207,10 +270,12 @@ static int parse_targets(int n, char **args, struct xb_options *o,
 		if (parse_target(args[i], &o->targets[i], err))
 			return 2;
 		for (unsigned j = 0; j < i; j++)
-			if (!strcmp(o->targets[j].name, o->targets[i].name))
+			if (o->targets[i].named && o->targets[j].named &&
+			    !strcmp(o->targets[j].name, o->targets[i].name))
 				return bad(err, "target name '%s' given twice",
 					   o->targets[i].name);
 	}
+	name_targets(o);
 	o->baseline = 0;
 	if (!baseline)
 		return 0;
@@ -228,7 +293,6 @@ static void set_defaults(struct xb_options *o)
 	for (unsigned w = 0; w < XB_NWORKLOADS; w++)
 		o->workloads[o->nworkloads++] = w;
 	o->caches[o->ncaches++] = XB_COLD;
-	o->file = "big";
 	o->bs = 1 << 20;
 	o->rand_bs = 4096;
 	o->ops = 20000;

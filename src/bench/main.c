@@ -6,8 +6,10 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +21,65 @@ struct bench {
 	struct xb_tstate **states;
 	bool progress;
 };
+
+static bool has_file(const struct xb_target *t, const char *rel)
+{
+	struct stat st;
+	char *path;
+	bool yes;
+
+	if (asprintf(&path, "%s/%s", t->path, rel) < 0)
+		return false;
+	yes = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	free(path);
+	return yes;
+}
+
+/* t's own largest file, said on stderr; -1 after a message. */
+static int pick_largest(struct xb_target *t, bool first)
+{
+	char rel[PATH_MAX], err[512];
+	uint64_t size;
+	int rc = xb_largest_file(t->path, rel, sizeof(rel), &size, err,
+				 sizeof(err));
+
+	if (rc) {
+		fprintf(stderr, "xipbench: %s=%s%s: %s\n", t->name,
+			t->direct ? "direct:" : "", t->path, rc < 0 ? err :
+			"no regular file for the file workloads");
+		return -1;
+	}
+	t->file = strdup(rel);
+	if (!t->file)
+		return -1;
+	fprintf(stderr, "xipbench: %s: file workloads read %s (%llu bytes), "
+		"the largest file %s\n", t->name, rel,
+		(unsigned long long)size, first ? "of the first target" :
+		"here: the first target's is missing");
+	return 0;
+}
+
+/*
+ * The file each target's file workloads read: -f's, or else the largest
+ * regular file of the first target, in every target that has it; one
+ * that lacks it reads its own largest file.
+ */
+static int choose_files(struct xb_options *o)
+{
+	if (!xb_wants_file(o))
+		return 0;
+	for (unsigned t = 0; t < o->ntargets; t++) {
+		struct xb_target *tg = &o->targets[t];
+
+		if (o->file)
+			tg->file = o->file;
+		else if (t > 0 && has_file(tg, o->targets[0].file))
+			tg->file = o->targets[0].file;
+		else if (pick_largest(tg, t == 0))
+			return -1;
+	}
+	return 0;
+}
 
 static int prepare_targets(struct bench *b)
 {
@@ -190,7 +251,7 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc == 1 ? 0 : 2;
 	b.progress = b.o.progress < 0 ? isatty(STDERR_FILENO) : b.o.progress;
-	if (prepare_targets(&b))
+	if (choose_files(&b.o) || prepare_targets(&b))
 		return 1;
 	if (alloc_results(&b)) {
 		fputs("xipbench: out of memory\n", stderr);

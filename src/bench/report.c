@@ -198,6 +198,15 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* Where no file workload ran there is no file. */
+static void json_str_or_null(FILE *f, const char *s)
+{
+	if (s)
+		json_str(f, s);
+	else
+		fputs("null", f);
+}
+
 static void json_num(FILE *f, double v)
 {
 	if (isfinite(v))
@@ -233,7 +242,7 @@ static void json_options(FILE *f, const struct xb_options *o,
 		json_str(f, xb_workloads[o->workloads[w]].name);
 	}
 	fputs("], \"file\": ", f);
-	json_str(f, o->file);
+	json_str_or_null(f, o->file ? o->file : o->targets[0].file);
 	fprintf(f, ", \"bs\": %" PRIu64 ", \"rand_bs\": %" PRIu64
 		", \"qd\": %u, \"ops\": %" PRIu64 ", \"reps\": %u, "
 		"\"cache\": [", o->bs, o->rand_bs, o->qd, o->ops, o->reps);
@@ -256,8 +265,10 @@ static void json_targets(FILE *f, const struct xb_options *o)
 		json_str(f, o->targets[t].name);
 		fputs(", \"path\": ", f);
 		json_str(f, o->targets[t].path);
-		fprintf(f, ", \"direct\": %s}",
+		fprintf(f, ", \"direct\": %s, \"file\": ",
 			o->targets[t].direct ? "true" : "false");
+		json_str_or_null(f, o->targets[t].file);
+		fputc('}', f);
 	}
 	fputs("\n  ],\n", f);
 }

@@ -106,7 +106,7 @@ static int find_file(struct xb_tstate *s, const char *path, char *err,
 	return s->file ? 0 : fail(err, errlen, ENOMEM, "%s", path);
 }
 
-static bool wants_file(const struct xb_options *o)
+bool xb_wants_file(const struct xb_options *o)
 {
 	for (unsigned w = 0; w < o->nworkloads; w++)
 		if (!xb_workloads[o->workloads[w]].tree)
@@ -129,7 +129,7 @@ struct xb_tstate *xb_prepare(const struct xb_options *o,
 	}
 	s->o = o;
 	s->t = t;
-	s->rel_skip = strdup(o->file);
+	s->rel_skip = t->file ? strdup(t->file) : NULL;
 	s->buflen = o->bs;
 	if (s->buflen < o->rand_bs * o->qd)
 		s->buflen = o->rand_bs * o->qd;
@@ -139,10 +139,11 @@ struct xb_tstate *xb_prepare(const struct xb_options *o,
 		rc = fail(err, errlen, errno, "%s", t->path);
 	else if (!S_ISDIR(st.st_mode))
 		rc = fail(err, errlen, ENOTDIR, "%s", t->path);
-	else if (!s->rel_skip || asprintf(&path, "%s/%s", t->path, o->file) < 0 ||
+	else if ((t->file && (!s->rel_skip ||
+			      asprintf(&path, "%s/%s", t->path, t->file) < 0)) ||
 		 posix_memalign((void **)&s->buf, 4096, s->buflen))
 		rc = fail(err, errlen, ENOMEM, "%s", t->path);
-	else if (wants_file(o))
+	else if (t->file)
 		rc = t->direct ? find_direct(s, path, err, errlen) :
 				 find_file(s, path, err, errlen);
 	free(path);
@@ -171,6 +172,10 @@ struct walk {
 	uint64_t entries;
 	struct filelist *list;	/* when gathering regular files */
 	const char *skip;	/* relative path left out of the list */
+	bool largest;		/* looking for the largest regular file */
+	bool found;
+	uint64_t best_size;
+	char best[PATH_MAX];	/* relative path of the largest so far */
 	char path[PATH_MAX];	/* relative path of the directory walked */
 	char *err;
 	size_t errlen;
@@ -209,6 +214,18 @@ static int list_add(struct filelist *l, const char *rel)
 
 static int walk_dir(int dfd, size_t plen, struct walk *w);
 
+/* Keep the largest file; a tie goes to the first name bytewise, so that
+ * the choice does not depend on the order readdir gives. */
+static void note_size(struct walk *w, uint64_t size)
+{
+	if (w->found && (size < w->best_size ||
+			 (size == w->best_size && strcmp(w->path, w->best) > 0)))
+		return;
+	w->found = true;
+	w->best_size = size;
+	memcpy(w->best, w->path, strlen(w->path) + 1);
+}
+
 /* One entry of a directory: stat it, note it, go down into it. */
 static int walk_entry(int dfd, const char *name, size_t plen, struct walk *w)
 {
@@ -222,7 +239,10 @@ static int walk_entry(int dfd, const char *name, size_t plen, struct walk *w)
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
 		return fail(w->err, w->errlen, errno, "stat %s", w->path);
 	w->entries++;
-	if (w->list && S_ISREG(st.st_mode) && strcmp(w->path, w->skip) &&
+	if (w->largest && S_ISREG(st.st_mode))
+		note_size(w, (uint64_t)st.st_size);
+	if (w->list && S_ISREG(st.st_mode) &&
+	    (!w->skip || strcmp(w->path, w->skip)) &&
 	    list_add(w->list, w->path))
 		return fail(w->err, w->errlen, ENOMEM, "%s", w->path);
 	if (!S_ISDIR(st.st_mode))
@@ -274,6 +294,31 @@ static int walk_tree(struct xb_tstate *s, struct walk *w)
 		return fail(w->err, w->errlen, errno, "%s", s->t->path);
 	w->path[0] = '\0';
 	return walk_dir(fd, 0, w);
+}
+
+int xb_largest_file(const char *dir, char *rel, size_t rellen,
+		    uint64_t *size, char *err, size_t errlen)
+{
+	struct walk *w = calloc(1, sizeof(*w));	/* two PATH_MAX buffers */
+	int fd, rc;
+
+	if (!w)
+		return fail(err, errlen, ENOMEM, "%s", dir);
+	w->largest = true;
+	w->err = err;
+	w->errlen = errlen;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	rc = fd < 0 ? fail(err, errlen, errno, "%s", dir) : walk_dir(fd, 0, w);
+	if (!rc && !w->found)
+		rc = 1;
+	if (!rc && strlen(w->best) >= rellen)
+		rc = fail(err, errlen, ENAMETOOLONG, "%s", w->best);
+	if (!rc) {
+		memcpy(rel, w->best, strlen(w->best) + 1);
+		*size = w->best_size;
+	}
+	free(w);
+	return rc;
 }
 
 /* The list of regular files, made at first use, outside any timing. */
@@ -422,7 +467,7 @@ static int rand_blocks(const struct xb_tstate *s, uint64_t *nblocks,
 	*nblocks = s->size / s->o->rand_bs;
 	if (*nblocks == 0)
 		return fail(err, errlen, 0, "%s is smaller than one %llu-byte "
-			    "block", s->o->file,
+			    "block", s->t->file,
 			    (unsigned long long)s->o->rand_bs);
 	return 0;
 }
@@ -611,7 +656,7 @@ static int run_mmap(struct xb_tstate *s, enum xb_workload w,
 	int fd, rc;
 
 	if (s->size == 0)
-		return fail(err, errlen, 0, "%s is empty", s->o->file);
+		return fail(err, errlen, 0, "%s is empty", s->t->file);
 	count = w == XB_MMAP_SEQ ? npages : s->o->ops;
 	if (lat_reserve(res, count))
 		return fail(err, errlen, ENOMEM, "latencies");

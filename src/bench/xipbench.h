@@ -35,8 +35,11 @@ extern const char *const xb_cache_names[XB_NCACHES];
 
 struct xb_target {
 	char name[XB_NAME_MAX + 1];
+	bool named;		/* NAME= given; else made from the path */
 	const char *path;	/* the directory */
 	bool direct;		/* read FILE through its source (direct:) */
+	const char *file;	/* what file workloads read, relative to
+				 * path; NULL when none runs */
 };
 
 struct xb_options {
@@ -44,7 +47,8 @@ struct xb_options {
 	unsigned nworkloads;
 	enum xb_cache caches[XB_NCACHES];
 	unsigned ncaches;
-	const char *file;	/* the big file, relative to each target */
+	const char *file;	/* -f: the big file in every target, or NULL:
+				 * the largest file (see xb_largest_file) */
 	uint64_t bs, rand_bs, ops, seed;
 	unsigned qd, reps;
 	unsigned baseline;	/* index into targets */
@@ -147,6 +151,11 @@ struct xb_tstate *xb_prepare(const struct xb_options *o,
 			     const struct xb_target *t, char *err,
 			     size_t errlen);
 void xb_release(struct xb_tstate *s);
+bool xb_wants_file(const struct xb_options *o);
+/* The largest regular file under dir (ties: the first name bytewise), as
+ * a path relative to dir.  0 found, 1 none, -1 with err filled. */
+int xb_largest_file(const char *dir, char *rel, size_t rellen,
+		    uint64_t *size, char *err, size_t errlen);
 
 /* How cold runs start: drop_caches when writable, else fadvise. */
 const char *xb_cold_method(void);

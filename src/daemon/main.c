@@ -23,7 +23,10 @@ struct options {
 	char *offset, *size, *phys;
 	char *read_mode;
 	char *passthrough, *backing_dir;
+	char *subdir;
 	unsigned long max_backing;
+	unsigned int idle_timeout;
+	int verbose;
 	unsigned int uid, gid, umask;
 	int set_uid, set_gid, set_umask;
 	int open_requests, acl;
@@ -42,6 +45,11 @@ static const struct fuse_opt option_spec[] = {
 	OPT("read=%s", read_mode, 0),
 	OPT("passthrough=%s", passthrough, 0),
 	OPT("backing_dir=%s", backing_dir, 0),
+	OPT("subdir=%s", subdir, 0),
+	OPT("timeout=%u", idle_timeout, 0),
+	OPT("-v", verbose, 1),
+	OPT("--verbose", verbose, 1),
+	OPT("verbose", verbose, 1),
 	OPT("max_backing=%lu", max_backing, 0),
 	OPT("uid=%u", uid, 0),
 	OPT("uid=", set_uid, 1),
@@ -69,6 +77,12 @@ static void usage(void)
 "read-only on MOUNTPOINT.  Unmount with 'fusermount3 -u MOUNTPOINT'.\n"
 "\n"
 "xipfs options:\n"
+"    -v, --verbose, -o verbose\n"
+"                           say how the mount serves, why an optional path\n"
+"                           is off, and what it served at unmount\n"
+"    -o subdir=PATH         mount this directory of the image as the root\n"
+"    -o timeout=S           unmount after S seconds without a request\n"
+"                           while nothing in the mount is open\n"
 "    -o offset=N            the image starts N bytes into SOURCE (K/M/G ok)\n"
 "    -o size=N              the image window is N bytes (default: to the end)\n"
 "    -o phys=ADDR           physical address of the image; SOURCE defaults\n"
@@ -109,8 +123,8 @@ static int want_io_uring(struct options *o)
 	o->io_uring = 1;
 	if (!HAVE_DECL_FUSE_CAP_OVER_IO_URING) {
 		fprintf(stderr, "xipfs: io_uring: this libfuse has no FUSE over "
-			"io_uring (3.18 needed; see scripts/build-libfuse.sh); "
-			"using /dev/fuse\n");
+			"io_uring (libfuse 3.18 or newer needed); using "
+			"/dev/fuse\n");
 		return 0;
 	}
 	f = fopen(ENABLE_URING, "re");
@@ -206,6 +220,14 @@ static int apply_options(struct options *o, struct xipfsd *d,
 	d->open_requests = o->open_requests;
 	/* ACL entries name the image's owners, which uid=/gid= hide. */
 	d->acl = o->acl >= 0 ? o->acl : !(o->set_uid || o->set_gid);
+	d->acl_explicit = o->acl == 1;
+	d->read_explicit = o->read_mode != NULL;
+	d->verbose = o->verbose;
+	d->subdir = o->subdir;
+	/* Idle means nothing open too, and only OPEN/RELEASE tell. */
+	d->idle_timeout = o->idle_timeout;
+	if (d->idle_timeout)
+		d->open_requests = 1;
 	if (!o->passthrough || !strcmp(o->passthrough, "auto")) {
 		d->passthrough = XIPFSD_PT_AUTO;
 	} else if (!strcmp(o->passthrough, "on")) {
@@ -276,6 +298,56 @@ static int open_source(struct xipfsd *d, uint64_t offset, uint64_t size)
 	return 0;
 }
 
+/* One step of subdir=: the entry name[0, len) of directory *ino. */
+static int subdir_step(struct xipfsd *d, const char *name, size_t len,
+		       uint32_t *ino)
+{
+	struct xipfs_inode_info dir;
+	int err = xipfs_inode_get(&d->img, *ino, &dir);
+
+	return err ? err : xipfs_lookup(&d->img, &dir, name, len, ino);
+}
+
+/*
+ * subdir=PATH: find, once, the directory the mount shows as its root.
+ * PATH is taken inside the image; ".." is refused, so it cannot name
+ * anything above where it starts.  -1 after a message.
+ */
+static int resolve_subdir(struct xipfsd *d)
+{
+	struct xipfs_inode_info dir;
+	const char *p = d->subdir, *end;
+	uint32_t ino = XIPFS_ROOT_INO;
+	int err = 0;
+
+	if (!p)
+		return 0;
+	while (!err && *p) {
+		end = strchrnul(p, '/');
+		if (end - p == 2 && !strncmp(p, "..", 2)) {
+			fprintf(stderr, "xipfs: %s: subdir=%s: '..' is not "
+				"allowed\n", d->source, d->subdir);
+			return -1;
+		}
+		if (end - p > 1 || (end - p == 1 && *p != '.'))
+			err = subdir_step(d, p, (size_t)(end - p), &ino);
+		p = *end ? end + 1 : end;
+	}
+	if (!err)
+		err = xipfs_inode_get(&d->img, ino, &dir);
+	if (!err && !S_ISDIR(dir.mode))
+		err = -ENOTDIR;
+	if (err) {
+		fprintf(stderr, "xipfs: %s: subdir=%s: %s\n", d->source,
+			d->subdir, err == -ENOENT ? "no such directory in the "
+			"image" : err == -ENOTDIR ? "not a directory in the image"
+			: xipfs_strerror(err));
+		return -1;
+	}
+	d->root_ino = ino;
+	return 0;
+}
+
 /*
  * Passthrough needs a clone-capable file system under the source; find out
  * now and say once why not (passthrough=on refuses to mount instead).
@@ -305,7 +377,10 @@ static int setup_passthrough(struct xipfsd *d, const char *backing_dir)
 			why);
 		return -1;
 	}
-	fprintf(stderr, "xipfs: %s: passthrough off: %s\n", d->source, why);
+	/* auto: the page cache serves, which is no fault; -v says why. */
+	if (d->verbose)
+		fprintf(stderr, "xipfs: %s: passthrough off: %s\n", d->source,
+			why);
 	return 0;
 }
 
@@ -338,11 +413,57 @@ static void log_to_syslog(enum fuse_log_level level, const char *fmt,
 	vsyslog((int)level, fmt, ap);	/* fuse_log levels are syslog's */
 }
 
+/* The request loop, on one thread or a pool: what libfuse returns. */
+static int run_loop(struct fuse_session *se, struct fuse_cmdline_opts *cmd)
+{
+	struct fuse_loop_config *cfg;
+	int ret;
+
+	if (cmd->singlethread)
+		return fuse_session_loop(se);
+	cfg = fuse_loop_cfg_create();
+	if (!cfg)
+		return -ENOMEM;
+	fuse_loop_cfg_set_clone_fd(cfg, (unsigned int)cmd->clone_fd);
+	/* -1 means "unlimited", which libfuse 3.14 logs as invalid. */
+	if (cmd->max_idle_threads != UINT_MAX)
+		fuse_loop_cfg_set_idle_threads(cfg, cmd->max_idle_threads);
+	fuse_loop_cfg_set_max_threads(cfg, cmd->max_threads);
+	ret = fuse_session_loop_mt(se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	return ret;
+}
+
+/* Serve the mounted session until it ends; 0 for a clean stop. */
+static int serve(struct xipfsd *d, struct fuse_session *se,
+		 struct fuse_cmdline_opts *cmd)
+{
+	int ret;
+
+	if (xipfsd_stats_start(d))
+		fuse_log(FUSE_LOG_WARNING, "xipfs: no SIGUSR1 reports: %s\n",
+			 strerror(errno));
+	if (xipfsd_idle_start(d)) {
+		fuse_log(FUSE_LOG_ERR, "xipfs: %s: timeout=%u: cannot start "
+			 "the idle timer: %s\n", d->source, d->idle_timeout,
+			 strerror(errno));
+		ret = -1;
+	} else {
+		ret = run_loop(se, cmd);
+		xipfsd_idle_stop();
+	}
+	xipfsd_stats_stop();
+	if (d->verbose)
+		xipfsd_stats_report(d, "unmount");
+	/* libfuse returns the signal that ended the loop: a clean stop. */
+	return !d->refused && (ret == 0 || ret == SIGINT || ret == SIGTERM ||
+			       ret == SIGHUP) ? 0 : 1;
+}
+
 static int run_session(struct xipfsd *d, struct fuse_args *args,
 		       struct fuse_cmdline_opts *cmd)
 {
 	struct fuse_session *se;
-	struct fuse_loop_config *cfg;
 	int ret = 1;
 
 	se = fuse_session_new(args, &xipfsd_ops, sizeof(xipfsd_ops), d);
@@ -364,29 +485,7 @@ static int run_session(struct xipfsd *d, struct fuse_args *args,
 		openlog("xipfs", LOG_PID, LOG_DAEMON);
 		fuse_set_log_func(log_to_syslog);
 	}
-	if (xipfsd_stats_start(d))
-		fuse_log(FUSE_LOG_WARNING, "xipfs: no SIGUSR1 reports: %s\n",
-			 strerror(errno));
-	if (cmd->singlethread) {
-		ret = fuse_session_loop(se);
-	} else {
-		cfg = fuse_loop_cfg_create();
-		if (!cfg)
-			goto out_unmount;
-		fuse_loop_cfg_set_clone_fd(cfg, (unsigned int)cmd->clone_fd);
-		/* -1 means "unlimited", which libfuse 3.14 logs as invalid. */
-		if (cmd->max_idle_threads != UINT_MAX)
-			fuse_loop_cfg_set_idle_threads(cfg,
-						       cmd->max_idle_threads);
-		fuse_loop_cfg_set_max_threads(cfg, cmd->max_threads);
-		ret = fuse_session_loop_mt(se, cfg);
-		fuse_loop_cfg_destroy(cfg);
-	}
-	xipfsd_stats_stop();
-	xipfsd_stats_report(d, "unmount");
-	/* libfuse returns the signal that ended the loop: a clean stop. */
-	ret = !d->refused && (ret == 0 || ret == SIGINT || ret == SIGTERM ||
-			      ret == SIGHUP) ? 0 : 1;
+	ret = serve(d, se, cmd);
 out_unmount:
 	fuse_session_unmount(se);
 out_signals:
@@ -427,7 +526,7 @@ int main(int argc, char *argv[])
 		.entry_timeout = 1e6, .attr_timeout = 1e6,
 		.negative_timeout = 1e6, .max_backing = 4096,
 	};
-	struct xipfsd d = { .map.fd = -1 };
+	struct xipfsd d = { .map.fd = -1, .root_ino = XIPFS_ROOT_INO };
 	uint64_t offset = 0, size = 0;
 	int ret = 1;
 
@@ -460,6 +559,10 @@ int main(int argc, char *argv[])
 	if (!d.conn_opts || add_mount_options(&args, o.source) ||
 	    open_source(&d, offset, size))
 		goto out;
+	if (resolve_subdir(&d)) {
+		xipfs_unmap_source(&d.map);
+		goto out;
+	}
 	d.backing_dir_opt = o.backing_dir;
 	ret = run_session(&d, &args, &cmd);
 	xipfs_unmap_source(&d.map);
@@ -473,6 +576,7 @@ out:
 	free(o.read_mode);
 	free(o.passthrough);
 	free(o.backing_dir);
+	free(o.subdir);
 	free(d.backing_dir);
 	fuse_opt_free_args(&args);
 	return ret;

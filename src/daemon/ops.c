@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The FUSE lowlevel handlers.  Inode numbers are the image's own (the root
- * is 1, as FUSE wants), so the daemon keeps no per-inode state and FORGET
- * has nothing to release.  Every handler sends exactly one reply; the ones
+ * is 1, as FUSE wants; subdir= swaps two numbers, see xipfsd_swap_root), so
+ * the daemon keeps no per-inode state and FORGET has nothing to release.  Every handler sends exactly one reply; the ones
  * that touch the image do so inside a SIGBUS guard.
  */
 #include "config.h"
@@ -53,15 +53,27 @@ void xipfsd_complain_lost(struct xipfsd *d)
 			 "under the mount; answering EIO\n", d->source);
 }
 
+/* An inode by its number in the image. */
+static int load_inode(struct xipfsd *d, uint32_t ino,
+		      struct xipfs_inode_info *inode)
+{
+	int err = xipfs_inode_get(&d->img, ino, inode);
+
+	if (err)
+		return to_errno(d, err, ino);
+	/* The mount's root is its own "..", as any file system's root is. */
+	if (inode->ino == d->root_ino)
+		inode->parent = inode->ino;
+	return 0;
+}
+
+/* An inode by the number the kernel knows it by. */
 static int get_inode(struct xipfsd *d, fuse_ino_t ino,
 		     struct xipfs_inode_info *inode)
 {
-	int err;
-
 	if (ino > UINT32_MAX)
 		return ESTALE;
-	err = xipfs_inode_get(&d->img, (uint32_t)ino, inode);
-	return err ? to_errno(d, err, (uint32_t)ino) : 0;
+	return load_inode(d, (uint32_t)xipfsd_to_image(d, ino), inode);
 }
 
 static void fill_stat(const struct xipfsd *d,
@@ -76,7 +88,7 @@ static void fill_stat(const struct xipfsd *d,
 			~(uint64_t)(d->img.block_size - 1);
 	if (d->force_umask)
 		perm &= ~d->umask;
-	st->st_ino = inode->ino;
+	st->st_ino = xipfsd_to_fuse(d, inode->ino);
 	st->st_mode = (inode->mode & S_IFMT) | perm;
 	st->st_nlink = inode->nlink;
 	st->st_uid = d->force_uid ? d->uid : inode->uid;
@@ -98,7 +110,7 @@ static void fill_entry(const struct xipfsd *d,
 		       struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
-	e->ino = inode->ino;
+	e->ino = xipfsd_to_fuse(d, inode->ino);
 	e->generation = 1;
 	e->attr_timeout = d->attr_timeout;
 	e->entry_timeout = d->entry_timeout;
@@ -117,7 +129,7 @@ static int lookup_entry(struct xipfsd *d, fuse_ino_t parent, const char *name,
 	err = xipfs_lookup_entry(&d->img, &dir, name, strlen(name), &de);
 	if (err)
 		return to_errno(d, err, dir.ino);
-	err = get_inode(d, de.ino, &child);
+	err = load_inode(d, de.ino, &child);
 	if (err)
 		return err;
 	/* xipfsck's rule: a mistyped entry or a directory hard link is EIO */
@@ -218,6 +230,18 @@ static void xipfsd_readlink(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_readlink(req, buf);
 }
 
+/* Answer an OPEN or OPENDIR, and count what is open (the idle timer
+ * leaves a mount with open files alone). */
+static int reply_open_counted(fuse_req_t req, struct fuse_file_info *fi)
+{
+	struct xipfsd *d = ctx(req);	/* the reply frees req */
+	int err = fuse_reply_open(req, fi);
+
+	if (!err)
+		atomic_fetch_add(&d->live_opens, 1);
+	return err;
+}
+
 static void xipfsd_opendir(fuse_req_t req, fuse_ino_t ino,
 			   struct fuse_file_info *fi)
 {
@@ -225,7 +249,17 @@ static void xipfsd_opendir(fuse_req_t req, fuse_ino_t ino,
 	/* The image never changes: let the kernel keep every listing. */
 	fi->cache_readdir = 1;
 	fi->keep_cache = 1;
-	fuse_reply_open(req, fi);
+	reply_open_counted(req, fi);
+}
+
+static void xipfsd_releasedir(fuse_req_t req, fuse_ino_t ino,
+			      struct fuse_file_info *fi)
+{
+	struct xipfsd *d = ctx(req);
+
+	xipfsd_count(d, XOP_RELEASEDIR);
+	atomic_fetch_sub(&d->live_opens, 1);
+	fuse_reply_err(req, 0);
 }
 
 /* Append one entry; 0 when it does not fit (or on error, with *err set). */
@@ -241,7 +275,7 @@ static size_t add_entry(struct xipfsd *d, fuse_req_t req, char *buf,
 	memcpy(name, de->name, de->name_len);
 	name[de->name_len] = '\0';
 	memset(&e, 0, sizeof(e));
-	e.attr.st_ino = de->ino;
+	e.attr.st_ino = xipfsd_to_fuse(d, de->ino);
 	e.attr.st_mode = DTTOIF(de->type);
 	if (!plus) {
 		n = fuse_add_direntry(req, buf, room, name, &e.attr, de->cookie);
@@ -249,7 +283,7 @@ static size_t add_entry(struct xipfsd *d, fuse_req_t req, char *buf,
 	}
 	/* "." and ".." carry no entry: the kernel does not look them up. */
 	if (strcmp(name, ".") && strcmp(name, "..")) {
-		*err = get_inode(d, de->ino, &inode);
+		*err = load_inode(d, de->ino, &inode);
 		if (!*err && (*err = xipfs_entry_check(dir, de, &inode)))
 			*err = to_errno(d, *err, inode.ino);
 		if (*err)
@@ -350,7 +384,7 @@ static void open_passthrough(fuse_req_t req, struct xipfsd *d, fuse_ino_t ino,
 #endif
 	fi->keep_cache = !id;
 	fi->noflush = 1;
-	if (fuse_reply_open(req, fi))
+	if (reply_open_counted(req, fi))
 		xipfsd_passthrough_release(req, d, inode.ino);
 }
 
@@ -379,7 +413,7 @@ static void xipfsd_open(fuse_req_t req, fuse_ino_t ino,
 	}
 	fi->keep_cache = 1;
 	fi->noflush = 1;
-	fuse_reply_open(req, fi);
+	reply_open_counted(req, fi);
 }
 
 static void xipfsd_release(fuse_req_t req, fuse_ino_t ino,
@@ -388,8 +422,10 @@ static void xipfsd_release(fuse_req_t req, fuse_ino_t ino,
 	struct xipfsd *d = ctx(req);
 
 	xipfsd_count(d, XOP_RELEASE);
+	atomic_fetch_sub(&d->live_opens, 1);
 	if (d->passthrough_active && ino <= UINT32_MAX)
-		xipfsd_passthrough_release(req, d, (uint32_t)ino);
+		xipfsd_passthrough_release(req, d,
+					   (uint32_t)xipfsd_to_image(d, ino));
 	fuse_reply_err(req, 0);
 }
 
@@ -748,12 +784,34 @@ static void init_passthrough(struct xipfsd *d, struct fuse_conn_info *conn)
 	}
 #endif
 	d->passthrough_active = 0;
-	fuse_log(FUSE_LOG_WARNING, "xipfs: %s: passthrough off: the kernel "
-		 "does not offer FUSE passthrough\n", d->source);
+	/* auto falls back in silence; -v says why, and on refuses. */
+	if (d->passthrough == XIPFSD_PT_ON || d->verbose)
+		fuse_log(FUSE_LOG_WARNING, "xipfs: %s: passthrough%s: the "
+			 "kernel does not offer FUSE passthrough\n", d->source,
+			 d->passthrough == XIPFSD_PT_ON ? "=on" : " off");
 	if (d->passthrough == XIPFSD_PT_ON) {
 		d->refused = 1;
 		fuse_session_exit(d->se);
 	}
+}
+
+/* -v: one line on how this mount serves. */
+static void say_how(const struct xipfsd *d, const struct fuse_conn_info *conn)
+{
+	if (!d->verbose)
+		return;
+	fuse_log(FUSE_LOG_NOTICE, "xipfs: %s: %s%s%sreads by %s, passthrough "
+		 "%s, %s, POSIX ACLs %s\n", d->source,
+		 d->subdir ? "subdir=" : "", d->subdir ? d->subdir : "",
+		 d->subdir ? " as the root, " : "",
+		 d->splice ? "splice" : "copy",
+		 d->passthrough_active ? "on" : "off",
+		 d->open_requests ? "opens answered" : "no open requests",
+		 conn->want & FUSE_CAP_POSIX_ACL ? "enforced" : "not enforced");
+	if (d->idle_timeout)
+		fuse_log(FUSE_LOG_NOTICE, "xipfs: %s: unmounting after %u s "
+			 "without requests and with nothing open\n",
+			 d->source, d->idle_timeout);
 }
 
 static void xipfsd_init(void *userdata, struct fuse_conn_info *conn)
@@ -766,7 +824,8 @@ static void xipfsd_init(void *userdata, struct fuse_conn_info *conn)
 	want(conn, FUSE_CAP_CACHE_SYMLINKS, 1);
 	want(conn, FUSE_CAP_AUTO_INVAL_DATA, 0);
 	want(conn, FUSE_CAP_POSIX_ACL, d->acl);
-	if (d->acl && !(conn->capable & FUSE_CAP_POSIX_ACL))
+	if (d->acl && !(conn->capable & FUSE_CAP_POSIX_ACL) &&
+	    (d->acl_explicit || d->verbose))
 		fuse_log(FUSE_LOG_WARNING, "xipfs: the kernel cannot enforce "
 			 "POSIX ACLs; only permission bits apply\n");
 	if (d->passthrough_active)
@@ -777,13 +836,15 @@ static void xipfsd_init(void *userdata, struct fuse_conn_info *conn)
 	fuse_apply_conn_info_opts(d->conn_opts, conn);
 	d->splice = d->read_mode == XIPFSD_READ_SPLICE &&
 		    (conn->want & FUSE_CAP_SPLICE_WRITE);
-	if (d->read_mode == XIPFSD_READ_SPLICE && !d->splice)
+	if (d->read_mode == XIPFSD_READ_SPLICE && !d->splice &&
+	    (d->read_explicit || d->verbose))
 		fuse_log(FUSE_LOG_WARNING, "xipfs: the kernel cannot splice "
 			 "replies; reading by copy\n");
 	/* Without no-open support an ENOSYS open would fail every open(2). */
 	if (!(conn->capable & FUSE_CAP_NO_OPEN_SUPPORT))
 		d->open_requests = 1;
 	conn->time_gran = 1;
+	say_how(d, conn);
 }
 
 const struct fuse_lowlevel_ops xipfsd_ops = {
@@ -794,6 +855,7 @@ const struct fuse_lowlevel_ops xipfsd_ops = {
 	.getattr = xipfsd_getattr,
 	.readlink = xipfsd_readlink,
 	.opendir = xipfsd_opendir,
+	.releasedir = xipfsd_releasedir,
 	.readdir = xipfsd_readdir,
 	.readdirplus = xipfsd_readdirplus,
 	.open = xipfsd_open,

@@ -102,8 +102,8 @@ const char *xipfsd_passthrough_check(struct xipfsd *d)
 {
 #if !HAVE_DECL_FUSE_PASSTHROUGH_OPEN
 	(void)d;
-	return "this libfuse has no passthrough API (3.17 or newer needed; "
-	       "see scripts/build-libfuse.sh)";
+	return "this libfuse has no passthrough API (libfuse 3.17 or newer "
+	       "needed)";
 #else
 	static char why[512];
 	int fd;

@@ -19,7 +19,7 @@ static const char *const op_names[XOP_COUNT] = {
 	[XOP_READDIR] = "READDIR", [XOP_READDIRPLUS] = "READDIRPLUS",
 	[XOP_GETXATTR] = "GETXATTR", [XOP_LISTXATTR] = "LISTXATTR",
 	[XOP_STATFS] = "STATFS", [XOP_IOCTL] = "IOCTL",
-	[XOP_RELEASE] = "RELEASE",
+	[XOP_RELEASE] = "RELEASE", [XOP_RELEASEDIR] = "RELEASEDIR",
 };
 
 static unsigned long load(atomic_ulong *v)

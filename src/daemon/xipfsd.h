@@ -23,7 +23,8 @@ enum xipfsd_read_mode {
 enum xipfsd_op {
 	XOP_LOOKUP, XOP_FORGET, XOP_GETATTR, XOP_READLINK, XOP_OPEN,
 	XOP_READ, XOP_OPENDIR, XOP_READDIR, XOP_READDIRPLUS, XOP_GETXATTR,
-	XOP_LISTXATTR, XOP_STATFS, XOP_IOCTL, XOP_RELEASE, XOP_COUNT
+	XOP_LISTXATTR, XOP_STATFS, XOP_IOCTL, XOP_RELEASE, XOP_RELEASEDIR,
+	XOP_COUNT
 };
 
 /* What the daemon did, reported on SIGUSR1 and at unmount. */
@@ -50,10 +51,13 @@ struct xipfsd {
 	struct xipfs_map map;
 	struct xipfs_image img;
 	const char *source;		/* as given, for messages */
+	int verbose;			/* -v: say what was chosen, and why */
 	enum xipfsd_read_mode read_mode;
+	int read_explicit;		/* read= was given: say if it cannot be */
 	int splice;			/* read_mode is splice and usable */
 	int open_requests;		/* answer OPEN (else ENOSYS: no_open) */
 	int acl;			/* ask the kernel to enforce POSIX ACLs */
+	int acl_explicit;		/* -o acl given: say if it cannot be */
 	enum xipfsd_passthrough passthrough;
 	int passthrough_active;		/* preconditions held; opens clone */
 	char *backing_dir;		/* where backing files are created */
@@ -70,13 +74,43 @@ struct xipfsd {
 	struct fuse_conn_info_opts *conn_opts;
 	atomic_uint complaints;		/* corruption messages logged so far */
 	uint64_t source_dev, source_ino;	/* for XIPFS_IOC_WHERE */
+	uint32_t root_ino;		/* image inode shown as the root */
+	const char *subdir;		/* subdir= as given, or NULL */
+	unsigned int idle_timeout;	/* seconds without requests; 0: never */
+	atomic_llong last_request;	/* CLOCK_MONOTONIC ns, with a timeout */
+	atomic_long live_opens;		/* files and directories open now */
 	struct xipfsd_stats stats;
 };
 
+void xipfsd_idle_touch(struct xipfsd *d);
+
+/* Every handler starts here: it counts, and it is the idle timer's sign
+ * of life. */
 static inline void xipfsd_count(struct xipfsd *d, enum xipfsd_op op)
 {
 	atomic_fetch_add_explicit(&d->stats.ops[op], 1, memory_order_relaxed);
+	if (d->idle_timeout)
+		xipfsd_idle_touch(d);
 }
+
+/*
+ * FUSE calls its root inode 1, and so does the image; with subdir= the
+ * mount's root is image inode root_ino instead.  The two numbers trade
+ * places, which keeps the mapping one to one and stateless (it is its own
+ * inverse).  The image's root could then only show up as the ".." of the
+ * subdirectory, and get_inode makes that ".." point at itself.
+ */
+static inline uint64_t xipfsd_swap_root(const struct xipfsd *d, uint64_t ino)
+{
+	if (ino == 1)
+		return d->root_ino;
+	if (ino == d->root_ino)
+		return 1;
+	return ino;
+}
+
+#define xipfsd_to_image(d, ino) xipfsd_swap_root(d, ino)
+#define xipfsd_to_fuse(d, ino) xipfsd_swap_root(d, ino)
 
 void xipfsd_stats_report(struct xipfsd *d, const char *when);
 
@@ -87,6 +121,8 @@ void xipfsd_passthrough_release(fuse_req_t req, struct xipfsd *d,
 				uint32_t ino);
 int xipfsd_stats_start(struct xipfsd *d);
 void xipfsd_stats_stop(void);
+int xipfsd_idle_start(struct xipfsd *d);
+void xipfsd_idle_stop(void);
 
 extern const struct fuse_lowlevel_ops xipfsd_ops;
 

@@ -99,7 +99,7 @@ static void test_perm(void)
 }
 
 /* The argument strings of every parse: targets point into them. */
-static char *arg_copies[32];
+static char *arg_copies[64];
 static unsigned narg_copies;
 
 /* Parse a command line given as one string; returns the exit code and
@@ -117,7 +117,7 @@ static int parse(struct xb_options *o, char **errout, const char *line)
 	argv[argc] = NULL;
 	rc = xb_parse_args(argc, argv, o, err);
 	fclose(err);
-	if (narg_copies < 32)
+	if (narg_copies < 64)
 		arg_copies[narg_copies++] = copy;
 	else
 		abort();
@@ -142,7 +142,8 @@ static void test_args_ok(void)
 	CHECK_EQ(o.qd, 32);
 	CHECK_EQ(o.reps, 5);
 	CHECK_EQ(o.baseline, 0);
-	CHECK(!strcmp(o.file, "big"));
+	CHECK(o.file == NULL);	/* the largest file, found later */
+	CHECK(o.targets[0].named && o.targets[0].file == NULL);
 	free(o.targets);
 	free(err);
 
@@ -198,15 +199,65 @@ static void test_args_errors(void)
 	expect_usage_error("xipbench -f /abs a=/x", "not a relative path");
 	expect_usage_error("xipbench -B c a=/x b=/y", "no target named 'c'");
 	expect_usage_error("xipbench a=/x a=/y", "'a' given twice");
-	expect_usage_error("xipbench /x", "a target is NAME=PATH");
-	expect_usage_error("xipbench =/x", "a target is NAME=PATH");
-	expect_usage_error("xipbench a/b=/x", "a target is NAME=PATH");
+	expect_usage_error("xipbench =/x", "a target is [NAME=]PATH");
+	expect_usage_error("xipbench b!=/x", "a target is [NAME=]PATH");
 	expect_usage_error("xipbench a=", "empty path");
 	expect_usage_error("xipbench a=direct:", "empty path");
 	expect_usage_error("xipbench aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=/x",
-			   "a target is NAME=PATH");
+			   "a target is [NAME=]PATH");
 	expect_usage_error("xipbench --frobnicate a=/x", "--frobnicate");
 	expect_usage_error("xipbench -r", "option -r");
+}
+
+/* Parse line; the targets' names, space-separated, into names. */
+static void names_of(const char *line, char *names, size_t len)
+{
+	struct xb_options o;
+	char *err = NULL;
+	size_t used = 0;
+
+	names[0] = '\0';
+	if (parse(&o, &err, line)) {
+		snprintf(names, len, "error: %s", err);
+	} else {
+		for (unsigned t = 0; t < o.ntargets; t++)
+			used += (size_t)snprintf(names + used, len - used,
+						 "%s%s", t ? " " : "",
+						 o.targets[t].name);
+		free(o.targets);
+	}
+	free(err);
+}
+
+#define CHECK_NAMES(line, want)						\
+	do {								\
+		char got_[512];						\
+		names_of(line, got_, sizeof(got_));			\
+		if (!CHECK(!strcmp(got_, want)))			\
+			fprintf(stderr, "  %s: got '%s'\n", line, got_);	\
+	} while (0)
+
+static void test_args_names(void)
+{
+	struct xb_options o;
+	char *err = NULL;
+
+	TEST_SECTION("arguments: a PATH alone is named after it");
+	CHECK_NAMES("xipbench /mnt/xipfs /srv/tree/", "xipfs tree");
+	CHECK_NAMES("xipbench /a/x /b/x /c/x", "x x-2 x-3");
+	CHECK_NAMES("xipbench /a/x x=/b x-2=/c", "x-3 x x-2");
+	CHECK_NAMES("xipbench direct:/m/x /m/x", "direct-x x");
+	CHECK_NAMES("xipbench / . rel", "root . rel");
+	CHECK_NAMES("xipbench /m/a=b a/b=c /m/sp\tc", "a_b b_c sp_c");
+	CHECK_NAMES("xipbench /m/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+		    "/n/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa "
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-2");
+	CHECK_EQ(parse(&o, &err, "xipbench -B x-2 /a/x /b/x"), 0);
+	CHECK_EQ(o.baseline, 1);
+	CHECK(!o.targets[1].named && !strcmp(o.targets[1].path, "/b/x"));
+	free(o.targets);
+	free(err);
 }
 
 static void test_schedule(void)
@@ -278,6 +329,7 @@ static void fake_report(struct xb_options *o, struct xb_report *r)
 	CHECK_EQ(parse(o, &err, "xipbench -w seq,mmap-rand,walk -r 3 -c both "
 		       "-B b a=/mnt/a\"q b=/tree c=direct:/mnt/a"), 0);
 	free(err);
+	o->targets[1].file = "d/big";	/* as choose_files would set it */
 	memset(r, 0, sizeof(*r));
 	r->o = o;
 	r->results = res;
@@ -337,6 +389,8 @@ static const char json_check[] =
 "assert [t['name'] for t in d['targets']] == ['a','b','c']\n"
 "assert d['targets'][0]['path'] == '/mnt/a\"q'\n"
 "assert d['targets'][2]['direct'] is True\n"
+"assert d['targets'][1]['file'] == 'd/big' and d['targets'][0]['file'] is None\n"
+"assert d['options']['file'] is None\n"
 "res = d['results']\n"
 "keys = {(r['workload'], r['cache'], r['target']) for r in res}\n"
 "assert len(res) == 18 == len(keys)\n"
@@ -426,6 +480,7 @@ int main(int argc, char **argv)
 	test_perm();
 	test_args_ok();
 	test_args_errors();
+	test_args_names();
 	test_schedule();
 	test_format();
 	test_finish();

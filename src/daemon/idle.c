@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * -o timeout=SECONDS: end the mount once it has had no request for that
+ * long and nothing in it is open.  Open files and directories count,
+ * since a process may read a file's cached pages or run a program mapped
+ * from it for hours without a single request; so with a timeout the
+ * daemon answers OPEN (see apply_options) and counts OPEN against RELEASE.
+ *
+ * A thread of its own waits on a condition variable until the next moment
+ * the mount could be idle, so that it costs nothing between checks and
+ * stops at once at unmount.  To end the session it does what SIGTERM
+ * does: libfuse's handler marks the session exited, and the signal wakes
+ * the main thread from its wait; the loop then returns and main() unmounts
+ * as after any other stop.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#include "xipfsd.h"
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread, main;
+	int running, stop;
+} idle = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static long long now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Per request: the coarse clock is a read of memory, no system call. */
+void xipfsd_idle_touch(struct xipfsd *d)
+{
+	atomic_store_explicit(&d->last_request,
+			      now_ns(CLOCK_MONOTONIC_COARSE),
+			      memory_order_relaxed);
+}
+
+/* The earliest moment the mount can be idle; now when it is already. */
+static long long idle_at(struct xipfsd *d, long long now)
+{
+	long long limit = (long long)d->idle_timeout * 1000000000LL;
+	long long due = atomic_load(&d->last_request) + limit;
+
+	if (due > now)
+		return due;
+	/* Something is open: look again a whole timeout later (a RELEASE
+	 * moves last_request on, so the mount never ends early). */
+	return atomic_load(&d->live_opens) > 0 ? now + limit : now;
+}
+
+static void *watch(void *arg)
+{
+	struct xipfsd *d = arg;
+	struct timespec until;
+	long long now, at;
+
+	pthread_mutex_lock(&idle.lock);
+	while (!idle.stop) {
+		now = now_ns(CLOCK_MONOTONIC);
+		at = idle_at(d, now);
+		if (at <= now)
+			break;
+		until.tv_sec = at / 1000000000LL;
+		until.tv_nsec = at % 1000000000LL;
+		pthread_cond_timedwait(&idle.wake, &idle.lock, &until);
+	}
+	if (!idle.stop && !fuse_session_exited(d->se)) {
+		if (d->verbose)
+			fuse_log(FUSE_LOG_NOTICE, "xipfs: %s: idle for %u s; "
+				 "unmounting\n", d->source, d->idle_timeout);
+		pthread_kill(idle.main, SIGTERM);
+	}
+	pthread_mutex_unlock(&idle.lock);
+	return NULL;
+}
+
+/* Start the timer thread, from the thread that will run the loop. */
+int xipfsd_idle_start(struct xipfsd *d)
+{
+	pthread_condattr_t attr;
+	sigset_t all, old;
+	int err;
+
+	if (!d->idle_timeout)
+		return 0;
+	xipfsd_idle_touch(d);
+	if (pthread_condattr_init(&attr) ||
+	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) ||
+	    pthread_cond_init(&idle.wake, &attr))
+		return -1;
+	pthread_condattr_destroy(&attr);
+	idle.main = pthread_self();
+	/* Signals are for the main thread (libfuse's handlers) and the
+	 * SIGUSR1 reporter, never for this one. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(&idle.thread, NULL, watch, d);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		return -1;
+	idle.running = 1;
+	return 0;
+}
+
+void xipfsd_idle_stop(void)
+{
+	if (!idle.running)
+		return;
+	pthread_mutex_lock(&idle.lock);
+	idle.stop = 1;
+	pthread_cond_signal(&idle.wake);
+	pthread_mutex_unlock(&idle.lock);
+	pthread_join(idle.thread, NULL);
+	pthread_cond_destroy(&idle.wake);
+	idle.running = 0;
+}

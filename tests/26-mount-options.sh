@@ -1,0 +1,143 @@
+#!/bin/bash
+# Mount manners and options.  A plain mount prints nothing when all is
+# well, as root and as a user; -v says how the mount serves and, at
+# unmount, what it served.  The daemon exits as soon as its mount goes,
+# with the idle timer armed too.  subdir=PATH shows one directory of the
+# image as the root, with the same inode numbers as a whole-image mount
+# (the subdir's own is 1), and refuses a missing directory, a file and
+# '..'.  timeout=S ends a mount that had no request for S seconds, as root
+# and through fusermount3, but never one with a file open.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+need_root
+need_cmd fusermount3
+need_cmd python3
+need_cmd setfacl
+mkdir "$WORK/tree"
+make_sample_tree "$WORK/tree"
+"$MKXIPFS" -q "$WORK/tree" "$WORK/img.xip"
+mnt=$WORK/mnt	# (xipfs_mount sets it too)
+
+# Wait up to 30 s for the daemon PID to end; fail if it does not.
+wait_gone() {
+	for _ in $(seq 1 600); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	fail "$2: the daemon still runs after 30 s"
+}
+# Wait up to 30 s for MNT to stop being a mount point.
+wait_unmounted() {
+	for _ in $(seq 1 600); do
+		is_mounted "$1" || return 0
+		sleep 0.05
+	done
+	fail "$2: $1 still mounted after 30 s"
+}
+
+# 1. Quiet: nothing on stderr from a plain mount, read and unmounted; -v
+# gives the one line on how it serves and the account at unmount.
+: >"$WORK/xipfs.log"
+xipfs_mount "$WORK/img.xip" "$mnt"
+python3 "$TREECMP" "$WORK/tree" "$mnt" >/dev/null || fail "plain mount differs"
+xipfs_unmount "$mnt"
+[ ! -s "$WORK/xipfs.log" ] || fail "a plain mount said: $(cat "$WORK/xipfs.log")"
+xipfs_mount "$WORK/img.xip" "$mnt" -v
+cat "$mnt/hello.txt" >/dev/null
+xipfs_unmount "$mnt"
+grep -q "^xipfs: $WORK/img.xip: reads by splice, passthrough off" "$WORK/xipfs.log" ||
+	fail "-v: no line on how it serves: $(cat "$WORK/xipfs.log")"
+grep -q "^xipfs stats (unmount): $WORK/img.xip: requests:.* READ=" "$WORK/xipfs.log" ||
+	fail "-v: no account at unmount: $(cat "$WORK/xipfs.log")"
+ok "a plain mount says nothing; -v says how it serves and what it served"
+
+# As a normal user, in the background as users mount (fusermount3).
+getfacl -p /dev/fuse >"$WORK/fuse.acl" 2>/dev/null || fail "getfacl /dev/fuse"
+restore_acl() { setfacl --restore="$WORK/fuse.acl" 2>/dev/null || true; }
+cleanup_hooks="$cleanup_hooks restore_acl"
+setfacl -m u:nobody:rw /dev/fuse || fail "setfacl /dev/fuse"
+umnt=$WORK/umnt
+mkdir "$umnt" && chown nobody "$umnt"
+mounted="$umnt $mounted"
+as_user "$XIPFS" "$WORK/img.xip" "$umnt" >"$WORK/user.out" 2>&1 ||
+	fail "user mount failed: $(cat "$WORK/user.out")"
+as_user cat "$umnt/hello.txt" | cmp -s - "$WORK/tree/hello.txt" || fail "user read differs"
+as_user fusermount3 -u "$umnt" || fail "user unmount failed"
+[ ! -s "$WORK/user.out" ] || fail "a user's plain mount said: $(cat "$WORK/user.out")"
+ok "a user's plain mount says nothing"
+
+# 2. The daemon (in the background, idle timer armed) exits as soon as
+# fusermount3 -u returns.  Seen through a pidfd, which is ready when the
+# process exits, not when its new parent gets round to reaping it.
+"$XIPFS" -o timeout=600 "$WORK/img.xip" "$mnt" || fail "background mount failed"
+mounted="$mnt $mounted"
+pid=$(pgrep -x -f "$XIPFS -o timeout=600 $WORK/img.xip $mnt") ||
+	fail "no daemon found for $mnt"
+ls -R "$mnt" >/dev/null
+took=$(python3 - "$pid" "$mnt" <<'PY'
+import os, select, subprocess, sys, time
+fd = os.pidfd_open(int(sys.argv[1]))
+subprocess.run(["fusermount3", "-u", sys.argv[2]], check=True)
+t0 = time.monotonic()
+ready, _, _ = select.select([fd], [], [], 10)
+print("%.3f" % (time.monotonic() - t0) if ready else "never")
+PY
+) || fail "timing the exit failed"
+[ "$took" != never ] || fail "the daemon did not exit within 10 s of the unmount"
+python3 -c "import sys; sys.exit(float(sys.argv[1]) >= 1.0)" "$took" ||
+	fail "the daemon took $took s to exit after the unmount"
+ok "the daemon exited $took s after fusermount3 -u returned"
+
+# 3. subdir=: the subtree, byte for byte; inode numbers as on a mount of
+# the whole image, the subdir's own shown as 1 and its '..' as itself.
+xipfs_mount "$WORK/img.xip" "$mnt"
+xipfs_mount "$WORK/img.xip" "$WORK/sub" -o subdir=/sub/
+python3 "$TREECMP" "$WORK/tree/sub" "$WORK/sub" >/dev/null || fail "subdir=sub differs"
+python3 - "$WORK/mnt/sub" "$WORK/sub" <<'PY' || fail "subdir=: inode numbers differ"
+import os, sys
+whole, sub = sys.argv[1], sys.argv[2]
+assert os.stat(sub).st_ino == 1
+assert os.stat(os.path.join(sub, "deeper", "..")).st_ino == 1
+moved = os.stat(whole).st_ino
+for top, dirs, files in os.walk(sub):
+    for n in dirs + files:
+        p = os.path.join(top, n)
+        a = os.lstat(p).st_ino
+        b = os.lstat(os.path.join(whole, os.path.relpath(p, sub))).st_ino
+        assert a == b and a not in (1, moved), (p, a, b)
+PY
+xipfs_unmount "$WORK/sub"
+xipfs_unmount "$WORK/mnt"
+mnt=$WORK/mnt	# xipfs_mount sets mnt
+xipfs_mount "$WORK/img.xip" "$mnt" -o subdir=sub/deeper
+cmp "$mnt/seventy-k" "$WORK/tree/sub/deeper/seventy-k" || fail "subdir=sub/deeper differs"
+xipfs_unmount "$mnt"
+expect_error "xipfs: $WORK/img.xip: subdir=nope: no such directory in the image" \
+	"$XIPFS" -o subdir=nope "$WORK/img.xip" "$mnt"
+expect_error "xipfs: $WORK/img.xip: subdir=hello.txt: not a directory in the image" \
+	"$XIPFS" -o subdir=hello.txt "$WORK/img.xip" "$mnt"
+expect_error "xipfs: $WORK/img.xip: subdir=sub/../..: '..' is not allowed" \
+	"$XIPFS" -o subdir=sub/../.. "$WORK/img.xip" "$mnt"
+! is_mounted "$mnt" || fail "a refused subdir= mounted"
+ok "subdir=: the subtree, inode numbers kept; missing, file and '..' refused"
+
+# 4. timeout=: an idle mount ends by itself (the daemon exits 0 and the
+# mount is gone); a file held open keeps it, its close lets it go.
+xipfs_mount "$WORK/img.xip" "$mnt" -o timeout=1
+ls "$mnt" >/dev/null
+wait_gone "$XIPFS_PID" "timeout=1"
+wait "$XIPFS_PID" || fail "timeout=1: the daemon exited with status $?"
+wait_unmounted "$mnt" "timeout=1"
+xipfs_mount "$WORK/img.xip" "$mnt" -o timeout=1
+exec 3<"$mnt/three-mb"
+sleep 3
+is_mounted "$mnt" || fail "timeout=1 unmounted with a file open"
+head -c 10 <&3 >/dev/null || fail "the open file cannot be read after 3 s"
+exec 3<&-
+wait_gone "$XIPFS_PID" "timeout=1 after the close"
+wait "$XIPFS_PID" || fail "timeout=1: the daemon exited with status $?"
+wait_unmounted "$mnt" "timeout=1 after the close"
+as_user "$XIPFS" -o timeout=1 "$WORK/img.xip" "$umnt" 2>"$WORK/user.out" ||
+	fail "user mount with timeout=1 failed: $(cat "$WORK/user.out")"
+is_mounted "$umnt" || fail "the user's timeout=1 mount is not there"
+wait_unmounted "$umnt" "a user's timeout=1"
+ok "timeout=: idle mounts end, as root and through fusermount3; an open file keeps one"
