@@ -21,7 +21,7 @@ if [ -f "$prefix/lib/pkgconfig/fuse3.pc" ] &&
 	exit 0
 fi
 for t in apt-get dpkg-source meson ninja pkg-config; do
-	command -v $t >/dev/null || die "$t missing (sudo scripts/install-deps.sh)"
+	command -v $t >/dev/null || die "$t missing (scripts/install-deps.sh installs it)"
 done
 
 # The Debian archive this machine uses, from its own apt configuration

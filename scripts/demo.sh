@@ -25,7 +25,7 @@ for t in xipfs mkxipfs xipfsck xipbench; do
 	[ -x "./$t" ] || { echo "demo: ./$t was not built" >&2; exit 1; }
 done
 command -v fusermount3 >/dev/null ||
-	{ echo "demo: fusermount3 missing (sudo scripts/install-deps.sh)" >&2; exit 1; }
+	{ echo "demo: fusermount3 missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
 
 out=${DEMO_OUT:-$top/demo-out}
 work=$(mktemp -d "${TMPDIR:-/tmp}/xipfs-demo.XXXXXX")
@@ -182,7 +182,7 @@ unmount_all
 echo "unmounted"
 echo "== results in $out/: demo.txt (the table), demo.json (every run)$(
 	[ -f "$out/demo.png" ] && echo ", demo.png (the chart)")"
-echo "full comparison: sudo scripts/bench-compare.sh"
+echo "full comparison (as root): scripts/bench-compare.sh"
 if [ "$status" != 0 ]; then
 	echo "demo: xipbench reported a failure (exit $status), see the table" >&2
 	exit "$status"

@@ -1,20 +1,25 @@
 #!/bin/sh
 # Install everything xipfs needs to build, test and benchmark on Debian 12.
-# Run as root (or through sudo).  Idempotent.
+# As root it runs as is (a fresh machine may have no sudo); as anyone else
+# it runs itself again through sudo.  Idempotent.
 set -eu
 if [ "$(id -u)" != 0 ]; then
-	echo "install-deps.sh: run as root (sudo $0)" >&2
-	exit 1
+	command -v sudo >/dev/null 2>&1 || {
+		echo "install-deps.sh: needs root, and there is no sudo here: run it as root" >&2
+		exit 1
+	}
+	exec sudo -- "$(cd "$(dirname "$0")" && pwd)/$(basename "$0")" "$@"
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-	build-essential autoconf automake pkg-config clang llvm \
+	build-essential autoconf automake libtool pkg-config clang llvm \
 	libclang-rt-dev libarchive-dev \
 	attr acl tar python3 util-linux coreutils file bc \
 	squashfs-tools erofs-utils \
 	libfuse3-dev fuse3 squashfuse fio procps gnuplot-nox \
-	dpkg-dev meson ninja-build liburing-dev libnuma-dev >/dev/null
+	dpkg-dev meson ninja-build liburing-dev libnuma-dev \
+	debhelper lintian >/dev/null
 # The kernel makes /dev/fuse 0666 and Debian keeps it so: fusermount3 is
 # what guards mounting.  Some machine images make it root's only, which
 # stops every user mount (libfuse opens /dev/fuse before it turns to
