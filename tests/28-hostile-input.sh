@@ -195,16 +195,17 @@ $GEN tar-sample "$WORK/sample.tar"
 head -c 700 "$WORK/sample.tar" >"$WORK/cut.tar"
 build_fails "cut.tar: " --tar "$WORK/cut.tar" "$out"
 grep -q '(null)' "$WORK/err" && fail "a cut tar says (null)"
-expect_error "timeouts cannot be negative or NaN" "$XIPFS" -f -o entry_timeout=nan \
+expect_error "negative, NaN or malformed" "$XIPFS" -f -o entry_timeout=nan \
 	"$WORK/base.xip" "$mnt"
 expect_error "image is truncated" "$XIPFS" -f -o size=1 "$WORK/base.xip" "$mnt"
 expect_error "image is truncated" "$XIPFSCK" -S 3 "$WORK/base.xip"
 ok "xattr count, cut tar, NaN timeout and a 1-byte window say what is wrong"
 
 # ---- options: every tool refuses bad values with a message, no crash
-for o in entry_timeout=-1 attr_timeout=inf0 negative_timeout=nan \
+for o in entry_timeout=-1 attr_timeout=inf0 negative_timeout=nan timeout=1x \
 	size=0x offset=-1 offset=1E size=99999999999999999999999 \
-	read=bogus passthrough=maybe max_backing=-5 uid=x gid=-1 umask=9; do
+	read=bogus passthrough=maybe max_backing=-5 uid=x gid=-1 umask=9 \
+	uid=4294967295; do
 	expect_error "xipfs" "$XIPFS" -f -o "$o" "$WORK/base.xip" "$mnt"
 	is_mounted "$mnt" && fail "-o $o mounted"
 done

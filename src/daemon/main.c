@@ -33,6 +33,11 @@ struct options {
 	int saw_mountpoint;
 	int io_uring;
 	double entry_timeout, attr_timeout, negative_timeout;
+	/* The same numbers as written: fuse_opt's sscanf takes "-1" for an
+	 * unsigned and stops quietly at junk ("1x", "inf0"), so each is
+	 * checked whole by numbers_valid(). */
+	char *uid_text, *gid_text, *max_backing_text, *idle_timeout_text;
+	char *entry_timeout_text, *attr_timeout_text, *negative_timeout_text;
 };
 
 #define OPT(t, field, v) { t, offsetof(struct options, field), v }
@@ -47,13 +52,17 @@ static const struct fuse_opt option_spec[] = {
 	OPT("backing_dir=%s", backing_dir, 0),
 	OPT("subdir=%s", subdir, 0),
 	OPT("timeout=%u", idle_timeout, 0),
+	OPT("timeout=%s", idle_timeout_text, 0),
 	OPT("-v", verbose, 1),
 	OPT("--verbose", verbose, 1),
 	OPT("verbose", verbose, 1),
 	OPT("max_backing=%lu", max_backing, 0),
+	OPT("max_backing=%s", max_backing_text, 0),
 	OPT("uid=%u", uid, 0),
+	OPT("uid=%s", uid_text, 0),
 	OPT("uid=", set_uid, 1),
 	OPT("gid=%u", gid, 0),
+	OPT("gid=%s", gid_text, 0),
 	OPT("gid=", set_gid, 1),
 	OPT("umask=%o", umask, 0),
 	OPT("umask=", set_umask, 1),
@@ -63,8 +72,11 @@ static const struct fuse_opt option_spec[] = {
 	OPT("noacl", acl, 0),
 	FUSE_OPT_KEY("io_uring", KEY_IO_URING),
 	OPT("entry_timeout=%lf", entry_timeout, 0),
+	OPT("entry_timeout=%s", entry_timeout_text, 0),
 	OPT("attr_timeout=%lf", attr_timeout, 0),
+	OPT("attr_timeout=%s", attr_timeout_text, 0),
 	OPT("negative_timeout=%lf", negative_timeout, 0),
+	OPT("negative_timeout=%s", negative_timeout_text, 0),
 	FUSE_OPT_END
 };
 
@@ -181,9 +193,50 @@ static int size_option(const char *name, const char *arg, uint64_t *out)
 }
 
 /* Turn the parsed options into the daemon's settings; -1 after a message. */
+/* text, when given, is a whole number up to max, or (real) a number of
+ * seconds, 0 or more; else a message. */
+static int number_valid(const char *name, const char *text,
+			unsigned long long max, int real)
+{
+	char *end;
+	int ok;
+
+	if (!text)
+		return 1;
+	errno = 0;
+	if (real) {
+		double v = strtod(text, &end);
+
+		ok = v >= 0;	/* NaN fails */
+	} else {
+		unsigned long long v = strtoull(text, &end, 10);
+
+		ok = text[0] >= '0' && text[0] <= '9' && !errno && v <= max;
+	}
+	if (ok && end != text && *end == '\0')
+		return 1;
+	fprintf(stderr, "xipfs: %s=%s: not %s\n", name, text,
+		real ? "a number of seconds (negative, NaN or malformed)" :
+		       "a whole number in range");
+	return 0;
+}
+
+static int numbers_valid(const struct options *o)
+{
+	return number_valid("uid", o->uid_text, UINT32_MAX - 1, 0) &&
+	       number_valid("gid", o->gid_text, UINT32_MAX - 1, 0) &&
+	       number_valid("max_backing", o->max_backing_text, ULONG_MAX, 0) &&
+	       number_valid("timeout", o->idle_timeout_text, UINT_MAX, 0) &&
+	       number_valid("entry_timeout", o->entry_timeout_text, 0, 1) &&
+	       number_valid("attr_timeout", o->attr_timeout_text, 0, 1) &&
+	       number_valid("negative_timeout", o->negative_timeout_text, 0, 1);
+}
+
 static int apply_options(struct options *o, struct xipfsd *d,
 			 uint64_t *offset, uint64_t *size)
 {
+	if (!numbers_valid(o))
+		return -1;
 	if (size_option("offset", o->offset, offset) ||
 	    size_option("size", o->size, size) ||
 	    size_option("phys", o->phys, offset))
