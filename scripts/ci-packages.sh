@@ -39,7 +39,7 @@ export DEBIAN_FRONTEND=noninteractive
 (cd "$src" && dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1 ||
 	die "dpkg-buildpackage failed: $(tail -40 "$out/build.log")"
 grep -E '^(PASS|FAIL|ERROR|# TOTAL)' "$out/build.log" || true
-cp "$work/src"/*.deb "$work/src"/*.changes "$out/"
+cp "$work/src"/*.deb "$work/src"/*.changes "$work/src"/*.buildinfo "$out/"
 ls -l "$out"/*.deb
 
 echo "== lintian"
