@@ -18,7 +18,8 @@
  *   image_size        end; a multiple of the block size
  *
  * All integers are little-endian and fixed-width; no C bitfields; every
- * struct is naturally aligned and its size pinned by a static assert.
+ * struct is naturally aligned, and its size and every field's offset are
+ * pinned by static asserts (the reader takes its offsets from these structs).
  * Every offset is an absolute byte offset from the start of the image.
  *
  * A reader treats every field as untrusted: each offset, length and count is
@@ -27,6 +28,7 @@
 #ifndef XIPFS_FORMAT_H
 #define XIPFS_FORMAT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define XIPFS_MAGIC		0x31504958u	/* "XIP1" read as le32 */
@@ -108,6 +110,32 @@ struct xipfs_super {
 };
 _Static_assert(sizeof(struct xipfs_super) == XIPFS_SUPER_SIZE,
 	       "xipfs_super must be 256 bytes");
+_Static_assert(offsetof(struct xipfs_super, magic) == 0, "super.magic moved");
+_Static_assert(offsetof(struct xipfs_super, version_major) == 4, "super.version_major moved");
+_Static_assert(offsetof(struct xipfs_super, version_minor) == 6, "super.version_minor moved");
+_Static_assert(offsetof(struct xipfs_super, compat) == 8, "super.compat moved");
+_Static_assert(offsetof(struct xipfs_super, incompat) == 12, "super.incompat moved");
+_Static_assert(offsetof(struct xipfs_super, ro_compat) == 16, "super.ro_compat moved");
+_Static_assert(offsetof(struct xipfs_super, block_log2) == 20, "super.block_log2 moved");
+_Static_assert(offsetof(struct xipfs_super, reserved0) == 21, "super.reserved0 moved");
+_Static_assert(offsetof(struct xipfs_super, image_size) == 24, "super.image_size moved");
+_Static_assert(offsetof(struct xipfs_super, meta_offset) == 32, "super.meta_offset moved");
+_Static_assert(offsetof(struct xipfs_super, meta_size) == 40, "super.meta_size moved");
+_Static_assert(offsetof(struct xipfs_super, data_offset) == 48, "super.data_offset moved");
+_Static_assert(offsetof(struct xipfs_super, inode_offset) == 56, "super.inode_offset moved");
+_Static_assert(offsetof(struct xipfs_super, inode_count) == 64, "super.inode_count moved");
+_Static_assert(offsetof(struct xipfs_super, root_ino) == 68, "super.root_ino moved");
+_Static_assert(offsetof(struct xipfs_super, build_time) == 72, "super.build_time moved");
+_Static_assert(offsetof(struct xipfs_super, build_time_nsec) == 80, "super.build_time_nsec moved");
+_Static_assert(offsetof(struct xipfs_super, super_crc) == 84, "super.super_crc moved");
+_Static_assert(offsetof(struct xipfs_super, meta_crc) == 88, "super.meta_crc moved");
+_Static_assert(offsetof(struct xipfs_super, reserved1) == 92, "super.reserved1 moved");
+_Static_assert(offsetof(struct xipfs_super, uuid) == 96, "super.uuid moved");
+_Static_assert(offsetof(struct xipfs_super, data_bytes) == 112, "super.data_bytes moved");
+_Static_assert(offsetof(struct xipfs_super, file_count) == 120, "super.file_count moved");
+_Static_assert(offsetof(struct xipfs_super, dir_count) == 124, "super.dir_count moved");
+_Static_assert(offsetof(struct xipfs_super, volume_name) == 128, "super.volume_name moved");
+_Static_assert(offsetof(struct xipfs_super, reserved2) == 160, "super.reserved2 moved");
 
 /* xipfs_inode.flags */
 /* Data starts at any byte offset and may share blocks with other files; such
@@ -153,6 +181,19 @@ struct xipfs_inode {
 };
 _Static_assert(sizeof(struct xipfs_inode) == XIPFS_INODE_SIZE,
 	       "xipfs_inode must be 64 bytes");
+_Static_assert(offsetof(struct xipfs_inode, mode) == 0, "inode.mode moved");
+_Static_assert(offsetof(struct xipfs_inode, flags) == 2, "inode.flags moved");
+_Static_assert(offsetof(struct xipfs_inode, nlink) == 4, "inode.nlink moved");
+_Static_assert(offsetof(struct xipfs_inode, uid) == 8, "inode.uid moved");
+_Static_assert(offsetof(struct xipfs_inode, gid) == 12, "inode.gid moved");
+_Static_assert(offsetof(struct xipfs_inode, size) == 16, "inode.size moved");
+_Static_assert(offsetof(struct xipfs_inode, mtime) == 24, "inode.mtime moved");
+_Static_assert(offsetof(struct xipfs_inode, mtime_nsec) == 32, "inode.mtime_nsec moved");
+_Static_assert(offsetof(struct xipfs_inode, parent) == 36, "inode.parent moved");
+_Static_assert(offsetof(struct xipfs_inode, data) == 40, "inode.data moved");
+_Static_assert(offsetof(struct xipfs_inode, xattr_offset) == 48, "inode.xattr_offset moved");
+_Static_assert(offsetof(struct xipfs_inode, xattr_size) == 56, "inode.xattr_size moved");
+_Static_assert(offsetof(struct xipfs_inode, reserved) == 60, "inode.reserved moved");
 
 /*
  * A directory entry.  A directory's array is sorted by name, bytewise
@@ -170,6 +211,11 @@ struct xipfs_dirent {
 };
 _Static_assert(sizeof(struct xipfs_dirent) == XIPFS_DIRENT_SIZE,
 	       "xipfs_dirent must be 16 bytes");
+_Static_assert(offsetof(struct xipfs_dirent, ino) == 0, "dirent.ino moved");
+_Static_assert(offsetof(struct xipfs_dirent, name_len) == 4, "dirent.name_len moved");
+_Static_assert(offsetof(struct xipfs_dirent, type) == 5, "dirent.type moved");
+_Static_assert(offsetof(struct xipfs_dirent, reserved) == 6, "dirent.reserved moved");
+_Static_assert(offsetof(struct xipfs_dirent, name_offset) == 8, "dirent.name_offset moved");
 
 /*
  * An xattr block is a run of entries, each this header, then name_len bytes
@@ -189,5 +235,8 @@ struct xipfs_xattr {
 };
 _Static_assert(sizeof(struct xipfs_xattr) == XIPFS_XATTR_HDR_SIZE,
 	       "xipfs_xattr header must be 8 bytes");
+_Static_assert(offsetof(struct xipfs_xattr, value_len) == 0, "xattr.value_len moved");
+_Static_assert(offsetof(struct xipfs_xattr, name_len) == 4, "xattr.name_len moved");
+_Static_assert(offsetof(struct xipfs_xattr, reserved) == 6, "xattr.reserved moved");
 
 #endif /* XIPFS_FORMAT_H */

@@ -3,59 +3,62 @@
 #ifndef XIPFS_LIB_INTERNAL_H
 #define XIPFS_LIB_INTERNAL_H
 
+#include <stddef.h>
+
 #include "xipfs/xipfs.h"
 
-/* Field offsets inside the on-disk structs, decoded with xipfs_le*(). */
-#define SB_MAGIC		0
-#define SB_VERSION_MAJOR	4
-#define SB_VERSION_MINOR	6
-#define SB_COMPAT		8
-#define SB_INCOMPAT		12
-#define SB_RO_COMPAT		16
-#define SB_BLOCK_LOG2		20
-#define SB_RESERVED0		21
-#define SB_IMAGE_SIZE		24
-#define SB_META_OFFSET		32
-#define SB_META_SIZE		40
-#define SB_DATA_OFFSET		48
-#define SB_INODE_OFFSET		56
-#define SB_INODE_COUNT		64
-#define SB_ROOT_INO		68
-#define SB_BUILD_TIME		72
-#define SB_BUILD_TIME_NSEC	80
-#define SB_SUPER_CRC		84
-#define SB_META_CRC		88
-#define SB_RESERVED1		92
-#define SB_UUID			96
-#define SB_DATA_BYTES		112
-#define SB_FILE_COUNT		120
-#define SB_DIR_COUNT		124
-#define SB_VOLUME_NAME		128
-#define SB_RESERVED2		160
-
-#define IN_MODE			0
-#define IN_FLAGS		2
-#define IN_NLINK		4
-#define IN_UID			8
-#define IN_GID			12
-#define IN_SIZE			16
-#define IN_MTIME		24
-#define IN_MTIME_NSEC		32
-#define IN_PARENT		36
-#define IN_DATA			40
-#define IN_XATTR_OFFSET		48
-#define IN_XATTR_SIZE		56
-#define IN_RESERVED		60
-
-#define DE_INO			0
-#define DE_NAME_LEN		4
-#define DE_TYPE			5
-#define DE_RESERVED		6
-#define DE_NAME_OFFSET		8
-
-#define XA_VALUE_LEN		0
-#define XA_NAME_LEN		4
-#define XA_RESERVED		6
+/*
+ * Field offsets inside the on-disk structs, decoded with xipfs_le*(): taken
+ * from the structs of format.h, whose offsets are pinned there, so reader
+ * and writer cannot drift apart.
+ */
+#define SB_MAGIC             offsetof(struct xipfs_super, magic)
+#define SB_VERSION_MAJOR     offsetof(struct xipfs_super, version_major)
+#define SB_VERSION_MINOR     offsetof(struct xipfs_super, version_minor)
+#define SB_COMPAT            offsetof(struct xipfs_super, compat)
+#define SB_INCOMPAT          offsetof(struct xipfs_super, incompat)
+#define SB_RO_COMPAT         offsetof(struct xipfs_super, ro_compat)
+#define SB_BLOCK_LOG2        offsetof(struct xipfs_super, block_log2)
+#define SB_RESERVED0         offsetof(struct xipfs_super, reserved0)
+#define SB_IMAGE_SIZE        offsetof(struct xipfs_super, image_size)
+#define SB_META_OFFSET       offsetof(struct xipfs_super, meta_offset)
+#define SB_META_SIZE         offsetof(struct xipfs_super, meta_size)
+#define SB_DATA_OFFSET       offsetof(struct xipfs_super, data_offset)
+#define SB_INODE_OFFSET      offsetof(struct xipfs_super, inode_offset)
+#define SB_INODE_COUNT       offsetof(struct xipfs_super, inode_count)
+#define SB_ROOT_INO          offsetof(struct xipfs_super, root_ino)
+#define SB_BUILD_TIME        offsetof(struct xipfs_super, build_time)
+#define SB_BUILD_TIME_NSEC   offsetof(struct xipfs_super, build_time_nsec)
+#define SB_SUPER_CRC         offsetof(struct xipfs_super, super_crc)
+#define SB_META_CRC          offsetof(struct xipfs_super, meta_crc)
+#define SB_RESERVED1         offsetof(struct xipfs_super, reserved1)
+#define SB_UUID              offsetof(struct xipfs_super, uuid)
+#define SB_DATA_BYTES        offsetof(struct xipfs_super, data_bytes)
+#define SB_FILE_COUNT        offsetof(struct xipfs_super, file_count)
+#define SB_DIR_COUNT         offsetof(struct xipfs_super, dir_count)
+#define SB_VOLUME_NAME       offsetof(struct xipfs_super, volume_name)
+#define SB_RESERVED2         offsetof(struct xipfs_super, reserved2)
+#define IN_MODE              offsetof(struct xipfs_inode, mode)
+#define IN_FLAGS             offsetof(struct xipfs_inode, flags)
+#define IN_NLINK             offsetof(struct xipfs_inode, nlink)
+#define IN_UID               offsetof(struct xipfs_inode, uid)
+#define IN_GID               offsetof(struct xipfs_inode, gid)
+#define IN_SIZE              offsetof(struct xipfs_inode, size)
+#define IN_MTIME             offsetof(struct xipfs_inode, mtime)
+#define IN_MTIME_NSEC        offsetof(struct xipfs_inode, mtime_nsec)
+#define IN_PARENT            offsetof(struct xipfs_inode, parent)
+#define IN_DATA              offsetof(struct xipfs_inode, data)
+#define IN_XATTR_OFFSET      offsetof(struct xipfs_inode, xattr_offset)
+#define IN_XATTR_SIZE        offsetof(struct xipfs_inode, xattr_size)
+#define IN_RESERVED          offsetof(struct xipfs_inode, reserved)
+#define DE_INO               offsetof(struct xipfs_dirent, ino)
+#define DE_NAME_LEN          offsetof(struct xipfs_dirent, name_len)
+#define DE_TYPE              offsetof(struct xipfs_dirent, type)
+#define DE_RESERVED          offsetof(struct xipfs_dirent, reserved)
+#define DE_NAME_OFFSET       offsetof(struct xipfs_dirent, name_offset)
+#define XA_VALUE_LEN         offsetof(struct xipfs_xattr, value_len)
+#define XA_NAME_LEN          offsetof(struct xipfs_xattr, name_len)
+#define XA_RESERVED          offsetof(struct xipfs_xattr, reserved)
 
 /*
  * Is [off, off + len) inside [start, end)?  Written so that no sum can
