@@ -12,6 +12,8 @@ need_cmd readelf
 need_cmd nm
 : "${XIPFS_LIBDIR:?set by make check}" "${XIPFS_PKGCONFIGDIR:?set by make check}"
 CC=${CC:-cc}
+# A sanitizer build's library needs its programs built the same way.
+CC="$CC ${XIPFS_SAN_CFLAGS:-}"
 
 # A make of its own, not a job of the make that runs the suite.
 stage=$WORK/stage
