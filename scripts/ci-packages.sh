@@ -73,7 +73,7 @@ fsck -t xipfs "$work/img2.xip" || die "fsck -t xipfs: status $?"
 # The daemon mount.fuse3 started for MNT (through sh -c "xipfs IMG MNT ...").
 daemon_pid() {
 	for p in /proc/[0-9]*; do
-		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q "^xipfs .* $1 " &&
+		{ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q "^xipfs .* $1 " &&
 			{ echo "${p#/proc/}"; return 0; }
 	done
 	return 1
