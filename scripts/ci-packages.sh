@@ -73,7 +73,7 @@ fsck -t xipfs "$work/img2.xip" || die "fsck -t xipfs: status $?"
 # The daemon mount.fuse3 started for MNT (through sh -c "xipfs IMG MNT ...").
 daemon_pid() {
 	for p in /proc/[0-9]*; do
-		tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q "^xipfs .* $1 " &&
+		{ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -q "^xipfs .* $1 " &&
 			{ echo "${p#/proc/}"; return 0; }
 	done
 	return 1
@@ -121,7 +121,7 @@ int main(void)
 EOF
 cc -Wall -Werror -o "$work/prog" "$work/prog.c" $(pkg-config --cflags --libs libxipfs) ||
 	die "a program does not build with pkg-config libxipfs"
-ldd "$work/prog" | grep -q 'libxipfs.so.0 => /usr/lib/' || die "prog: $(ldd "$work/prog")"
+ldd "$work/prog" | grep -Eq 'libxipfs.so.0 => /(usr/)?lib/' || die "prog: $(ldd "$work/prog")"
 "$work/prog" >/dev/null || die "prog did not run"
 echo "ok: libxipfs-dev: pkg-config --cflags --libs libxipfs builds a program"
 echo "ci-packages: all checks passed"

@@ -12,6 +12,8 @@ need_cmd readelf
 need_cmd nm
 : "${XIPFS_LIBDIR:?set by make check}" "${XIPFS_PKGCONFIGDIR:?set by make check}"
 CC=${CC:-cc}
+# A sanitizer build's library needs its programs built the same way.
+CC="$CC ${XIPFS_SAN_CFLAGS:-}"
 
 # A make of its own, not a job of the make that runs the suite.
 stage=$WORK/stage
@@ -44,7 +46,7 @@ done
 # The exported symbols are the functions the public headers declare (gcc's
 # -aux-info lists every prototype of a translation unit with its file).
 printf '#include <xipfs/%s>\n' format.h xipfs.h direct.h >"$WORK/all.c"
-if "$CC" $cflags -fsyntax-only -aux-info "$WORK/aux" "$WORK/all.c" 2>/dev/null; then
+if $CC $cflags -fsyntax-only -aux-info "$WORK/aux" "$WORK/all.c" 2>/dev/null; then
 	sed -n 's|^/\* .*/xipfs/[a-z]*\.h:[0-9]*:N. \*/ extern .*[ *]\(xipfs_[a-z0-9_]*\) (.*|\1|p' \
 		"$WORK/aux" | sort -u >"$WORK/declared"
 	nm -D --defined-only "$lib/$soname" |
@@ -55,7 +57,7 @@ if "$CC" $cflags -fsyntax-only -aux-info "$WORK/aux" "$WORK/all.c" 2>/dev/null; 
 $(cat "$WORK/sym.diff")"
 	ok "exports: the $(wc -l <"$WORK/declared") functions of the public headers, nothing else"
 else
-	echo "note: $CC has no -aux-info; export list not compared"
+	echo "note: the compiler has no -aux-info; export list not compared"
 fi
 
 # The example of man/xipfs-map.1, from the .nf block that holds main().
@@ -63,12 +65,12 @@ awk '/^\.nf/ { n = NR; buf = "" ; next } /^\.fi/ { if (buf ~ /int main/) { print
 	n { buf = buf $0 "\n" }' "$top_srcdir/man/xipfs-map.1" |
 	sed 's/\\e/\\/g' >"$WORK/example.c"
 grep -q 'xipfs_direct_map' "$WORK/example.c" || fail "no example found in xipfs-map.1"
-"$CC" -Wall -Werror -o "$WORK/example" "$WORK/example.c" $cflags $libs ||
+$CC -Wall -Werror -o "$WORK/example" "$WORK/example.c" $cflags $libs ||
 	fail "the xipfs-map(1) example does not build with pkg-config alone"
 # xipfs-map's own config.h holds just its name and version.
 mkdir -p "$WORK/cfg"
 printf '#define PACKAGE_NAME "xipfs"\n#define PACKAGE_VERSION "staged"\n' >"$WORK/cfg/config.h"
-"$CC" -Wall -Werror -I"$WORK/cfg" -o "$WORK/xipfs-map" \
+$CC -Wall -Werror -I"$WORK/cfg" -o "$WORK/xipfs-map" \
 	"$top_srcdir/src/map/main.c" $cflags $libs ||
 	fail "xipfs-map does not build against the staged library"
 for p in example xipfs-map; do
