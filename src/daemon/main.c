@@ -630,6 +630,13 @@ out:
 	free(o.passthrough);
 	free(o.backing_dir);
 	free(o.subdir);
+	free(o.uid_text);
+	free(o.gid_text);
+	free(o.max_backing_text);
+	free(o.idle_timeout_text);
+	free(o.entry_timeout_text);
+	free(o.attr_timeout_text);
+	free(o.negative_timeout_text);
 	free(d.backing_dir);
 	fuse_opt_free_args(&args);
 	return ret;
