@@ -66,9 +66,14 @@ static int reporter_running;
 /* sigwait() in a thread of its own: the report may take locks and log. */
 static void *report_on_signal(void *arg)
 {
-	sigset_t set;
+	sigset_t set, all;
 	int sig;
 
+	/* Only SIGUSR1, by sigwait(): a SIGTERM or SIGHUP handled here would
+	 * mark the session exited but wake neither the main thread nor a
+	 * worker, and the daemon would not end. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	for (;;)
