@@ -99,9 +99,9 @@ mount_opts() { awk -v m="$1" '$2 == m { print $4 }' /proc/self/mounts; }
 # The daemon runs as user 1 in the foreground, so its exit status is ours.
 user_mount() {	# user_mount MNT [options]
 	m=$1; shift
-	# A background job starts with SIGINT ignored (and SIGHUP under nohup),
-	# and libfuse leaves an
-	# ignored signal alone: restore the default so that SIGINT works.
+	# A background job starts with SIGINT ignored (and SIGHUP too under
+	# nohup), and libfuse leaves an ignored signal alone: restore the
+	# defaults so that SIGINT and SIGHUP work.
 	env --default-signal=INT,HUP setpriv --reuid="$U1" --regid="$U1" --init-groups -- \
 		"$XIPFS" -f "$@" "$WORK/img.xip" "$m" 2>>"$WORK/xipfs.log" &
 	XIPFS_PID=$!
