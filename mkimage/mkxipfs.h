@@ -247,6 +247,7 @@ struct xa_item {
 struct xa_list {
 	struct xa_item *v;
 	size_t n, cap;
+	size_t name_bytes;	/* names with a NUL each: what listxattr gives */
 };
 int xa_add(struct xa_list *l, const char *path, const char *name,
 	   const void *value, size_t value_len);

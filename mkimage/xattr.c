@@ -22,16 +22,6 @@ static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
 	return alen < blen ? -1 : alen > blen;
 }
 
-/* What listxattr(2) would return for the list: names with a NUL each. */
-static size_t list_bytes(const struct xa_list *l)
-{
-	size_t total = 0;
-
-	for (size_t i = 0; i < l->n; i++)
-		total += l->v[i].name_len + 1;
-	return total;
-}
-
 /* Add or replace one attribute (the last value given wins). */
 int xa_add(struct xa_list *l, const char *path, const char *name,
 	   const void *value, size_t value_len)
@@ -56,7 +46,7 @@ int xa_add(struct xa_list *l, const char *path, const char *name,
 		return -1;
 	}
 	xa_remove(l, name);
-	if (list_bytes(l) + nlen + 1 > XIPFS_XATTR_LIST_MAX) {
+	if (l->name_bytes + nlen + 1 > XIPFS_XATTR_LIST_MAX) {
 		msg_err(path, "xattr %s: the names of this file's xattrs would "
 			"exceed %d bytes, more than listxattr can return",
 			name, XIPFS_XATTR_LIST_MAX);
@@ -67,6 +57,7 @@ int xa_add(struct xa_list *l, const char *path, const char *name,
 		l->v = xrealloc_array(l->v, l->cap, sizeof(*l->v));
 	}
 	it = &l->v[l->n++];
+	l->name_bytes += nlen + 1;
 	it->name = strcpy(xmalloc(nlen + 1), name);
 	it->name_len = nlen;
 	it->value = xmalloc(value_len);
@@ -83,6 +74,7 @@ int xa_remove(struct xa_list *l, const char *name)
 			continue;
 		free(l->v[i].name);
 		free(l->v[i].value);
+		l->name_bytes -= l->v[i].name_len + 1;
 		l->v[i] = l->v[--l->n];
 		return 1;
 	}
@@ -96,6 +88,7 @@ void xa_clear(struct xa_list *l)
 		free(l->v[i].value);
 	}
 	l->n = 0;
+	l->name_bytes = 0;
 }
 
 static int item_cmp(const void *a, const void *b)

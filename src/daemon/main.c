@@ -295,14 +295,7 @@ static int apply_options(struct options *o, struct xipfsd *d,
 	d->max_backing = o->max_backing;
 	d->entry_timeout = o->entry_timeout;
 	d->attr_timeout = o->attr_timeout;
-	d->negative_timeout = o->negative_timeout;
-	/* written so that NaN fails too */
-	if (!(d->entry_timeout >= 0) || !(d->attr_timeout >= 0) ||
-	    !(d->negative_timeout >= 0)) {
-		fprintf(stderr, "xipfs: timeouts cannot be negative or "
-			"NaN\n");
-		return -1;
-	}
+	d->negative_timeout = o->negative_timeout;	/* numbers_valid() */
 	return 0;
 }
 

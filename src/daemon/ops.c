@@ -132,9 +132,10 @@ static int lookup_entry(struct xipfsd *d, fuse_ino_t parent, const char *name,
 	err = load_inode(d, de.ino, &child);
 	if (err)
 		return err;
-	/* xipfsck's rule: a mistyped entry or a directory hard link is EIO */
-	err = xipfs_entry_check(&dir, &de, &child);
-	if (err && strcmp(name, ".") && strcmp(name, ".."))
+	/* xipfsck's rule: a mistyped entry or a directory hard link is EIO
+	 * ("." and ".." are no stored entries) */
+	if (strcmp(name, ".") && strcmp(name, "..") &&
+	    (err = xipfs_entry_check(&dir, &de, &child)))
 		return to_errno(d, err, child.ino);
 	fill_entry(d, &child, e);
 	return 0;
