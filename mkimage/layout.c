@@ -29,12 +29,8 @@ static int ent_cmp(const void *a, const void *b, void *arg)
 	const struct xent *ents = arg;
 	const struct xent *x = &ents[*(const uint32_t *)a];
 	const struct xent *y = &ents[*(const uint32_t *)b];
-	int r = memcmp(x->name, y->name,
-		       x->name_len < y->name_len ? x->name_len : y->name_len);
 
-	if (r)
-		return r;
-	return x->name_len < y->name_len ? -1 : x->name_len > y->name_len;
+	return xipfs_name_cmp(x->name, x->name_len, y->name, y->name_len);
 }
 
 /* Group entry ids per directory (counting sort), then sort each group. */
@@ -221,10 +217,6 @@ static void ms_put(struct mstream *m, const void *src, size_t len)
 	}
 }
 
-#define PUT16(p, st, f, v) xipfs_put_le16((p) + offsetof(struct st, f), (v))
-#define PUT32(p, st, f, v) xipfs_put_le32((p) + offsetof(struct st, f), (v))
-#define PUT64(p, st, f, v) xipfs_put_le64((p) + offsetof(struct st, f), (v))
-
 static uint64_t inode_size(const struct xnode *n)
 {
 	if (S_ISDIR(n->mode))
@@ -249,22 +241,26 @@ static void emit_inode(struct mstream *m, uint32_t id)
 	const struct ctx *c = m->c;
 	const struct xnode *n = &c->nodes[id];
 	const struct xblob *b = n->xattr ? &c->blobs[n->xattr - 1] : NULL;
-	uint8_t *p = ms_reserve(m, XIPFS_INODE_SIZE);
+	struct xipfs_inode_info in = {
+		.mode = n->mode,
+		.flags = n->flags & XN_PACKED ? XIPFS_INODE_PACKED : 0,
+		.nlink = n->nlink,
+		.uid = n->uid,
+		.gid = n->gid,
+		.size = inode_size(n),
+		.mtime = n->mtime,
+		.mtime_nsec = n->mtime_nsec,
+		.parent = S_ISDIR(n->mode) ? parent_ino(c, id) : 0,
+		.data = inode_data(n),
+		.xattr_offset = b ? b->meta_off : 0,
+		.xattr_size = b ? b->len : 0,
+	};
 
-	memset(p, 0, XIPFS_INODE_SIZE);
-	PUT16(p, xipfs_inode, mode, (uint16_t)n->mode);
-	PUT16(p, xipfs_inode, flags,
-	      n->flags & XN_PACKED ? XIPFS_INODE_PACKED : 0);
-	PUT32(p, xipfs_inode, nlink, n->nlink);
-	PUT32(p, xipfs_inode, uid, n->uid);
-	PUT32(p, xipfs_inode, gid, n->gid);
-	PUT64(p, xipfs_inode, size, inode_size(n));
-	PUT64(p, xipfs_inode, mtime, (uint64_t)n->mtime);
-	PUT32(p, xipfs_inode, mtime_nsec, n->mtime_nsec);
-	PUT32(p, xipfs_inode, parent, S_ISDIR(n->mode) ? parent_ino(c, id) : 0);
-	PUT64(p, xipfs_inode, data, inode_data(n));
-	PUT64(p, xipfs_inode, xattr_offset, b ? b->meta_off : 0);
-	PUT32(p, xipfs_inode, xattr_size, b ? b->len : 0);
+	if (xipfs_encode_inode(ms_reserve(m, XIPFS_INODE_SIZE), &in) < 0) {
+		msg_err(NULL, "internal error: mode %#o does not fit an inode",
+			n->mode);
+		m->err = 1;
+	}
 }
 
 static void emit_dirents(struct mstream *m, const struct xnode *d,
@@ -275,14 +271,14 @@ static void emit_dirents(struct mstream *m, const struct xnode *d,
 	for (uint32_t i = 0; i < d->nchild; i++) {
 		const struct xent *e = &c->ents[c->children[d->u.child0 + i]];
 		const struct xnode *n = &c->nodes[e->node];
-		uint8_t *p = ms_reserve(m, XIPFS_DIRENT_SIZE);
+		const struct xipfs_dirent_info de = {
+			.ino = n->ino, .type = IFTODT(n->mode),
+			.name_len = e->name_len,
+		};
 
-		memset(p, 0, XIPFS_DIRENT_SIZE);
-		PUT32(p, xipfs_dirent, ino, n->ino);
-		p[offsetof(struct xipfs_dirent, name_len)] = e->name_len;
-		p[offsetof(struct xipfs_dirent, type)] =
-			(uint8_t)IFTODT(n->mode);
-		PUT64(p, xipfs_dirent, name_offset, *name_off);
+		/* every field fits: name_len is a uint8_t, a DT_* value < 16 */
+		xipfs_encode_dirent(ms_reserve(m, XIPFS_DIRENT_SIZE), &de,
+				    *name_off);
 		*name_off += e->name_len;
 	}
 }

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "xipfs/xipfs.h"
 #include "mkxipfs.h"
 
 enum {
@@ -134,29 +135,12 @@ static int parse_id(const char *s, uint32_t *v)
 	return 0;
 }
 
-/* A size with an optional K suffix (1024). */
-static int parse_size(const char *s, uint64_t *v)
-{
-	char buf[32];
-	size_t len = strlen(s);
-	int k = len && (s[len - 1] == 'K' || s[len - 1] == 'k');
-
-	if (len >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, len - (size_t)k);
-	buf[len - (size_t)k] = '\0';
-	if (parse_u64(buf, v) < 0 || *v > UINT32_MAX)
-		return -1;
-	if (k)
-		*v *= 1024;
-	return 0;
-}
-
 static int parse_block_size(struct options *o, const char *s)
 {
 	uint64_t v;
 
-	if (parse_size(s, &v) < 0 || (v != 4096 && v != 16384 && v != 65536))
+	if (xipfs_parse_size(s, &v) < 0 ||
+	    (v != 4096 && v != 16384 && v != 65536))
 		return -1;
 	o->block_log2 = (uint32_t)__builtin_ctzll(v);
 	return 0;
@@ -247,7 +231,7 @@ static int parse_one(struct options *o, int ch, char *arg)
 		return parse_id(arg, &o->gid) < 0 ?
 		       bad_usage("invalid gid '%s'", arg) : 0;
 	case OPT_PACK_SMALL:
-		if (parse_size(arg, &v) < 0)
+		if (xipfs_parse_size(arg, &v) < 0 || v > UINT32_MAX)
 			return bad_usage("invalid size '%s'", arg);
 		o->pack_small = (uint32_t)v;
 		return 0;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "xipfs/xipfs.h"
 #include "mkxipfs.h"
 
 int tree_init(struct ctx *c)
@@ -103,20 +104,16 @@ static void index_grow(struct ctx *c)
  * extraction, are refused rather than altered. */
 int name_check(const char *path, const char *name, size_t len)
 {
-	if (len == 0 || (len == 1 && name[0] == '.') ||
-	    (len == 2 && name[0] == '.' && name[1] == '.')) {
-		msg_err(path, "invalid file name");
-		return -1;
-	}
-	if (len > XIPFS_NAME_MAX) {
+	if (xipfs_name_valid(name, len))
+		return 0;
+	/* the library's rule decided; this only picks the message */
+	if (len > XIPFS_NAME_MAX)
 		msg_err(path, "file name longer than %d bytes", XIPFS_NAME_MAX);
-		return -1;
-	}
-	if (memchr(name, '/', len) || memchr(name, '\0', len)) {
+	else if (len && (memchr(name, '/', len) || memchr(name, '\0', len)))
 		msg_err(path, "file name contains '/' or NUL");
-		return -1;
-	}
-	return 0;
+	else
+		msg_err(path, "invalid file name");
+	return -1;
 }
 
 /* Add name -> node in dir.  The caller has checked it is not there. */

@@ -167,38 +167,34 @@ void output_abort(struct ctx *c)
 	c->out_fd = -1;
 }
 
-#define SPUT16(p, f, v) xipfs_put_le16((p) + offsetof(struct xipfs_super, f), (v))
-#define SPUT32(p, f, v) xipfs_put_le32((p) + offsetof(struct xipfs_super, f), (v))
-#define SPUT64(p, f, v) xipfs_put_le64((p) + offsetof(struct xipfs_super, f), (v))
-
 static void encode_super(const struct ctx *c, uint8_t *sb, uint32_t meta_crc,
 			 const uint8_t uuid[16])
 {
-	memset(sb, 0, XIPFS_SUPER_SIZE);
-	SPUT32(sb, magic, XIPFS_MAGIC);
-	SPUT16(sb, version_major, XIPFS_VERSION_MAJOR);
-	SPUT16(sb, version_minor, XIPFS_VERSION_MINOR);
-	SPUT32(sb, compat, c->opt.align_huge ? XIPFS_COMPAT_ALIGN_HUGE : 0);
-	SPUT32(sb, incompat, c->any_packed ? XIPFS_INCOMPAT_PACKED : 0);
-	SPUT32(sb, ro_compat, 0);
-	sb[offsetof(struct xipfs_super, block_log2)] = (uint8_t)c->opt.block_log2;
-	SPUT64(sb, image_size, c->image_size);
-	SPUT64(sb, meta_offset, XIPFS_SUPER_SIZE);
-	SPUT64(sb, meta_size, c->meta_end - XIPFS_SUPER_SIZE);
-	SPUT64(sb, data_offset, c->data_offset);
-	SPUT64(sb, inode_offset, XIPFS_SUPER_SIZE);
-	SPUT32(sb, inode_count, c->ninodes);
-	SPUT32(sb, root_ino, XIPFS_ROOT_INO);
-	SPUT64(sb, build_time, (uint64_t)c->build_time);
-	SPUT32(sb, build_time_nsec, c->build_time_nsec);
-	SPUT32(sb, meta_crc, meta_crc);
-	memcpy(sb + offsetof(struct xipfs_super, uuid), uuid, 16);
-	SPUT64(sb, data_bytes, c->st.data_bytes);
-	SPUT32(sb, file_count, (uint32_t)c->st.files);
-	SPUT32(sb, dir_count, (uint32_t)c->st.dirs);
-	memcpy(sb + offsetof(struct xipfs_super, volume_name), c->opt.label,
-	       sizeof(c->opt.label));
-	SPUT32(sb, super_crc, xipfs_super_crc(sb));
+	struct xipfs_image img = {
+		.version_major = XIPFS_VERSION_MAJOR,
+		.version_minor = XIPFS_VERSION_MINOR,
+		.compat = c->opt.align_huge ? XIPFS_COMPAT_ALIGN_HUGE : 0,
+		.incompat = c->any_packed ? XIPFS_INCOMPAT_PACKED : 0,
+		.block_log2 = c->opt.block_log2,
+		.image_size = c->image_size,
+		.meta_offset = XIPFS_SUPER_SIZE,
+		.meta_end = c->meta_end,
+		.data_offset = c->data_offset,
+		.inode_offset = XIPFS_SUPER_SIZE,
+		.inode_count = c->ninodes,
+		.build_time = c->build_time,
+		.build_time_nsec = c->build_time_nsec,
+		.meta_crc = meta_crc,
+		.data_bytes = c->st.data_bytes,
+		.file_count = (uint32_t)c->st.files,
+		.dir_count = (uint32_t)c->st.dirs,
+	};
+
+	memcpy(img.uuid, uuid, sizeof(img.uuid));
+	memcpy(img.volume_name, c->opt.label, sizeof(c->opt.label));
+	/* cannot fail: block_log2 is 12..16 and meta_end follows the super */
+	if (xipfs_encode_super(sb, &img) < 0)
+		abort();
 }
 
 /* Metadata and superblock (last, so a torn write never looks valid), then

@@ -13,15 +13,6 @@
 #include "xipfs/xipfs.h"
 #include "mkxipfs.h"
 
-static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-	int r = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (r)
-		return r;
-	return alen < blen ? -1 : alen > blen;
-}
-
 /* Add or replace one attribute (the last value given wins). */
 int xa_add(struct xa_list *l, const char *path, const char *name,
 	   const void *value, size_t value_len)
@@ -95,7 +86,7 @@ static int item_cmp(const void *a, const void *b)
 {
 	const struct xa_item *x = a, *y = b;
 
-	return name_cmp(x->name, x->name_len, y->name, y->name_len);
+	return xipfs_name_cmp(x->name, x->name_len, y->name, y->name_len);
 }
 
 static uint32_t blob_find(const struct ctx *c, uint64_t h, const uint8_t *buf,
@@ -182,16 +173,14 @@ int xa_intern(struct ctx *c, struct xa_list *l, const char *path,
 	buf = xmalloc(len);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct xa_item *it = &l->v[i];
+		/* xa_add() kept both lengths inside their fields */
+		const struct xipfs_xattr_info xa = {
+			.name = it->name, .name_len = (uint32_t)it->name_len,
+			.value = it->value, .value_len = (uint32_t)it->value_len,
+		};
 
-		xipfs_put_le32(buf + pos, (uint32_t)it->value_len);
-		xipfs_put_le16(buf + pos + 4, (uint16_t)it->name_len);
-		xipfs_put_le16(buf + pos + 6, 0);
-		pos += XIPFS_XATTR_HDR_SIZE;
-		memcpy(buf + pos, it->name, it->name_len);
-		pos += it->name_len;
-		if (it->value_len)
-			memcpy(buf + pos, it->value, it->value_len);
-		pos += it->value_len;
+		xipfs_encode_xattr(buf + pos, &xa);
+		pos += XIPFS_XATTR_HDR_SIZE + it->name_len + it->value_len;
 	}
 	*blob = blob_store(c, buf, len) + 1;
 	free(buf);
@@ -210,8 +199,10 @@ int xa_load(const struct ctx *c, uint32_t blob, struct xa_list *l)
 	p = c->xattr_pool + b->pool_off;
 	end = p + b->len;
 	while (p < end) {
-		uint32_t vlen = xipfs_le32(p);
-		uint16_t nlen = xipfs_le16(p + 4);
+		uint32_t vlen =
+			xipfs_le32(p + offsetof(struct xipfs_xattr, value_len));
+		uint16_t nlen =
+			xipfs_le16(p + offsetof(struct xipfs_xattr, name_len));
 		char name[XIPFS_XATTR_NAME_MAX + 1];
 
 		memcpy(name, p + XIPFS_XATTR_HDR_SIZE, nlen);

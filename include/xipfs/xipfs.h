@@ -138,6 +138,22 @@ int xipfs_lookup(const struct xipfs_image *img,
 		 const struct xipfs_inode_info *dir, const char *name,
 		 size_t name_len, uint32_t *ino);
 
+/*
+ * The order of names in a directory and in an xattr block: bytewise, memcmp
+ * on the common prefix, then the shorter first.  Negative, 0 or positive as
+ * a sorts before, equal to or after b.  A writer sorts by it; lookup and
+ * xipfs_verify() rely on it.
+ */
+int xipfs_name_cmp(const char *a, size_t a_len, const char *b, size_t b_len);
+
+/*
+ * Can name[0..len) be stored as a directory entry: 1..XIPFS_NAME_MAX bytes,
+ * no '/' or NUL, not "." or "..".  1 if so, 0 if not.  The reader rejects
+ * any other stored name as damage, so a writer refuses it and an extractor
+ * may rely on it as the rule for one path component.
+ */
+int xipfs_name_valid(const char *name, size_t len);
+
 /* The same, giving the whole entry ("." and ".." are made up, cookie 0). */
 int xipfs_lookup_entry(const struct xipfs_image *img,
 		       const struct xipfs_inode_info *dir, const char *name,
@@ -286,6 +302,31 @@ int xipfs_map_window(uint64_t offset, uint64_t size, uint64_t granule,
  * -ERANGE when it is not one.
  */
 int xipfs_parse_size(const char *arg, uint64_t *out);
+
+/*
+ * Encoders, the decoders' mirror: fill the on-disk little-endian bytes of
+ * one object from its decoded form, for a writer.  Each writes the whole
+ * object (reserved fields zero) and refuses only a value its field cannot
+ * hold (-ERANGE); whether the values make a valid image is what the
+ * decoders and xipfs_verify() judge.  Fields the decoders derive are
+ * ignored: the inode's ino, rdev_major and rdev_minor (data holds the
+ * device number), the entry's name pointer and cookie.
+ *
+ * xipfs_encode_super: XIPFS_SUPER_SIZE bytes from img's decoded fields
+ * (base, length, block_size and super_crc are ignored); magic and root_ino
+ * are the format's, meta_size is meta_end - meta_offset, the volume name is
+ * NUL-padded, and super_crc is computed last, over the encoded bytes.
+ */
+int xipfs_encode_super(void *out, const struct xipfs_image *img);
+/* XIPFS_INODE_SIZE bytes. */
+int xipfs_encode_inode(void *out, const struct xipfs_inode_info *inode);
+/* XIPFS_DIRENT_SIZE bytes: de's ino, type and name_len, and where the name
+ * is stored (the decoded entry holds a pointer instead). */
+int xipfs_encode_dirent(void *out, const struct xipfs_dirent_info *de,
+			uint64_t name_offset);
+/* A whole xattr entry: the XIPFS_XATTR_HDR_SIZE header, then name_len bytes
+ * of name and value_len bytes of value. */
+int xipfs_encode_xattr(void *out, const struct xipfs_xattr_info *xa);
 
 /* Little-endian decoders: the format is read through these, never by
  * casting bytes to structs, so host byte order and alignment do not matter. */

@@ -8,8 +8,8 @@
  *  - every creation is exclusive (mkdirat, O_CREAT|O_EXCL, symlinkat,
  *    mknodat, linkat all fail on an existing name) and every open of what
  *    we created uses O_NOFOLLOW, so nothing is written through a symlink;
- *  - names are re-checked here (no '/', '.', '..', empty), although the
- *    library validated them already.
+ *  - names are re-checked here with xipfs_name_valid() (no '/', '.', '..',
+ *    empty), although the reader applied that rule already.
  * The image is verified in full before the first file is created.
  */
 #include "config.h"
@@ -746,7 +746,7 @@ static int extract_dirent(struct extract *ex, int dirfd,
 		host_err(ex, "path", ENOMEM);
 		return -1;
 	}
-	if (!fsck_name_is_safe(d->name, d->name_len)) {
+	if (!xipfs_name_valid(d->name, d->name_len)) {
 		/* refused: it could name something outside this directory */
 		image_err(ex, d->ino, "unsafe entry name refused");
 	} else if ((r = xipfs_inode_get(ex->img, d->ino, &inode)) < 0) {

@@ -82,7 +82,6 @@ void fsck_print_escaped(FILE *out, const char *s, size_t len);
 char *fsck_escape_dup(const char *s, size_t len);
 
 /* util.c: small helpers */
-int fsck_name_is_safe(const char *name, size_t len);
 void fsck_mode_string(uint32_t mode, char out[11]);
 void fsck_format_time(int64_t sec, uint32_t nsec, int with_nsec, char *out,
 		      size_t size);

@@ -172,24 +172,6 @@ char *fsck_escape_dup(const char *s, size_t len)
 	return out;
 }
 
-/*
- * The library validates names, but extraction must not depend on that:
- * a name that could address anything but a new entry in the current
- * directory is refused here too.
- */
-int fsck_name_is_safe(const char *name, size_t len)
-{
-	if (len == 0 || len > XIPFS_NAME_MAX)
-		return 0;
-	if (memchr(name, '/', len) || memchr(name, '\0', len))
-		return 0;
-	if (len == 1 && name[0] == '.')
-		return 0;
-	if (len == 2 && name[0] == '.' && name[1] == '.')
-		return 0;
-	return 1;
-}
-
 static char type_char(uint32_t mode)
 {
 	switch (mode & S_IFMT) {

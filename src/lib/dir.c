@@ -11,6 +11,20 @@
 #define COOKIE_DOTDOT	2
 #define COOKIE_FIRST	3
 
+/* Bytewise order: memcmp on the common prefix, then the shorter first.
+ * The one order of directory entries and of xattrs: the builder sorts by
+ * it, lookup searches by it, xipfs_verify() checks it. */
+int xipfs_name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return (alen > blen) - (alen < blen);
+}
+
+/* The one rule for entry names: the builder refuses, and the reader and
+ * xipfsck's extraction reject, exactly the names it fails. */
 int xipfs_name_valid(const char *name, size_t len)
 {
 	if (len == 0 || len > XIPFS_NAME_MAX)
@@ -73,16 +87,6 @@ int xipfs_entry_check(const struct xipfs_inode_info *dir,
 	return 0;
 }
 
-/* Bytewise order: memcmp on the common prefix, then the shorter first. */
-static int name_cmp(const char *a, size_t alen, const char *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	if (c)
-		return c;
-	return (alen > blen) - (alen < blen);
-}
-
 int xipfs_lookup_entry(const struct xipfs_image *img,
 		       const struct xipfs_inode_info *dir, const char *name,
 		       size_t name_len, struct xipfs_dirent_info *out)
@@ -110,7 +114,7 @@ int xipfs_lookup_entry(const struct xipfs_image *img,
 
 		if (err)
 			return err;
-		c = name_cmp(name, name_len, out->name, out->name_len);
+		c = xipfs_name_cmp(name, name_len, out->name, out->name_len);
 		if (c == 0)
 			return 0;
 		if (c < 0)

@@ -87,8 +87,8 @@ static void decode_super(struct xipfs_image *img, const uint8_t *sb)
 	img->data_bytes = xipfs_le64(sb + SB_DATA_BYTES);
 	img->file_count = xipfs_le32(sb + SB_FILE_COUNT);
 	img->dir_count = xipfs_le32(sb + SB_DIR_COUNT);
-	memcpy(img->volume_name, sb + SB_VOLUME_NAME, 32);
-	img->volume_name[32] = '\0';
+	memcpy(img->volume_name, sb + SB_VOLUME_NAME, SB_VOLUME_NAME_SIZE);
+	img->volume_name[SB_VOLUME_NAME_SIZE] = '\0';
 }
 
 /* Geometry: every region inside the image, in the documented order. */

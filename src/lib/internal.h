@@ -38,6 +38,7 @@
 #define SB_DIR_COUNT         offsetof(struct xipfs_super, dir_count)
 #define SB_VOLUME_NAME       offsetof(struct xipfs_super, volume_name)
 #define SB_RESERVED2         offsetof(struct xipfs_super, reserved2)
+#define SB_VOLUME_NAME_SIZE  sizeof(((struct xipfs_super *)0)->volume_name)
 #define IN_MODE              offsetof(struct xipfs_inode, mode)
 #define IN_FLAGS             offsetof(struct xipfs_inode, flags)
 #define IN_NLINK             offsetof(struct xipfs_inode, nlink)
@@ -75,9 +76,6 @@ static inline int xipfs_in_meta(const struct xipfs_image *img, uint64_t off,
 {
 	return xipfs_in_range(off, len, img->meta_offset, img->meta_end);
 }
-
-/* A name stored in the image must be usable as one path component. */
-int xipfs_name_valid(const char *name, size_t len);
 
 /* Read directory entry index of dir, validated (not its order). */
 int xipfs_dirent_at(const struct xipfs_image *img,

@@ -90,13 +90,6 @@ static const char *printable(char *out, size_t size, const char *name,
 	return out;
 }
 
-static int name_before(const char *a, size_t alen, const char *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	return c < 0 || (c == 0 && alen < blen);
-}
-
 static void check_xattrs(struct verify *v, const struct xipfs_inode_info *in)
 {
 	struct xipfs_xattr_info xa, prev = { 0 };
@@ -106,8 +99,8 @@ static void check_xattrs(struct verify *v, const struct xipfs_inode_info *in)
 
 	while ((ret = xipfs_xattr_next(v->img, in, &pos, &xa)) > 0) {
 		names += xa.name_len + 1;
-		if (prev.name && !name_before(prev.name, prev.name_len,
-					      xa.name, xa.name_len))
+		if (prev.name && xipfs_name_cmp(prev.name, prev.name_len,
+						xa.name, xa.name_len) >= 0)
 			problem(v, in->ino, -XIPFS_ECORRUPT,
 				"xattr '%s' out of order or duplicated",
 				printable(buf, sizeof(buf), xa.name,
@@ -212,8 +205,8 @@ static void walk_dir(struct verify *v, uint32_t ino, unsigned depth,
 				(unsigned long long)i, xipfs_strerror(err));
 			continue;
 		}
-		if (prev.name && !name_before(prev.name, prev.name_len,
-					      de.name, de.name_len))
+		if (prev.name && xipfs_name_cmp(prev.name, prev.name_len,
+						de.name, de.name_len) >= 0)
 			problem(v, ino, -XIPFS_ECORRUPT,
 				"entry '%s' out of order or duplicated",
 				printable(name, sizeof(name), de.name,
@@ -283,9 +276,9 @@ static void check_super(struct verify *v)
 			"metadata checksum is %08x, superblock says %08x",
 			crc, img->meta_crc);
 	const uint8_t *label = img->base + SB_VOLUME_NAME;
-	size_t len = strnlen((const char *)label, 32);
+	size_t len = strnlen((const char *)label, SB_VOLUME_NAME_SIZE);
 
-	for (size_t i = len; i < 32; i++) {
+	for (size_t i = len; i < SB_VOLUME_NAME_SIZE; i++) {
 		if (label[i]) {
 			problem(v, 0, -XIPFS_ECORRUPT,
 				"volume name is not NUL-padded");

@@ -52,43 +52,53 @@ struct field {
 	char cls;
 };
 
+/* Offsets and sizes from format.h's structs: a moved field moves here. */
+#define FIELD_SIZE(st, f)	sizeof(((struct st *)0)->f)
+/* offset, size: the two arguments that locate a field for set_field() */
+#define AT(st, f)		offsetof(struct st, f), FIELD_SIZE(st, f)
+#define FIELD(st, f, cls)	{ #f, AT(st, f), cls }
+#define SB(f, cls)	FIELD(xipfs_super, f, cls)
+#define IN(f, cls)	FIELD(xipfs_inode, f, cls)
+#define DE(f, cls)	FIELD(xipfs_dirent, f, cls)
+#define XA(f, cls)	FIELD(xipfs_xattr, f, cls)
+
 static const struct field sb_fields[] = {
-	{ "magic", 0, 4, 'S' },		{ "version_major", 4, 2, 'S' },
-	{ "version_minor", 6, 2, 'H' },	{ "compat", 8, 4, 'H' },
-	{ "incompat", 12, 4, 'S' },	{ "ro_compat", 16, 4, 'H' },
-	{ "block_log2", 20, 1, 'P' },	{ "reserved0", 21, 3, 'S' },
-	{ "image_size", 24, 8, 'P' },	{ "meta_offset", 32, 8, 'S' },
-	{ "meta_size", 40, 8, 'P' },	{ "data_offset", 48, 8, 'P' },
-	{ "inode_offset", 56, 8, 'S' },	{ "inode_count", 64, 4, 'S' },
-	{ "root_ino", 68, 4, 'S' },	{ "build_time", 72, 8, 'H' },
-	{ "build_time_nsec", 80, 4, 'H' }, { "super_crc", 84, 4, 'S' },
-	{ "meta_crc", 88, 4, 'S' },	{ "reserved1", 92, 4, 'S' },
-	{ "uuid", 96, 16, 'H' },	{ "data_bytes", 112, 8, 'H' },
-	{ "file_count", 120, 4, 'S' },	{ "dir_count", 124, 4, 'S' },
-	{ "volume_name", 128, 32, 'H' }, { "reserved2", 160, 96, 'S' },
+	SB(magic, 'S'),		SB(version_major, 'S'),
+	SB(version_minor, 'H'),	SB(compat, 'H'),
+	SB(incompat, 'S'),	SB(ro_compat, 'H'),
+	SB(block_log2, 'P'),	SB(reserved0, 'S'),
+	SB(image_size, 'P'),	SB(meta_offset, 'S'),
+	SB(meta_size, 'P'),	SB(data_offset, 'P'),
+	SB(inode_offset, 'S'),	SB(inode_count, 'S'),
+	SB(root_ino, 'S'),	SB(build_time, 'H'),
+	SB(build_time_nsec, 'H'), SB(super_crc, 'S'),
+	SB(meta_crc, 'S'),	SB(reserved1, 'S'),
+	SB(uuid, 'H'),		SB(data_bytes, 'H'),
+	SB(file_count, 'S'),	SB(dir_count, 'S'),
+	SB(volume_name, 'H'),	SB(reserved2, 'S'),
 };
 
 /* Inode classes depend on the type; see inode_class(). */
 static const struct field inode_fields[] = {
-	{ "mode", 0, 2, 0 },	     { "flags", 2, 2, 0 },
-	{ "nlink", 4, 4, 'S' },	     { "uid", 8, 4, 'H' },
-	{ "gid", 12, 4, 'H' },	     { "size", 16, 8, 0 },
-	{ "mtime", 24, 8, 'H' },     { "mtime_nsec", 32, 4, 'H' },
-	{ "parent", 36, 4, 'S' },    { "data", 40, 8, 0 },
-	{ "xattr_offset", 48, 8, 'P' }, { "xattr_size", 56, 4, 'P' },
-	{ "reserved", 60, 4, 'S' },
+	IN(mode, 0),		IN(flags, 0),
+	IN(nlink, 'S'),		IN(uid, 'H'),
+	IN(gid, 'H'),		IN(size, 0),
+	IN(mtime, 'H'),		IN(mtime_nsec, 'H'),
+	IN(parent, 'S'),	IN(data, 0),
+	IN(xattr_offset, 'P'),	IN(xattr_size, 'P'),
+	IN(reserved, 'S'),
 };
 
 static const struct field dirent_fields[] = {
-	{ "ino", 0, 4, 'S' },	   { "name_len", 4, 1, 'P' },
-	{ "type", 5, 1, 'S' },	   { "reserved", 6, 2, 'S' },
-	{ "name_offset", 8, 8, 'P' },
+	DE(ino, 'S'),		DE(name_len, 'P'),
+	DE(type, 'S'),		DE(reserved, 'S'),
+	DE(name_offset, 'P'),
 };
 
 static const struct field xattr_fields[] = {
-	{ "value_len", 0, 4, 'S' },
-	{ "name_len", 4, 2, 'S' },
-	{ "reserved", 6, 2, 'S' },
+	XA(value_len, 'S'),
+	XA(name_len, 'S'),
+	XA(reserved, 'S'),
 };
 
 /* Fields that passed verify after a CRC fix, by name. */
@@ -338,7 +348,8 @@ static void truncations(struct ctx *c)
 		if (!buf)
 			exit(2);
 		memcpy(buf, c->orig, fixed_len);
-		xipfs_put_le64(buf + 24, fixed_len);
+		xipfs_put_le64(buf + offsetof(struct xipfs_super, image_size),
+			       fixed_len);
 		walk_fix_crcs(buf, fixed_len);
 		snprintf(what, sizeof(what), "trunc-to-%llu-sizefix",
 			 (unsigned long long)fixed_len);
@@ -606,7 +617,7 @@ static void cycles(struct ctx *c)
 			continue;
 		dirs++;
 		snprintf(what, sizeof(what), "cycle-dir%u-parent-self", ino);
-		set_field(c, K_CYCLE, pbase, 36, 4,
+		set_field(c, K_CYCLE, pbase, AT(xipfs_inode, parent),
 			  ino == XIPFS_ROOT_INO ? 2 : ino, what,
 			  "inode.parent", 'S');
 		for (uint64_t i = 0; i < xipfs_dir_count(&dir); i++) {
@@ -627,7 +638,8 @@ static void cycles(struct ctx *c)
 				snprintf(what, sizeof(what),
 					 "cycle-dir%u-entry%llu-to-%s", ino,
 					 (unsigned long long)i, tnames[t]);
-				set_field(c, K_CYCLE, ebase, 0, 4, targets[t],
+				set_field(c, K_CYCLE, ebase, AT(xipfs_dirent, ino),
+					  targets[t],
 					  what, "dirent.ino", 'S');
 			}
 		}
@@ -645,19 +657,26 @@ static void features(struct ctx *c)
 
 	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
 		snprintf(what, sizeof(what), "incompat-%x", bits[i]);
-		set_field(c, K_FEATURE, 0, 12, 4, c->img.incompat | bits[i],
+		set_field(c, K_FEATURE, 0, AT(xipfs_super, incompat),
+			  c->img.incompat | bits[i],
 			  what, "super.incompat", 'S');
 	}
 	snprintf(what, sizeof(what), "compat-unknown");
-	set_field(c, K_FEATURE, 0, 8, 4, c->img.compat | 0x80000000u, what,
+	set_field(c, K_FEATURE, 0, AT(xipfs_super, compat),
+		  c->img.compat | 0x80000000u, what,
 		  "super.compat", 'V');
 	snprintf(what, sizeof(what), "ro-compat-unknown");
-	set_field(c, K_FEATURE, 0, 16, 4, c->img.ro_compat | 0x80000000u,
+	set_field(c, K_FEATURE, 0, AT(xipfs_super, ro_compat),
+		  c->img.ro_compat | 0x80000000u,
 		  what, "super.ro_compat", 'V');
 	for (uint32_t ino = 1; ino <= c->img.inode_count && files < 16; ino++) {
 		uint64_t base = c->img.inode_offset +
 				(uint64_t)(ino - 1) * XIPFS_INODE_SIZE;
-		struct edit e = { .off = (unsigned int)base + 2, .size = 2 };
+		struct edit e = {
+			.off = (unsigned int)base +
+			       offsetof(struct xipfs_inode, flags),
+			.size = FIELD_SIZE(xipfs_inode, flags),
+		};
 
 		if (xipfs_inode_get(&c->img, ino, &in))
 			continue;
@@ -665,16 +684,16 @@ static void features(struct ctx *c)
 		if (!S_ISREG(in.mode)) {
 			snprintf(what, sizeof(what), "packed-on-nonfile-%u",
 				 ino);
-			e.off2 = 12;
-			e.size2 = 4;
+			e.off2 = offsetof(struct xipfs_super, incompat);
+			e.size2 = FIELD_SIZE(xipfs_super, incompat);
 			e.value2 = c->img.incompat | XIPFS_INCOMPAT_PACKED;
 			mutate(c, K_PACKED, &e, what, "inode.flags", 'S', 1);
 			continue;
 		}
 		files++;
 		/* The flag without the incompat bit: invalid. */
-		e.off2 = 12;
-		e.size2 = 4;
+		e.off2 = offsetof(struct xipfs_super, incompat);
+		e.size2 = FIELD_SIZE(xipfs_super, incompat);
 		e.value2 = c->img.incompat & ~XIPFS_INCOMPAT_PACKED;
 		snprintf(what, sizeof(what), "packed-no-incompat-%u", ino);
 		mutate(c, K_PACKED, &e, what, "inode.flags", 'S', 1);

@@ -32,6 +32,13 @@
 #define FILE_SIZE	5000u
 #define INODE_TABLE	XIPFS_SUPER_SIZE
 
+/* Field offsets from format.h's structs, never numbers: a field that moves
+ * there moves here, or the build fails. */
+#define SB(f)	offsetof(struct xipfs_super, f)
+#define IN(f)	offsetof(struct xipfs_inode, f)
+#define DE(f)	offsetof(struct xipfs_dirent, f)
+#define XA(f)	offsetof(struct xipfs_xattr, f)
+
 /* Where the builder put things, for targeted corruption. */
 struct layout {
 	uint64_t meta_end;
@@ -48,17 +55,13 @@ static void put_inode(uint8_t *img, uint32_t ino, uint16_t mode,
 		      uint32_t nlink, uint64_t size, uint32_t parent,
 		      uint64_t data)
 {
-	uint8_t *p = inode_at(img, ino);
+	const struct xipfs_inode_info in = {
+		.mode = mode, .nlink = nlink, .uid = 1000, .gid = 100,
+		.size = size, .mtime = 1700000000, .mtime_nsec = 123456789,
+		.parent = parent, .data = data,
+	};
 
-	xipfs_put_le16(p + 0, mode);
-	xipfs_put_le32(p + 4, nlink);
-	xipfs_put_le32(p + 8, 1000);		/* uid */
-	xipfs_put_le32(p + 12, 100);		/* gid */
-	xipfs_put_le64(p + 16, size);
-	xipfs_put_le64(p + 24, 1700000000);	/* mtime */
-	xipfs_put_le32(p + 32, 123456789);
-	xipfs_put_le32(p + 36, parent);
-	xipfs_put_le64(p + 40, data);
+	CHECK_EQ(xipfs_encode_inode(inode_at(img, ino), &in), 0);
 }
 
 /* Append bytes to the metadata region at *cur (8-aligned when asked). */
@@ -85,33 +88,31 @@ struct ent {
 static uint64_t put_dir(uint8_t *img, uint64_t *cur, const struct ent *e,
 			size_t n)
 {
-	uint8_t arr[16 * 8] = { 0 };
-	uint64_t at;
+	uint8_t arr[XIPFS_DIRENT_SIZE * 8] = { 0 };
 
 	for (size_t i = 0; i < n; i++) {
-		uint64_t off = put_meta(img, cur, e[i].name,
-					strlen(e[i].name), 0);
-		uint8_t *d = arr + 16 * i;
+		const struct xipfs_dirent_info de = {
+			.ino = e[i].ino, .type = e[i].type,
+			.name_len = (uint32_t)strlen(e[i].name),
+		};
+		uint64_t off = put_meta(img, cur, e[i].name, de.name_len, 0);
 
-		xipfs_put_le32(d + 0, e[i].ino);
-		d[4] = (uint8_t)strlen(e[i].name);
-		d[5] = e[i].type;
-		xipfs_put_le64(d + 8, off);
+		CHECK_EQ(xipfs_encode_dirent(arr + XIPFS_DIRENT_SIZE * i, &de,
+					     off), 0);
 	}
-	at = put_meta(img, cur, arr, 16 * n, 1);
-	return at;
+	return put_meta(img, cur, arr, XIPFS_DIRENT_SIZE * n, 1);
 }
 
 static void put_xattr(uint8_t *img, uint64_t *cur, const char *name,
 		      const void *value, uint32_t value_len)
 {
-	uint8_t hdr[8] = { 0 };
+	const struct xipfs_xattr_info xa = {
+		.name = name, .name_len = (uint32_t)strlen(name),
+		.value = value, .value_len = value_len,
+	};
 
-	xipfs_put_le32(hdr, value_len);
-	xipfs_put_le16(hdr + 4, (uint16_t)strlen(name));
-	put_meta(img, cur, hdr, sizeof(hdr), 0);
-	put_meta(img, cur, name, strlen(name), 0);
-	put_meta(img, cur, value, value_len, 0);
+	CHECK_EQ(xipfs_encode_xattr(img + *cur, &xa), 0);
+	*cur += XIPFS_XATTR_HDR_SIZE + xa.name_len + value_len;
 }
 
 static const uint8_t cap_value[20] = { 0x01, 0x00, 0x00, 0x02, 0x00, 0x20 };
@@ -119,13 +120,31 @@ static const uint8_t cap_value[20] = { 0x01, 0x00, 0x00, 0x02, 0x00, 0x20 };
 /* Recompute meta_crc and super_crc after an edit. */
 static void fix_crcs(uint8_t *img)
 {
-	uint64_t meta_size = xipfs_le64(img + 40);
+	uint64_t meta_size = xipfs_le64(img + SB(meta_size));
 
 	if (meta_size <= IMG_SIZE - XIPFS_SUPER_SIZE)
-		xipfs_put_le32(img + 88,
+		xipfs_put_le32(img + SB(meta_crc),
 			       xipfs_crc32c(0, img + XIPFS_SUPER_SIZE,
 					    (size_t)meta_size));
-	xipfs_put_le32(img + 84, xipfs_super_crc(img));
+	xipfs_put_le32(img + SB(super_crc), xipfs_super_crc(img));
+}
+
+/* The superblock, meta_crc over [XIPFS_SUPER_SIZE, meta_end) first. */
+static void put_super(uint8_t *img, uint64_t meta_end)
+{
+	struct xipfs_image sb = {
+		.version_major = XIPFS_VERSION_MAJOR, .block_log2 = 12,
+		.image_size = IMG_SIZE, .meta_offset = XIPFS_SUPER_SIZE,
+		.meta_end = meta_end, .data_offset = BLK,
+		.inode_offset = INODE_TABLE, .inode_count = NINODES,
+		.build_time = 1700000000, .data_bytes = FILE_SIZE,
+		.file_count = 2, .dir_count = 2, .volume_name = "unit",
+		.meta_crc = xipfs_crc32c(0, img + XIPFS_SUPER_SIZE,
+					 (size_t)(meta_end - XIPFS_SUPER_SIZE)),
+	};
+
+	memcpy(sb.uuid, "0123456789abcdef", 16);
+	CHECK_EQ(xipfs_encode_super(img, &sb), 0);
 }
 
 static void build_image(uint8_t *img, struct layout *lo)
@@ -154,8 +173,9 @@ static void build_image(uint8_t *img, struct layout *lo)
 	put_inode(img, 1, S_IFDIR | 0755, 3, 6 * 16, 1, lo->root_dirents);
 	put_inode(img, 2, S_IFDIR | 0700, 2, 16, 1, lo->d_dirents);
 	put_inode(img, 3, S_IFREG | 0644, 2, FILE_SIZE, 0, BLK);
-	xipfs_put_le64(inode_at(img, 3) + 48, xstart);
-	xipfs_put_le32(inode_at(img, 3) + 56, (uint32_t)(cur - xstart));
+	xipfs_put_le64(inode_at(img, 3) + IN(xattr_offset), xstart);
+	xipfs_put_le32(inode_at(img, 3) + IN(xattr_size),
+		       (uint32_t)(cur - xstart));
 	put_inode(img, 4, S_IFLNK | 0777, 1, 4, 0, target);
 	put_inode(img, 5, S_IFCHR | 0600, 1, 0, 0, 4ull << 32 | 64);
 	put_inode(img, 6, S_IFIFO | 0644, 1, 0, 0, 0);
@@ -163,23 +183,7 @@ static void build_image(uint8_t *img, struct layout *lo)
 	for (uint32_t i = 0; i < FILE_SIZE; i++)
 		img[BLK + i] = (uint8_t)(i * 7 + 1);
 
-	xipfs_put_le32(img + 0, XIPFS_MAGIC);
-	xipfs_put_le16(img + 4, XIPFS_VERSION_MAJOR);
-	img[20] = 12;
-	xipfs_put_le64(img + 24, IMG_SIZE);
-	xipfs_put_le64(img + 32, XIPFS_SUPER_SIZE);
-	xipfs_put_le64(img + 40, cur - XIPFS_SUPER_SIZE);
-	xipfs_put_le64(img + 48, BLK);
-	xipfs_put_le64(img + 56, INODE_TABLE);
-	xipfs_put_le32(img + 64, NINODES);
-	xipfs_put_le32(img + 68, XIPFS_ROOT_INO);
-	xipfs_put_le64(img + 72, 1700000000);
-	memcpy(img + 96, "0123456789abcdef", 16);
-	xipfs_put_le64(img + 112, FILE_SIZE);
-	xipfs_put_le32(img + 120, 2);
-	xipfs_put_le32(img + 124, 2);
-	memcpy(img + 128, "unit", 4);
-	fix_crcs(img);
+	put_super(img, cur);
 }
 
 static void test_crc(void)
@@ -243,32 +247,32 @@ static int open_edited(const uint8_t *good, uint64_t len,
 	return xipfs_image_open(&img, copy, len);
 }
 
-static void e_magic(uint8_t *p) { p[0] ^= 1; }
-static void e_version(uint8_t *p) { xipfs_put_le16(p + 4, 2); }
-static void e_minor(uint8_t *p) { xipfs_put_le16(p + 6, 77); }
-static void e_incompat(uint8_t *p) { xipfs_put_le32(p + 12, 0x80000000u); }
-static void e_compat(uint8_t *p) { xipfs_put_le32(p + 8, 0x80000000u); }
-static void e_rocompat(uint8_t *p) { xipfs_put_le32(p + 16, 0x40u); }
-static void e_uuid(uint8_t *p) { p[100] ^= 0x55; }
-static void e_log2_small(uint8_t *p) { p[20] = 11; }
-static void e_log2_big(uint8_t *p) { p[20] = 17; }
-static void e_log2_huge(uint8_t *p) { p[20] = 255; }
-static void e_size_odd(uint8_t *p) { xipfs_put_le64(p + 24, IMG_SIZE - 1); }
-static void e_size_big(uint8_t *p) { xipfs_put_le64(p + 24, IMG_SIZE + BLK); }
-static void e_size_max(uint8_t *p) { xipfs_put_le64(p + 24, ~0ull << 12); }
-static void e_meta_off(uint8_t *p) { xipfs_put_le64(p + 32, 512); }
-static void e_meta_size(uint8_t *p) { xipfs_put_le64(p + 40, ~0ull); }
-static void e_meta_past(uint8_t *p) { xipfs_put_le64(p + 40, BLK); }
-static void e_data_off(uint8_t *p) { xipfs_put_le64(p + 48, 4 * BLK); }
-static void e_data_odd(uint8_t *p) { xipfs_put_le64(p + 48, BLK + 8); }
-static void e_inode_off(uint8_t *p) { xipfs_put_le64(p + 56, 260); }
-static void e_inode_past(uint8_t *p) { xipfs_put_le64(p + 56, ~0ull << 3); }
-static void e_count0(uint8_t *p) { xipfs_put_le32(p + 64, 0); }
-static void e_count_big(uint8_t *p) { xipfs_put_le32(p + 64, ~0u); }
-static void e_root(uint8_t *p) { xipfs_put_le32(p + 68, 2); }
-static void e_nsec(uint8_t *p) { xipfs_put_le32(p + 80, 1000000000u); }
-static void e_reserved0(uint8_t *p) { p[21] = 1; }
-static void e_reserved2(uint8_t *p) { p[255] = 1; }
+static void e_magic(uint8_t *p) { p[SB(magic)] ^= 1; }
+static void e_version(uint8_t *p) { xipfs_put_le16(p + SB(version_major), 2); }
+static void e_minor(uint8_t *p) { xipfs_put_le16(p + SB(version_minor), 77); }
+static void e_incompat(uint8_t *p) { xipfs_put_le32(p + SB(incompat), 0x80000000u); }
+static void e_compat(uint8_t *p) { xipfs_put_le32(p + SB(compat), 0x80000000u); }
+static void e_rocompat(uint8_t *p) { xipfs_put_le32(p + SB(ro_compat), 0x40u); }
+static void e_uuid(uint8_t *p) { p[SB(uuid) + 4] ^= 0x55; }
+static void e_log2_small(uint8_t *p) { p[SB(block_log2)] = 11; }
+static void e_log2_big(uint8_t *p) { p[SB(block_log2)] = 17; }
+static void e_log2_huge(uint8_t *p) { p[SB(block_log2)] = 255; }
+static void e_size_odd(uint8_t *p) { xipfs_put_le64(p + SB(image_size), IMG_SIZE - 1); }
+static void e_size_big(uint8_t *p) { xipfs_put_le64(p + SB(image_size), IMG_SIZE + BLK); }
+static void e_size_max(uint8_t *p) { xipfs_put_le64(p + SB(image_size), ~0ull << 12); }
+static void e_meta_off(uint8_t *p) { xipfs_put_le64(p + SB(meta_offset), 512); }
+static void e_meta_size(uint8_t *p) { xipfs_put_le64(p + SB(meta_size), ~0ull); }
+static void e_meta_past(uint8_t *p) { xipfs_put_le64(p + SB(meta_size), BLK); }
+static void e_data_off(uint8_t *p) { xipfs_put_le64(p + SB(data_offset), 4 * BLK); }
+static void e_data_odd(uint8_t *p) { xipfs_put_le64(p + SB(data_offset), BLK + 8); }
+static void e_inode_off(uint8_t *p) { xipfs_put_le64(p + SB(inode_offset), 260); }
+static void e_inode_past(uint8_t *p) { xipfs_put_le64(p + SB(inode_offset), ~0ull << 3); }
+static void e_count0(uint8_t *p) { xipfs_put_le32(p + SB(inode_count), 0); }
+static void e_count_big(uint8_t *p) { xipfs_put_le32(p + SB(inode_count), ~0u); }
+static void e_root(uint8_t *p) { xipfs_put_le32(p + SB(root_ino), 2); }
+static void e_nsec(uint8_t *p) { xipfs_put_le32(p + SB(build_time_nsec), 1000000000u); }
+static void e_reserved0(uint8_t *p) { p[SB(reserved0)] = 1; }
+static void e_reserved2(uint8_t *p) { p[XIPFS_SUPER_SIZE - 1] = 1; }
 static void e_none(uint8_t *p) { (void)p; }
 
 static void test_open(const uint8_t *good)
@@ -620,87 +624,91 @@ static void v_none(uint8_t *p, const struct layout *lo)
 
 static void v_unsorted(uint8_t *p, const struct layout *lo)
 {
-	swap16(p + lo->root_dirents + 16 * 2, p + lo->root_dirents + 16 * 4);
+	swap16(p + lo->root_dirents + XIPFS_DIRENT_SIZE * 2,
+	       p + lo->root_dirents + XIPFS_DIRENT_SIZE * 4);
 }
 
 static void v_duplicate(uint8_t *p, const struct layout *lo)
 {
 	/* "hard" takes the name of "file": a duplicate. */
-	memcpy(p + lo->root_dirents + 16 * 3 + 4, p + lo->root_dirents + 16 * 2 + 4,
-	       12);
+	memcpy(p + lo->root_dirents + XIPFS_DIRENT_SIZE * 3 + DE(name_len),
+	       p + lo->root_dirents + XIPFS_DIRENT_SIZE * 2 + DE(name_len),
+	       XIPFS_DIRENT_SIZE - DE(name_len));
 }
 
 static void v_cycle(uint8_t *p, const struct layout *lo)
 {
 	/* d/inner -> the root */
-	xipfs_put_le32(p + lo->d_dirents, 1);
-	p[lo->d_dirents + 5] = DT_DIR;
+	xipfs_put_le32(p + lo->d_dirents + DE(ino), 1);
+	p[lo->d_dirents + DE(type)] = DT_DIR;
 }
 
 static void v_self_parent(uint8_t *p, const struct layout *lo)
 {
 	(void)lo;
-	xipfs_put_le32(inode_at(p, 2) + 36, 2);
+	xipfs_put_le32(inode_at(p, 2) + IN(parent), 2);
 }
 
 static void v_bad_parent(uint8_t *p, const struct layout *lo)
 {
 	(void)lo;
-	xipfs_put_le32(inode_at(p, 2) + 36, 3);
+	xipfs_put_le32(inode_at(p, 2) + IN(parent), 3);
 }
 
 static void v_root_parent(uint8_t *p, const struct layout *lo)
 {
 	(void)lo;
-	xipfs_put_le32(inode_at(p, 1) + 36, 2);
+	xipfs_put_le32(inode_at(p, 1) + IN(parent), 2);
 }
 
 static void v_nlink(uint8_t *p, const struct layout *lo)
 {
 	(void)lo;
-	xipfs_put_le32(inode_at(p, 3) + 4, 1);
+	xipfs_put_le32(inode_at(p, 3) + IN(nlink), 1);
 }
 
 static void v_dir_nlink(uint8_t *p, const struct layout *lo)
 {
 	(void)lo;
-	xipfs_put_le32(inode_at(p, 1) + 4, 2);
+	xipfs_put_le32(inode_at(p, 1) + IN(nlink), 2);
 }
 
 static void v_type(uint8_t *p, const struct layout *lo)
 {
-	p[lo->root_dirents + 16 * 2 + 5] = DT_LNK;	/* "file" */
+	p[lo->root_dirents + XIPFS_DIRENT_SIZE * 2 + DE(type)] = DT_LNK;	/* "file" */
 }
 
 static void v_xattr_order(uint8_t *p, const struct layout *lo)
 {
 	/* "user.a" -> "user.z": now after "user.empty" */
-	p[lo->xattrs + 8 + 19 + 20 + 8 + 5] = 'z';
+	p[lo->xattrs + XIPFS_XATTR_HDR_SIZE + 19 + sizeof(cap_value) +
+	  XIPFS_XATTR_HDR_SIZE + 5] = 'z';
 }
 
 static void v_xattr_len(uint8_t *p, const struct layout *lo)
 {
-	xipfs_put_le32(p + lo->xattrs, 21);
+	xipfs_put_le32(p + lo->xattrs + XA(value_len), 21);
 }
 
 static void v_name_slash(uint8_t *p, const struct layout *lo)
 {
 	/* the name of "d" becomes "/" */
-	p[xipfs_le64(p + lo->root_dirents + 16 + 8)] = '/';
+	p[xipfs_le64(p + lo->root_dirents + XIPFS_DIRENT_SIZE +
+		     DE(name_offset))] = '/';
 }
 
 static void v_dir_hardlink(uint8_t *p, const struct layout *lo)
 {
 	/* "zz-fifo" becomes a second name of d */
-	xipfs_put_le32(p + lo->root_dirents + 16 * 5, 2);
-	p[lo->root_dirents + 16 * 5 + 5] = DT_DIR;
-	xipfs_put_le32(inode_at(p, 1) + 4, 4);
+	xipfs_put_le32(p + lo->root_dirents + XIPFS_DIRENT_SIZE * 5 + DE(ino), 2);
+	p[lo->root_dirents + XIPFS_DIRENT_SIZE * 5 + DE(type)] = DT_DIR;
+	xipfs_put_le32(inode_at(p, 1) + IN(nlink), 4);
 }
 
 static void v_counts(uint8_t *p, const struct layout *lo)
 {
 	(void)lo;
-	xipfs_put_le32(p + 120, 3);
+	xipfs_put_le32(p + SB(file_count), 3);
 }
 
 static void v_meta_byte(uint8_t *p, const struct layout *lo)
@@ -759,16 +767,16 @@ static void test_corrupt_accessors(const uint8_t *good, const struct layout *lo)
 	TEST_SECTION("accessors on damaged objects report damage");
 	memcpy(copy, good, IMG_SIZE);
 	/* File data past the image end. */
-	xipfs_put_le64(inode_at(copy, 3) + 16, 3 * BLK);
+	xipfs_put_le64(inode_at(copy, 3) + IN(size), 3 * BLK);
 	CHECK_EQ(xipfs_image_open(&img, copy, IMG_SIZE), 0);
 	CHECK_EQ(xipfs_inode_get(&img, 3, &in), -XIPFS_EBOUNDS);
-	xipfs_put_le64(inode_at(copy, 3) + 16, UINT64_MAX);
+	xipfs_put_le64(inode_at(copy, 3) + IN(size), UINT64_MAX);
 	CHECK_EQ(xipfs_inode_get(&img, 3, &in), -XIPFS_EBOUNDS);
-	xipfs_put_le64(inode_at(copy, 3) + 16, FILE_SIZE);
+	xipfs_put_le64(inode_at(copy, 3) + IN(size), FILE_SIZE);
 	/* Packed flag: needs the incompat bit; then not mappable. */
-	xipfs_put_le16(inode_at(copy, 3) + 2, XIPFS_INODE_PACKED);
+	xipfs_put_le16(inode_at(copy, 3) + IN(flags), XIPFS_INODE_PACKED);
 	CHECK_EQ(xipfs_inode_get(&img, 3, &in), -XIPFS_ECORRUPT);
-	xipfs_put_le32(copy + 12, XIPFS_INCOMPAT_PACKED);
+	xipfs_put_le32(copy + SB(incompat), XIPFS_INCOMPAT_PACKED);
 	fix_crcs(copy);
 	CHECK_EQ(xipfs_image_open(&img, copy, IMG_SIZE), 0);
 	CHECK_EQ(xipfs_inode_get(&img, 3, &in), 0);
@@ -783,27 +791,28 @@ static void test_corrupt_accessors(const uint8_t *good, const struct layout *lo)
 	/* Dir array past the metadata. */
 	memcpy(copy, good, IMG_SIZE);
 	CHECK_EQ(xipfs_image_open(&img, copy, IMG_SIZE), 0);
-	xipfs_put_le64(inode_at(copy, 1) + 16, UINT64_MAX & ~15ull);
+	xipfs_put_le64(inode_at(copy, 1) + IN(size), UINT64_MAX & ~15ull);
 	CHECK_EQ(xipfs_inode_get(&img, 1, &in), -XIPFS_EBOUNDS);
-	xipfs_put_le64(inode_at(copy, 1) + 16, 6 * 16);
+	xipfs_put_le64(inode_at(copy, 1) + IN(size), 6 * 16);
 	/* An entry whose name lies past the metadata. */
-	xipfs_put_le64(copy + lo->root_dirents + 8, UINT64_MAX);
+	xipfs_put_le64(copy + lo->root_dirents + DE(name_offset), UINT64_MAX);
 	CHECK_EQ(xipfs_inode_get(&img, 1, &in), 0);
 	CHECK_EQ(xipfs_readdir(&img, &in, 3, &de), -XIPFS_EBOUNDS);
 	CHECK_EQ(xipfs_lookup(&img, &in, "b-dev", 5, &ino), -XIPFS_EBOUNDS);
 	/* An entry naming an inode past the table. */
 	memcpy(copy, good, IMG_SIZE);
-	xipfs_put_le32(copy + lo->root_dirents + 16 * 5, NINODES + 1);
+	xipfs_put_le32(copy + lo->root_dirents + XIPFS_DIRENT_SIZE * 5 + DE(ino),
+		       NINODES + 1);
 	CHECK_EQ(xipfs_readdir(&img, &in, 3 + 5, &de), -XIPFS_ECORRUPT);
 	/* Symlink with an empty or too long target. */
 	memcpy(copy, good, IMG_SIZE);
-	xipfs_put_le64(inode_at(copy, 4) + 16, 0);
+	xipfs_put_le64(inode_at(copy, 4) + IN(size), 0);
 	CHECK_EQ(xipfs_inode_get(&img, 4, &in), -XIPFS_ECORRUPT);
-	xipfs_put_le64(inode_at(copy, 4) + 16, XIPFS_SYMLINK_MAX + 1);
+	xipfs_put_le64(inode_at(copy, 4) + IN(size), XIPFS_SYMLINK_MAX + 1);
 	CHECK_EQ(xipfs_inode_get(&img, 4, &in), -XIPFS_ECORRUPT);
 	/* xattr block running past its size. */
 	memcpy(copy, good, IMG_SIZE);
-	xipfs_put_le32(copy + lo->xattrs, 1000);
+	xipfs_put_le32(copy + lo->xattrs + XA(value_len), 1000);
 	CHECK_EQ(xipfs_inode_get(&img, 3, &in), 0);
 	{
 		const uint8_t *v;
@@ -937,6 +946,105 @@ static void test_xattr_values(void)
 	CHECK_EQ(xipfs_xattr_value_check("user.x", 6, v, 3), 0);
 }
 
+/* Decode every object of the image, encode it again: the same bytes. */
+static void test_encode_roundtrip(const struct xipfs_image *img)
+{
+	uint8_t buf[XIPFS_SUPER_SIZE];
+
+	TEST_SECTION("encoders: decode -> encode gives the image's bytes");
+	CHECK_EQ(xipfs_encode_super(buf, img), 0);
+	CHECK(memcmp(buf, img->base, XIPFS_SUPER_SIZE) == 0);
+	for (uint32_t ino = 1; ino <= img->inode_count; ino++) {
+		struct xipfs_inode_info in;
+		struct xipfs_dirent_info de;
+		struct xipfs_xattr_info xa;
+		uint64_t pos = 0, at = 0;
+
+		CHECK_EQ(xipfs_inode_get(img, ino, &in), 0);
+		CHECK_EQ(xipfs_encode_inode(buf, &in), 0);
+		CHECK(memcmp(buf, img->base + img->inode_offset +
+				     (ino - 1) * XIPFS_INODE_SIZE,
+			     XIPFS_INODE_SIZE) == 0);
+		for (uint64_t i = 0; i < xipfs_dir_count(&in); i++) {
+			CHECK_EQ(xipfs_readdir(img, &in, 3 + i, &de), 1);
+			CHECK_EQ(xipfs_encode_dirent(buf, &de, (uint64_t)(
+				(const uint8_t *)de.name - img->base)), 0);
+			CHECK(memcmp(buf, img->base + in.data +
+					     i * XIPFS_DIRENT_SIZE,
+				     XIPFS_DIRENT_SIZE) == 0);
+		}
+		while (xipfs_xattr_next(img, &in, &pos, &xa) > 0) {
+			size_t len = XIPFS_XATTR_HDR_SIZE + xa.name_len +
+				     xa.value_len;
+
+			CHECK(len <= sizeof(buf));
+			CHECK_EQ(xipfs_encode_xattr(buf, &xa), 0);
+			CHECK(memcmp(buf, img->base + in.xattr_offset + at,
+				     len) == 0);
+			at = pos;
+		}
+	}
+}
+
+/* What a field cannot hold is refused, not cut short. */
+static void test_encode_range(void)
+{
+	uint8_t buf[XIPFS_SUPER_SIZE];
+	struct xipfs_image sb = { .block_log2 = 256 };
+	struct xipfs_inode_info in = { .mode = 0x10000 };
+	struct xipfs_dirent_info de = { .name_len = 256 };
+	struct xipfs_xattr_info xa = { .name_len = 0x10000 };
+
+	TEST_SECTION("encoders: values too wide for their field");
+	CHECK_EQ(xipfs_encode_super(buf, &sb), -ERANGE);
+	sb = (struct xipfs_image){ .meta_offset = 1 };
+	CHECK_EQ(xipfs_encode_super(buf, &sb), -ERANGE);
+	CHECK_EQ(xipfs_encode_inode(buf, &in), -ERANGE);
+	in = (struct xipfs_inode_info){ .flags = 0x10000 };
+	CHECK_EQ(xipfs_encode_inode(buf, &in), -ERANGE);
+	CHECK_EQ(xipfs_encode_dirent(buf, &de, 0), -ERANGE);
+	de = (struct xipfs_dirent_info){ .type = 256 };
+	CHECK_EQ(xipfs_encode_dirent(buf, &de, 0), -ERANGE);
+	CHECK_EQ(xipfs_encode_xattr(buf, &xa), -ERANGE);
+	/* an encoded superblock opens: its CRC is the encoder's */
+	sb = (struct xipfs_image){ .version_major = XIPFS_VERSION_MAJOR,
+		.block_log2 = 12, .image_size = BLK,
+		.meta_offset = XIPFS_SUPER_SIZE,
+		.meta_end = XIPFS_SUPER_SIZE + XIPFS_INODE_SIZE,
+		.data_offset = BLK, .inode_offset = XIPFS_SUPER_SIZE,
+		.inode_count = 1, .super_crc = 0xdeadbeef };
+	CHECK_EQ(xipfs_encode_super(buf, &sb), 0);
+	CHECK_EQ(xipfs_le32(buf + SB(super_crc)), xipfs_super_crc(buf));
+	CHECK_EQ(xipfs_le32(buf + SB(root_ino)), XIPFS_ROOT_INO);
+}
+
+/* The one name order and the one name rule. */
+static void test_names(void)
+{
+	char nul[2] = { 'a', '\0' }, longname[XIPFS_NAME_MAX + 1];
+
+	TEST_SECTION("xipfs_name_cmp and xipfs_name_valid");
+	CHECK(xipfs_name_cmp("a", 1, "b", 1) < 0);
+	CHECK(xipfs_name_cmp("b", 1, "a", 1) > 0);
+	CHECK(xipfs_name_cmp("ab", 2, "ab", 2) == 0);
+	CHECK(xipfs_name_cmp("a", 1, "ab", 2) < 0);	/* prefix first */
+	CHECK(xipfs_name_cmp("ab", 2, "a", 1) > 0);
+	CHECK(xipfs_name_cmp("\xff", 1, "a", 1) > 0);	/* unsigned bytes */
+	CHECK(xipfs_name_cmp("Z", 1, "a", 1) < 0);	/* no locale */
+	CHECK(xipfs_name_cmp("", 0, "", 0) == 0);
+	memset(longname, 'x', sizeof(longname));
+	CHECK(xipfs_name_valid("a", 1));
+	CHECK(xipfs_name_valid("...", 3));
+	CHECK(xipfs_name_valid(".a", 2));
+	CHECK(xipfs_name_valid(longname, XIPFS_NAME_MAX));
+	CHECK(!xipfs_name_valid(longname, XIPFS_NAME_MAX + 1));
+	CHECK(!xipfs_name_valid("", 0));
+	CHECK(!xipfs_name_valid(".", 1));
+	CHECK(!xipfs_name_valid("..", 2));
+	CHECK(!xipfs_name_valid("a/b", 3));
+	CHECK(!xipfs_name_valid(nul, 2));
+}
+
 int main(int argc, char **argv)
 {
 	static uint8_t good[IMG_SIZE];
@@ -953,9 +1061,9 @@ int main(int argc, char **argv)
 		memcpy(packed, good, IMG_SIZE);
 		memmove(packed + BLK + 100, packed + BLK, FILE_SIZE);
 		memset(packed + BLK, 0, 100);
-		xipfs_put_le64(inode_at(packed, 3) + 40, BLK + 100);
-		xipfs_put_le16(inode_at(packed, 3) + 2, XIPFS_INODE_PACKED);
-		xipfs_put_le32(packed + 12, XIPFS_INCOMPAT_PACKED);
+		xipfs_put_le64(inode_at(packed, 3) + IN(data), BLK + 100);
+		xipfs_put_le16(inode_at(packed, 3) + IN(flags), XIPFS_INODE_PACKED);
+		xipfs_put_le32(packed + SB(incompat), XIPFS_INCOMPAT_PACKED);
 		fix_crcs(packed);
 		return write_image(argv[2], packed);
 	}
@@ -973,6 +1081,9 @@ int main(int argc, char **argv)
 	test_data(&img);
 	test_xattrs(&img);
 	test_statfs(&img);
+	test_encode_roundtrip(&img);
+	test_encode_range();
+	test_names();
 	test_verify(good, &lo);
 	test_corrupt_accessors(good, &lo);
 	return test_summary(argv[0]);

@@ -96,13 +96,6 @@ static void anomaly(struct walker *w, uint32_t ino, const char *fmt, ...)
 	note(w, "inode %u: %s", ino, msg);
 }
 
-static int before(const char *a, size_t alen, const char *b, size_t blen)
-{
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-
-	return c < 0 || (c == 0 && alen < blen);
-}
-
 static void touch_file(struct walker *w, const struct xipfs_inode_info *in)
 {
 	uint64_t off = 0, ext_off, ext_len;
@@ -186,8 +179,8 @@ static void touch_xattrs(struct walker *w, const struct xipfs_inode_info *in)
 		mix(w, xa.value, xa.value_len);
 		for (uint32_t i = 0; i < xa.value_len; i++)
 			w->s->sum += xa.value[i];
-		if (prev.name && !before(prev.name, prev.name_len, xa.name,
-					 xa.name_len))
+		if (prev.name && xipfs_name_cmp(prev.name, prev.name_len,
+						xa.name, xa.name_len) >= 0)
 			anomaly(w, in->ino, "xattr '%.*s' out of order",
 				(int)xa.name_len, xa.name);
 		prev = xa;
@@ -313,8 +306,8 @@ static void walk_dir(struct walker *w, uint32_t ino, unsigned int depth,
 		w->s->entries++;
 		mix(w, de.name, de.name_len);
 		mix64(w, de.ino);
-		if (prev.name && !before(prev.name, prev.name_len, de.name,
-					 de.name_len))
+		if (prev.name && xipfs_name_cmp(prev.name, prev.name_len,
+						de.name, de.name_len) >= 0)
 			anomaly(w, ino, "entry '%.*s' out of order",
 				(int)de.name_len, de.name);
 		prev = de;
@@ -420,12 +413,13 @@ void walk_fix_crcs(uint8_t *buf, size_t len)
 
 	if (len < XIPFS_SUPER_SIZE)
 		return;
-	meta_size = xipfs_le64(buf + 40);
+	meta_size = xipfs_le64(buf + offsetof(struct xipfs_super, meta_size));
 	if (meta_size <= len - XIPFS_SUPER_SIZE)
-		xipfs_put_le32(buf + 88,
+		xipfs_put_le32(buf + offsetof(struct xipfs_super, meta_crc),
 			       xipfs_crc32c(0, buf + XIPFS_SUPER_SIZE,
 					    (size_t)meta_size));
-	xipfs_put_le32(buf + 84, xipfs_super_crc(buf));
+	xipfs_put_le32(buf + offsetof(struct xipfs_super, super_crc),
+		       xipfs_super_crc(buf));
 }
 
 int walk_image(const void *data, size_t len, unsigned int flags,
