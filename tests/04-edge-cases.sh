@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Empty trees, empty files, 255-byte names (and 256 refused), odd names.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # 100,000 entries in one directory: builds, verifies, lists, extracts.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Bad command lines, unreadable inputs, hostile tar archives, non-images:
 # clear "prog: path: reason" messages, nonzero exit, no partial output, and
 # an existing image is never damaged by a failed build.

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Mount an image of the sample tree plus a few thousand generated files and
 # compare the mount with the source: every byte through read() and through
 # mmap, every stat field the format keeps, xattrs, links; in every read

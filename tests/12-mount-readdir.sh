@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # A mounted directory of 100,000 entries lists completely, once each, and
 # its telldir()/seekdir() positions stay valid (tests/c/dirseek.c), with
 # READDIRPLUS and with plain READDIR.

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # A mounted file larger than 4 GiB (sparse, so cheap) gives the right bytes
 # on either side of 4 GiB, through read() by copy and by splice and through
 # a mapping at an offset past 4 GiB.
