@@ -5,7 +5,8 @@ are slices of one random pool (fast, incompressible, distinct).
 
 Usage: gen-tree.py DIR [--kind KIND] [--files N] [--big-mib M] [--seed S]
                        [--manifest FILE]
-       gen-tree.py --kind empty-tar --files N TAR    (TAR "-": stdout)
+       gen-tree.py --kind empty-tar|names-tar [--files N] [--names FILE] TAR
+                       (TAR "-": standard output)
 
 Kinds:
   bench      (default) N files (default 50000), log-uniform 1 B-64 KiB, 200
@@ -20,6 +21,12 @@ Kinds:
              the files, directories and links as JSON.  Seed 1808 by default.
   empty-tar  a ustar stream of N empty files (default 1000000) in
              directories of 1000: a many-inode image without the inodes.
+  wide       N entries (default 100000) in DIR itself, entry-NNNNNN, empty
+             but every 1000th, which holds its number.
+  names-tar  a GNU tar stream of one directory 'big' of N entries (default
+             100000) with names of 7 to 255 bytes, a few directories and
+             symbolic links among them; --names FILE gets the names, one a
+             line, in the order written.
 """
 import argparse
 import json
@@ -159,6 +166,46 @@ def gen_stress(opt, rng):
     return f"{len(files)} files, {len(dirs)} directories, {len(links)} links in {root}"
 
 
+def gen_wide(opt, rng):
+    os.makedirs(opt.dir, exist_ok=True)
+    for i in range(opt.files):
+        fd = os.open(f"{opt.dir}/entry-{i:06d}", os.O_CREAT | os.O_WRONLY, 0o644)
+        if i % 1000 == 0:
+            os.write(fd, b"%d\n" % i)
+        os.close(fd)
+    return f"{opt.files} entries in {opt.dir}"
+
+
+def tar_entry(name, kind=tarfile.REGTYPE, mode=0o644, target=""):
+    t = tarfile.TarInfo(name)
+    t.type, t.mode, t.linkname, t.mtime = kind, mode, target, 1600000000
+    return t
+
+
+def gen_names_tar(opt, rng):
+    out = sys.stdout.buffer if opt.dir == "-" else open(opt.dir, "wb")
+    names = open(opt.names, "w") if opt.names else None
+    with tarfile.open(fileobj=out, mode="w|", format=tarfile.GNU_FORMAT) as tar:
+        tar.addfile(tar_entry("big", tarfile.DIRTYPE, 0o755))
+        for i in range(opt.files):
+            name = f"e{i:06d}" + "-" * (i * 7919 % 97)
+            if i % 1000 == 999:
+                name = name.ljust(255, "z")
+            if i % 20000 == 1:
+                tar.addfile(tar_entry("big/" + name, tarfile.DIRTYPE, 0o755))
+            elif i % 20000 == 2:
+                tar.addfile(tar_entry("big/" + name, tarfile.SYMTYPE, 0o777, "e000000"))
+            else:
+                tar.addfile(tar_entry("big/" + name))
+            if names:
+                print(name, file=names)
+    if names:
+        names.close()
+    if out is not sys.stdout.buffer:
+        out.close()
+    return f"{opt.files} names in a tar stream"
+
+
 def gen_empty_tar(opt, rng):
     out = sys.stdout.buffer if opt.dir == "-" else open(opt.dir, "wb")
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.USTAR_FORMAT) as t:
@@ -176,7 +223,8 @@ def gen_empty_tar(opt, rng):
 
 
 KINDS = {"bench": (gen_bench, 50000, 1), "mount": (gen_mount, 2000, 1107),
-         "stress": (gen_stress, 2500, 1808), "empty-tar": (gen_empty_tar, 1000000, 0)}
+         "stress": (gen_stress, 2500, 1808), "empty-tar": (gen_empty_tar, 1000000, 0),
+         "wide": (gen_wide, 100000, 0), "names-tar": (gen_names_tar, 100000, 0)}
 
 
 def main():
@@ -187,6 +235,7 @@ def main():
     ap.add_argument("--big-mib", type=int, default=1024)
     ap.add_argument("--seed", type=int)
     ap.add_argument("--manifest")
+    ap.add_argument("--names")
     opt = ap.parse_args()
     fn, files, seed = KINDS[opt.kind]
     opt.files = files if opt.files is None else opt.files

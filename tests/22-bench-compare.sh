@@ -107,7 +107,7 @@ for t in $measured; do
 done
 grep -q '^workload' "$WORK/run.out" || fail "no table on stdout: $(head -3 "$WORK/run.out")"
 skipped=$(sed -n 's/^bench-compare: skipping \([^:]*\):.*/\1/p' "$WORK/run.err" | paste -sd ' ')
-python3 "$top_srcdir/tests/bench_check.py" "$out" "$measured" "$workloads" "$skipped" || fail "outputs: see above"
+python3 "$top_srcdir/tests/bench_check.py" compare "$out" "$measured" "$workloads" "$skipped" || fail "outputs: see above"
 ok "one run over $(echo $measured | wc -w) targets ($measured): JSON, PNG, gnuplot script and report complete; nothing left behind"
 
 # ---- the targets outside the default set, and the figures of the retired

@@ -16,6 +16,8 @@
                         every node shows UID, GID and its mode under UMASK
   subdir-ino WHOLE SUB  inode numbers of a subdir= mount are those of the
                         whole image's, its root shown as 1
+  past-4g SRC MNT       a 5 GiB file (test 13) through pread and mmap on
+                        either side of 4 GiB, matching SRC and its marks
   exit-after-unmount PID MNT
                         unmount MNT, print how long the daemon PID takes to
                         end (or "never" within 10 s)
@@ -194,6 +196,37 @@ def subdir_ino(whole, sub):
     return 0
 
 
+def past_4g(src, mnt):
+    G = 1 << 30
+    probes = [(0, 8), (4 * G - 1, 1), (4 * G, 1), (4 * G - 8, 16),
+              (4 * G + 12345, 13), (4 * G + 12340, 32), (5 * G - 1, 1),
+              (5 * G - 100, 100), (2 * G + 777, 64), (5 * G, 10)]
+    marks = {(0, 8): b"start\0\0\0", (4 * G - 1, 1): b"B", (4 * G, 1): b"C",
+             (4 * G - 8, 16): b"\0" * 7 + b"BC" + b"\0" * 7,
+             (4 * G + 12345, 13): b"past four gib", (5 * G - 1, 1): b"E",
+             (5 * G, 10): b""}
+    a, b = os.open(src, os.O_RDONLY), os.open(mnt, os.O_RDONLY)
+    bad = []
+    if os.fstat(b).st_size != 5 * G:
+        bad.append(f"st_size {os.fstat(b).st_size}")
+    for off, n in probes:
+        want, got = os.pread(a, n, off), os.pread(b, n, off)
+        if got != want or marks.get((off, n), want) != want:
+            bad.append(f"pread({n}, {off}): {got!r}, expected {want!r}")
+    # Mappings past 4 GiB: the mapped offset itself does not fit in 32 bits.
+    for off, n in [(4 * G, 65536), (4 * G - 4096, 8192), (5 * G - 8192, 8192)]:
+        with mmap.mmap(b, n, prot=mmap.PROT_READ, offset=off) as m:
+            want = os.pread(a, n, off)
+            if m[:] != want:
+                bad.append(f"mmap({n}, {off}) differs")
+    with mmap.mmap(b, 65536, prot=mmap.PROT_READ, offset=4 * G) as m:
+        if m[0:1] != b"C" or m[12345:12358] != b"past four gib":
+            bad.append(f"mmap at 4 GiB: {m[0:1]!r} {m[12345:12358]!r}")
+    for e in bad:
+        print("probe:", e, file=sys.stderr)
+    return 1 if bad else 0
+
+
 def exit_after_unmount(pid, mnt):
     fd = os.pidfd_open(int(pid))
     subprocess.run(["fusermount3", "-u", mnt], check=True)
@@ -205,7 +238,7 @@ def exit_after_unmount(pid, mnt):
 
 COMMANDS = {"mapcmp": mapcmp, "same": same, "statfs": statfs,
             "private-map": private_map, "overrides": overrides,
-            "subdir-ino": subdir_ino, "exit-after-unmount": exit_after_unmount}
+            "subdir-ino": subdir_ino, "past-4g": past_4g, "exit-after-unmount": exit_after_unmount}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
