@@ -11,20 +11,26 @@
 # (error, Ctrl-C), everything it mounted is unmounted, the daemons it
 # started are reaped and its work directory is removed.
 #
+# Beyond xipbench's figures it can also record (the measurements of the
+# retired bench-read.sh and bench-bypass.sh): each daemon's VmRSS and
+# RssAnon after the run (always), the page-cache growth from mapping the big
+# file through each xipfs mount (--mapped-cache), and the mount time of an
+# image of many empty files (--mount-files).  Targets outside the default
+# set: xipfs_open, xipfs_clonefd, xipfs_single (the variants that chose
+# xipfs's defaults), xfs_native (the tree on the xfs that holds the
+# passthrough image) and direct_xfs (the direct mapping of that image).
+#
 # Usage: scripts/bench-compare.sh [options]   (--help lists them)
 # Environment: XIPFS, MKXIPFS, XIPBENCH, XIPFS_MAP (default: the ones built
 # at the top of the tree); BENCH_DIR (the work directory is made under it,
 # default /dev/shm, which is tmpfs).
 set -eu -o pipefail
 export LC_ALL=C
-top=$(cd "$(dirname "$0")/.." && pwd)
-xipfs=${XIPFS:-$top/xipfs} mkxipfs=${MKXIPFS:-$top/mkxipfs}
-xipbench=${XIPBENCH:-$top/xipbench} xmap=${XIPFS_MAP:-$top/xipfs-map}
-all_targets="xipfs_copy xipfs_splice xipfs_passthrough xipfs_uring squashfuse erofsfuse erofs squashfs tmpfs direct"
+. "$(dirname "$0")/lib.sh"
+default_targets="xipfs_copy xipfs_splice xipfs_passthrough xipfs_uring squashfuse erofsfuse erofs squashfs tmpfs direct"
+extra_targets="xipfs_open xipfs_clonefd xipfs_single xfs_native direct_xfs"
+all_targets="$default_targets $extra_targets"
 param=/sys/module/fuse/parameters/enable_uring
-
-die() { echo "bench-compare: $*" >&2; exit 1; }
-say() { echo "bench-compare: $*" >&2; }
 usage() {
 	cat <<-EOF
 	usage: scripts/bench-compare.sh [options]
@@ -40,8 +46,13 @@ usage() {
 	  --workloads LIST  xipbench -w, comma-separated (default: all)
 	  --cache MODE      xipbench -c: cold, warm or both (default: cold)
 	  --ops N           xipbench -n: reads or touches per random run
-	  --targets LIST    comma- or space-separated subset (default: every
-	                    available) of: $all_targets
+	  --targets LIST    comma- or space-separated list (default: every
+	                    available) of: $default_targets;
+	                    or of these too: $extra_targets
+	  --mapped-cache    also: page-cache growth from mapping and touching
+	                    the big file through each xipfs mount (root)
+	  --mount-files N   also: mount time of an image of N empty files,
+	                    xipfs and squashfuse (bench-read.sh's was 1000000)
 	  --out DIR         where compare.md, .json, .png, .gp go (default ./bench-out)
 	  -h, --help        this help
 	Environment: XIPFS, MKXIPFS, XIPBENCH, XIPFS_MAP (default: built ones at
@@ -53,12 +64,13 @@ usage() {
 
 # ---- options
 files="" big_mib="" seed="" dir="" file="" reps=5 workloads="" cache="" ops=""
-targets=$all_targets out=./bench-out
+targets=$default_targets out=./bench-out mapped_cache=0 mount_files=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	-h|--help) usage; exit 0;;
+	--mapped-cache) mapped_cache=1; shift; continue;;
 	--*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}"; continue;;
-	--files|--big-mib|--seed|--dir|--file|--reps|--workloads|--cache|--ops|--targets|--out)
+	--files|--big-mib|--seed|--dir|--file|--reps|--workloads|--cache|--ops|--targets|--out|--mount-files)
 		[ $# -ge 2 ] || die "$1 needs a value (--help)";;
 	*) die "unknown option '$1' (--help)";;
 	esac
@@ -66,11 +78,11 @@ while [ $# -gt 0 ]; do
 	--files) files=$2;; --big-mib) big_mib=$2;; --seed) seed=$2;;
 	--dir) dir=$2;; --file) file=$2;; --reps) reps=$2;;
 	--workloads) workloads=$2;; --cache) cache=$2;; --ops) ops=$2;;
-	--targets) targets=${2//,/ };; --out) out=$2;;
+	--targets) targets=${2//,/ };; --out) out=$2;; --mount-files) mount_files=$2;;
 	esac
 	shift 2
 done
-for v in "files=$files" "big-mib=$big_mib" "seed=$seed" "reps=$reps" "ops=$ops"; do
+for v in "files=$files" "big-mib=$big_mib" "seed=$seed" "reps=$reps" "ops=$ops" "mount-files=$mount_files"; do
 	case ${v#*=} in ''|*[!0-9]*) [ -z "${v#*=}" ] || die "--${v%%=*} wants a number, not '${v#*=}'";; esac
 done
 [ "$reps" -ge 1 ] || die "--reps must be at least 1"
@@ -112,7 +124,8 @@ if [ $root = 0 ]; then
 	fi
 fi
 xver=""
-if has xipfs_copy || has xipfs_splice || has xipfs_passthrough || has xipfs_uring || has direct; then
+xipfs_wanted() { local t; for t in $targets; do case $t in xipfs_*|direct*) return 0;; esac; done; [ "$mount_files" -gt 0 ]; }
+if xipfs_wanted; then
 	[ -x "$xipfs" ] || die "$xipfs not built (make xipfs), or leave the xipfs targets out (--targets)"
 	[ -x "$mkxipfs" ] || die "$mkxipfs not built (make mkxipfs)"
 	xver=$("$xipfs" --version 2>&1) || die "$xipfs --version failed"
@@ -120,7 +133,11 @@ fi
 kernel_has() { grep -qw "$1" /proc/filesystems || { modprobe -q "$1" 2>/dev/null && grep -qw "$1" /proc/filesystems; }; }
 for t in $targets; do
 	case $t in
-	xipfs_copy|xipfs_splice|direct) [ -z "$fuse_why" ] || skip $t "$fuse_why";;
+	xipfs_copy|xipfs_splice|xipfs_open|xipfs_clonefd|xipfs_single|direct) [ -z "$fuse_why" ] || skip $t "$fuse_why";;
+	xfs_native|direct_xfs)
+		if [ $root = 0 ]; then skip $t "needs root (the xfs is loop-mounted)"
+		elif ! command -v mkfs.xfs >/dev/null; then skip $t "mkfs.xfs missing (xfsprogs)"
+		fi;;
 	xipfs_passthrough)
 		if [ $root = 0 ]; then skip $t "needs root (registering backing files needs CAP_SYS_ADMIN; the xfs is loop-mounted)"
 		elif ! grep -q 'passthrough yes' <<<"$xver"; then skip $t "$xipfs is built without passthrough (libfuse 3.17+: scripts/build-libfuse.sh)"
@@ -160,48 +177,22 @@ base=$(mktemp -d "${BENCH_DIR:-/dev/shm}/xipfs-compare.XXXXXX") || die "cannot m
 case $base in *[[:space:]]*) rmdir "$base"; die "BENCH_DIR must not contain blanks";; esac
 declare -A pid=()	# daemons started here (foreground, so we hold their PID)
 bench_pid="" uring_saved=""
-# Mounts under the work directory, newest first; $1 fuse: only FUSE ones,
-# other: only the others.  Read from mountinfo, not by stat: a hung daemon
-# would hang a stat.
-mounts_under() {
-	awk -v b="$base/" -v want="$1" 'index($5, b) == 1 {
-		for (i = 7; $i != "-"; i++) ;
-		if ((want == "fuse") == ($(i + 1) ~ /^fuse/)) print $5 }' /proc/self/mountinfo | tac
-}
 unmount_all() {
-	local m n p
+	local m n
 	# FUSE first: their daemons then exit and release the images, so the
 	# xfs under the passthrough image is free to go after them.
-	for m in $(mounts_under fuse); do
-		if [ $root = 1 ]; then umount "$m" 2>/dev/null || umount -l "$m"
-		else fusermount3 -u "$m" 2>/dev/null || fusermount3 -u -z "$m"; fi
-	done
-	for n in "${!pid[@]}"; do
-		p=${pid[$n]}
-		for _ in $(seq 500); do kill -0 "$p" 2>/dev/null || break; sleep 0.01; done
-		if kill -0 "$p" 2>/dev/null; then
-			say "the $n daemon (pid $p) outlived its unmount; killing it"
-			kill "$p"
-		fi
-		wait "$p" 2>/dev/null || true
-		unset "pid[$n]"
-	done
-	for m in $(mounts_under other); do umount "$m" 2>/dev/null || umount -l "$m"; done
+	for m in $(mounts_under "$base" fuse); do unmount "$m"; done
+	for n in "${!pid[@]}"; do reap "${pid[$n]}" "$n"; unset "pid[$n]"; done
+	for m in $(mounts_under "$base" other); do unmount "$m"; done
 }
-cleanup() {
-	local st=$?
-	set +e
-	trap '' INT TERM	# a second Ctrl-C must not cut the cleanup short
+compare_cleanup() {
 	# An interrupted xipbench first, so nothing holds the mounts.
 	if [ -n "$bench_pid" ]; then kill "$bench_pid" 2>/dev/null; wait "$bench_pid" 2>/dev/null; fi
 	unmount_all
 	[ -z "$uring_saved" ] || echo "$uring_saved" >$param
 	rm -rf --one-file-system "$base"
-	exit $st
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+cleanup_hooks="compare_cleanup"
 [ "$(stat -f -c %T "$base")" = tmpfs ] ||
 	say "warning: $base is not on tmpfs, the figures include its medium"
 
@@ -241,7 +232,8 @@ nentries=$(find "$tree" -xdev | wc -l)
 say "tree: $nfiles files, $nbytes bytes, big file $file ($size bytes)"
 
 # ---- images, all on tmpfs
-if on xipfs_copy || on xipfs_splice || on xipfs_passthrough || on xipfs_uring || on direct; then
+on_xipfs() { local t; for t in "${measured[@]}"; do case $t in xipfs_*|direct*) return 0;; esac; done; [ "$mount_files" -gt 0 ]; }
+if on_xipfs; then
 	run "$mkxipfs" -q "$tree" "$base/x.img" || die "mkxipfs failed"
 fi
 if on squashfuse || on squashfs; then
@@ -255,16 +247,6 @@ fi
 
 # ---- mounts
 mkdir "$base/mnt"
-is_mounted() { awk -v m="$1" '$5 == m {f = 1} END {exit !f}' /proc/self/mountinfo; }
-# Wait up to 10 s for MNT to be mounted while its daemon PID lives.
-wait_mounted() {
-	for _ in $(seq 1000); do
-		is_mounted "$1" && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.01
-	done
-	return 1
-}
 # fuse_mount NAME COMMAND...: the daemon runs in the foreground (-f) in the
 # background, so we know its PID and reap it after the unmount.
 fuse_mount() {
@@ -291,18 +273,27 @@ on xipfs_copy && fuse_mount xipfs_copy "$xipfs" -f -v -o read=copy "$base/x.img"
 if on xipfs_splice || on direct; then
 	fuse_mount xipfs_splice "$xipfs" -f -v -o read=splice "$base/x.img" "$base/mnt/xipfs_splice"
 fi
-if on xipfs_passthrough; then
+on xipfs_open && fuse_mount xipfs_open "$xipfs" -f -v -o read=splice,open "$base/x.img" "$base/mnt/xipfs_open"
+on xipfs_clonefd && fuse_mount xipfs_clonefd "$xipfs" -f -v -o read=splice,clone_fd "$base/x.img" "$base/mnt/xipfs_clonefd"
+on xipfs_single && fuse_mount xipfs_single "$xipfs" -f -v -s -o read=splice "$base/x.img" "$base/mnt/xipfs_single"
+if on xipfs_passthrough || on xfs_native || on direct_xfs; then
 	# Passthrough clones the image's blocks, which tmpfs cannot: the image
 	# goes onto xfs (reflink=1) on a loop device over a tmpfs file, so the
-	# medium is still RAM.  The xfs is sized for one copy of the image.
-	disk=$(( ($(stat -c %s "$base/x.img") * 5 / 4 >> 20) + 320 ))
+	# medium is still RAM.  The xfs is sized for one copy of the image, and
+	# of the tree for xfs_native (the same bytes read natively from it).
+	disk=$(stat -c %s "$base/x.img")
+	on xfs_native && disk=$((disk + nbytes + nentries * 4096))
+	disk=$(( (disk * 5 / 4 >> 20) + 320 ))
 	run truncate -s "${disk}M" "$base/xfs.disk"
 	run mkfs.xfs -q -m reflink=1 "$base/xfs.disk" || die "mkfs.xfs failed"
 	mkdir "$base/xfs"
 	run mount -o loop "$base/xfs.disk" "$base/xfs" || die "cannot loop-mount the xfs"
 	run cp "$base/x.img" "$base/xfs/x.img" || die "copying the image onto the xfs failed"
-	fuse_mount xipfs_passthrough "$xipfs" -f -v -o passthrough=on "$base/xfs/x.img" "$base/mnt/xipfs_passthrough"
+	if on xfs_native; then run cp -a "$tree" "$base/xfs/tree" || die "copying the tree onto the xfs failed"; fi
 fi
+on xipfs_passthrough && fuse_mount xipfs_passthrough "$xipfs" -f -v -o passthrough=on "$base/xfs/x.img" "$base/mnt/xipfs_passthrough"
+# direct_xfs reads the image on the xfs straight, found through a mount of it.
+on direct_xfs && fuse_mount xipfs_xfs "$xipfs" -f -v -o read=splice "$base/xfs/x.img" "$base/mnt/xipfs_xfs"
 if on xipfs_uring; then
 	uring_saved=$(cat $param)	# restored by cleanup
 	echo Y >$param
@@ -328,16 +319,20 @@ for t in "${measured[@]}"; do
 	case $t in
 	tmpfs) path[$t]=$tree;;
 	direct) path[$t]=direct:$base/mnt/xipfs_splice;;
+	direct_xfs) path[$t]=direct:$base/mnt/xipfs_xfs;;
+	xfs_native) path[$t]=$base/xfs/tree;;
 	*) path[$t]=$base/mnt/$t;;
 	esac
 	# Every target must show the same file before we time anything.
 	p=${path[$t]#direct:}
 	[ "$(stat -c %s "$p/$file")" = "$size" ] || die "$t: $p/$file is not the tree's $size bytes"
 done
-if on direct && [ -x "$xmap" ]; then
-	"$xmap" "$base/mnt/xipfs_splice/$file" >/dev/null 2>"$base/map.err" ||
-		die "direct: $file cannot be mapped: $(cat "$base/map.err")"
-fi
+for t in direct direct_xfs; do
+	on $t && [ -x "$xmap" ] || continue
+	p=${path[$t]#direct:}
+	"$xmap" "$p/$file" >/dev/null 2>"$base/map.err" ||
+		die "$t: $file cannot be mapped: $(cat "$base/map.err")"
+done
 
 # ---- the one xipbench run
 bench=("$xipbench" -r "$reps" -f "$file")
@@ -372,9 +367,72 @@ case $rc in
 2) die "xipbench refused its command line (exit 2): $(q "${bench[@]}")";;
 *) die "xipbench ended with status $rc";;
 esac
+# Each daemon's memory after the run: VmRSS also counts the image pages it
+# has mapped (shared with tmpfs, not its own memory); RssAnon is what it
+# allocated.
+mem=()
+for n in "${!pid[@]}"; do
+	mem+=("$n: $(awk '/^VmRSS/ {r = $2} /^RssAnon/ {a = $2}
+		END {printf "VmRSS %.1f MiB, RssAnon %.1f MiB", r / 1024, a / 1024}' "/proc/${pid[$n]}/status")")
+done
+cmds+=("awk '/^VmRSS|^RssAnon/' /proc/PID/status  # of each daemon, after the run")
+# Page-cache growth from mapping and touching every page of the big file
+# through each xipfs mount, cold, read while the mapping lives.
+cache_grown=()
+if [ $mapped_cache = 1 ]; then
+	if [ $root = 0 ]; then
+		say "--mapped-cache needs root (drop_caches); not measured"
+		cache_grown+=("not measured: needs root")
+	fi
+	for t in "${measured[@]}"; do
+		[ $root = 1 ] || break
+		case $t in xipfs_*) ;; *) continue;; esac
+		sync; echo 3 >/proc/sys/vm/drop_caches
+		cache_grown+=("$t: $(python3 "$top/scripts/bench_report.py" mapped-cache "${path[$t]}/$file") MiB")
+	done
+	cmds+=("sync; echo 3 >/proc/sys/vm/drop_caches; python3 scripts/bench_report.py mapped-cache MNT/$file  # each xipfs mount")
+fi
 # Unmount now, so the daemons' own accounts (printed at unmount) go into
 # the report.
 unmount_all
+
+# ---- mount time of an image of many empty files, with the daemonizing
+# mount commands: a daemon returns once the mount exists, so the clock
+# stops after its exit and the first stat (which waits for the INIT
+# reply); no polling blurs the figure.
+declare -A mcmd=() mtime=()
+if [ "$mount_files" -gt 0 ]; then
+	run python3 "$top/scripts/gen-tree.py" --kind empty-tar --files "$mount_files" "$base/m.tar" >&2 ||
+		die "gen-tree.py --kind empty-tar failed"
+	run "$mkxipfs" -q --tar="$base/m.tar" "$base/mx.img" || die "mkxipfs --tar failed"
+	mcmd[xipfs]="$xipfs $base/mx.img $base/mnt/many"
+	if on squashfuse; then
+		# mksquashfs 4.5 reads a tar only from standard input.
+		mksquashfs - "$base/ms.img" -tar -noI -noD -noF -noX -no-progress -quiet <"$base/m.tar" >/dev/null ||
+			die "mksquashfs -tar failed"
+		cmds+=("$(q mksquashfs - "$base/ms.img" -tar -noI -noD -noF -noX -no-progress -quiet) <$(q "$base/m.tar")")
+		mcmd[squashfuse]="squashfuse_ll $base/ms.img $base/mnt/many"
+	fi
+	rm -f "$base/m.tar"
+	mkdir -p "$base/mnt/many"
+	for _ in $(seq "$reps"); do
+		for n in "${!mcmd[@]}"; do
+			# Cold caches where root may drop them, the program and its
+			# libraries loaded once more: the figure is the mount.
+			[ $root = 0 ] || { sync; echo 3 >/proc/sys/vm/drop_caches; }
+			${mcmd[$n]%% *} --version >/dev/null 2>&1 || true
+			s=$EPOCHREALTIME
+			${mcmd[$n]} </dev/null 2>"$base/log.many" || die "${mcmd[$n]} failed: $(tail -3 "$base/log.many")"
+			stat "$base/mnt/many/" >/dev/null || die "${mcmd[$n]}: stat of the mount failed"
+			e=$EPOCHREALTIME
+			is_mounted "$base/mnt/many" || die "${mcmd[$n]} did not mount: $(tail -3 "$base/log.many")"
+			mtime[$n]+="$(awk -v s="$s" -v e="$e" 'BEGIN {print (e - s) * 1000}')"$'\n'
+			unmount "$base/mnt/many" clean || die "unmounting $base/mnt/many failed"
+			sleep 0.2	# let the daemon we cannot wait for exit
+		done
+	done
+	for n in "${!mcmd[@]}"; do cmds+=("$(q ${mcmd[$n]}); stat MNT/  # mount time, $reps runs"); done
+fi
 
 # ---- the report
 ver() { "$@" 2>&1 | head -1; }
@@ -424,42 +482,7 @@ libfuse() { readlink -f "$(ldd "$1" 2>/dev/null | awk '/libfuse3/ {print $3}')" 
 	echo "## Results"
 	echo
 	[ $rc = 0 ] || { echo "**xipbench exited with status $rc: some figures are missing (see below).**"; echo; }
-	python3 - "$out/compare.json" <<-'EOF' || echo "(compare.json could not be read)"
-	import json, sys
-	d = json.load(open(sys.argv[1]))
-	o = d["options"]
-	names = [t["name"] for t in d["targets"]]
-	rows, res = [], {}
-	for r in d["results"]:
-	    if (r["workload"], r["cache"]) not in rows:
-	        rows.append((r["workload"], r["cache"]))
-	    res[r["workload"], r["cache"], r["target"]] = r
-	def num(v):
-	    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
-	def cell(r):
-	    if r is None:
-	        return "missing"
-	    if r["status"] != "ok":
-	        return r["status"]
-	    s = f'{num(r["median"])} {r["unit"]}'
-	    return s if r.get("ratio") is None else s + f' ({r["ratio"]:.2f}x)'
-	cold = f'  Caches dropped before cold runs by {o.get("cold_method")}.' if "cold" in o["cache"] else ""
-	print(f'Median of {o["reps"]} runs; in parentheses the ratio to {o["baseline"]} '
-	      f'(every unit is a rate: higher is better).{cold}  '
-	      f'seq in {o["bs"]}-byte reads, rand and uring {o["rand_bs"]} bytes '
-	      f'(uring at queue depth {o["qd"]}), {o["ops"]} ops per random run, seed {o["seed"]}.')
-	print()
-	print("| workload | cache | " + " | ".join(names) + " |")
-	print("|---|---|" + "---|" * len(names))
-	for w, c in rows:
-	    print(f"| {w} | {c} | " + " | ".join(cell(res.get((w, c, t))) for t in names) + " |")
-	bad = [r for r in d["results"] if r["status"] == "failed"]
-	if bad:
-	    print()
-	    print("Failed:")
-	    for r in bad:
-	        print(f'- {r["workload"]} {r["cache"]} on {r["target"]}: {r.get("error", "?")}')
-	EOF
+	python3 "$top/scripts/bench_report.py" table "$out/compare.json" || echo "(compare.json could not be read)"
 	echo
 	echo "xipbench's own table (spread min..max, mmap touch latency p50/p99/max):"
 	echo
@@ -476,6 +499,24 @@ libfuse() { readlink -f "$(ldd "$1" 2>/dev/null | awk '/libfuse3/ {print $3}')" 
 			awk -v n="${f##*/log.}" -v b="$base/" '/xipfs stats/ {sub(b, ""); print n ": " $0}' "$f"
 		done
 		echo '```'
+		echo
+	fi
+	if [ ${#mem[@]} -gt 0 ]; then
+		echo "Daemon memory after the run:"
+		echo
+		printf -- '- %s\n' "${mem[@]}"
+		echo
+	fi
+	if [ ${#cache_grown[@]} -gt 0 ]; then
+		echo "Page cache grown by mapping and touching the whole big file ($size bytes), cold:"
+		echo
+		printf -- '- %s\n' "${cache_grown[@]}"
+		echo
+	fi
+	if [ ${#mcmd[@]} -gt 0 ]; then
+		echo "Mount time of an image of $mount_files empty files in directories of 1000, median (min-max) of $reps:"
+		echo
+		for n in "${!mcmd[@]}"; do echo "- $n: $(printf '%s' "${mtime[$n]}" | stats %.1f) ms"; done
 		echo
 	fi
 	echo "## Skipped"

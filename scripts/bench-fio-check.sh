@@ -11,39 +11,33 @@
 set -eu -o pipefail
 export LC_ALL=C
 mib=${1:-1024} runs=${2:-5}
-top=$(cd "$(dirname "$0")/.." && pwd)
-xipfs=${XIPFS:-$top/xipfs} mkxipfs=${MKXIPFS:-$top/mkxipfs}
-xipbench=${XIPBENCH:-$top/xipbench}
+. "$(dirname "$0")/lib.sh"
 ops=20000
-die() { echo "bench-fio-check: $*" >&2; exit 1; }
+report=$top/scripts/bench_report.py
 [ "$(id -u)" = 0 ] || die "run as root (drop_caches)"
-for t in fio python3 "$xipfs" "$mkxipfs" "$xipbench"; do
-	command -v "$t" >/dev/null || die "$t missing (make; scripts/install-deps.sh)"
-done
+need_cmds fio python3
+need_built "$xipfs" "$mkxipfs" "$xipbench"
 
 base=$(mktemp -d "${BENCH_DIR:-/dev/shm}/xipfs-fio-check.XXXXXX")
 pid=""
-cleanup() {
-	set +e
-	if mountpoint -q "$base/mnt"; then umount "$base/mnt"; fi
-	[ -z "$pid" ] || wait "$pid"
+fio_check_cleanup() {
+	! is_mounted "$base/mnt" || unmount "$base/mnt"
+	[ -z "$pid" ] || reap "$pid" xipfs
 	rm -rf --one-file-system "$base"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+cleanup_hooks="fio_check_cleanup"
 mkdir -p "$base/tree" "$base/mnt"
 python3 "$top/scripts/gen-tree.py" "$base/tree" --files 0 --big-mib "$mib" >/dev/null
 "$mkxipfs" -q "$base/tree" "$base/x.img"
 "$xipfs" -f "$base/x.img" "$base/mnt" 2>"$base/log" &
 pid=$!
-for _ in $(seq 500); do mountpoint -q "$base/mnt" && break; sleep 0.01; done
-mountpoint -q "$base/mnt" || die "mount failed: $(cat "$base/log")"
+wait_mounted "$base/mnt" "$pid" || die "mount failed: $(cat "$base/log")"
 file=$base/mnt/big
 
 # One figure per run, in xipbench's unit (MB/s or IOPS).
 xb() {	# xb WORKLOAD
 	"$xipbench" -q -r 1 -n $ops -w "$1" -j "$base/r.json" m="$base/mnt"
-	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$base/r.json"
+	python3 "$report" median "$base/r.json"
 }
 fio_run() {	# fio_run WORKLOAD
 	local args
@@ -60,12 +54,8 @@ fio_run() {	# fio_run WORKLOAD
 	fio --name=x --filename="$file" --readonly --iomem_align=4096 \
 		--fadvise_hint=0 $args --output-format=json \
 		>"$base/fio.json"
-	python3 -c '
-import json, sys
-j = json.load(open(sys.argv[1]))["jobs"][0]["read"]
-print(j["bw_bytes"] / 1e6 if sys.argv[2] == "seq" else j["iops"])' "$base/fio.json" "$1"
+	python3 "$report" fio "$base/fio.json" "$1"
 }
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 echo "| workload (xipfs splice mount, ${mib} MiB file, cold) | xipbench | fio | xipbench / fio |"
 echo "|---|---|---|---|"

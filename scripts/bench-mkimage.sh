@@ -9,15 +9,13 @@
 # Environment: MKXIPFS (default ./mkxipfs), BENCH_DIR (default a new
 # directory under /dev/shm, which is tmpfs).
 set -eu
+. "$(dirname "$0")/lib.sh"
 files=${1:-50000} big=${2:-1024} runs=${3:-5}
-top=$(cd "$(dirname "$0")/.." && pwd)
-mkxipfs=${MKXIPFS:-$top/mkxipfs}
 base=${BENCH_DIR:-$(mktemp -d /dev/shm/xipfs-bench.XXXXXX)}
-trap 'rm -rf "$base"' EXIT
-for t in mksquashfs mkfs.erofs; do
-	command -v $t >/dev/null || { echo "bench: $t missing (scripts/install-deps.sh)" >&2; exit 1; }
-done
-[ -x "$mkxipfs" ] || { echo "bench: $mkxipfs not built" >&2; exit 1; }
+remove_base() { rm -rf "$base"; }
+cleanup_hooks="remove_base"
+need_cmds mksquashfs mkfs.erofs bc
+need_built "$mkxipfs"
 
 python3 "$top/scripts/gen-tree.py" "$base/tree" --files "$files" --big-mib "$big"
 tree_kib=$(du -sk "$base/tree" | cut -f1)
@@ -29,9 +27,6 @@ declare -A cmds=(
 	[mkfs_erofs]="mkfs.erofs --quiet $base/out.img $base/tree"
 )
 order="mkxipfs mkxipfs_pack mksquashfs mkfs_erofs"
-
-# Median and range of a list of seconds.
-stats() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f (%.2f-%.2f)", m, a[1], a[NR]}'; }
 
 declare -A times sizes
 for r in $(seq 1 "$runs"); do
@@ -53,7 +48,7 @@ echo "|---|---|---|---|---|"
 for t in $order; do
 	printf '| %s | `%s` | %s | %.1f | %.3f |\n' "$t" \
 		"$(echo "${cmds[$t]}" | sed "s#$base/##g; s#$top/##")" \
-		"$(printf '%s' "${times[$t]}" | stats)" \
+		"$(printf '%s' "${times[$t]}" | stats %.2f)" \
 		"$(echo "${sizes[$t]} / 1048576" | bc -l)" \
 		"$(echo "${sizes[$t]} / ${sizes[mkfs_erofs]}" | bc -l)"
 done

@@ -11,18 +11,15 @@
 # the one this machine's apt configuration already uses: no host name is
 # written here.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
 prefix=${1:-$top/_deps/libfuse}
-die() { echo "build-libfuse: $*" >&2; exit 1; }
 
 if [ -f "$prefix/lib/pkgconfig/fuse3.pc" ] &&
    PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --atleast-version=3.18 fuse3; then
 	echo "build-libfuse: libfuse $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --modversion fuse3) already in $prefix"
 	exit 0
 fi
-for t in apt-get dpkg-source meson ninja pkg-config; do
-	command -v $t >/dev/null || die "$t missing (scripts/install-deps.sh installs it)"
-done
+need_cmds apt-get dpkg-source meson ninja pkg-config
 
 # The Debian archive this machine uses, from its own apt configuration
 # (deb822 .sources files or one-line sources.list entries).
@@ -33,7 +30,8 @@ mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
 [ -n "$mirror" ] || die "no Debian archive found in the apt configuration"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/build-libfuse.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+remove_work() { rm -rf "$work"; }
+cleanup_hooks="remove_work"
 mkdir -p "$work/lists/partial" "$work/archives/partial"
 echo "deb-src $mirror unstable main" >"$work/sources.list"
 apt_opts=(-q -o Dir::Etc::SourceList="$work/sources.list"

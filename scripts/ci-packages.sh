@@ -11,21 +11,18 @@
 # build tree's programs, named in its environment).
 # Usage: scripts/ci-packages.sh [DIR]   (DIR keeps the .deb files and logs)
 set -eu
-cd "$(dirname "$0")/.."
-top=$(pwd)
-die() { echo "ci-packages: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+cd "$top"
 [ "$(id -u)" = 0 ] || die "run as root: it installs the packages"
 
 work=$(mktemp -d /tmp/xipfs-pkg.XXXXXX)
 chmod 755 "$work"
 mnt=$work/mnt
-mounted() { awk -v m="$1" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; }
-cleanup() {
-	mounted "$mnt" && { umount "$mnt" || umount -l "$mnt"; }
+pkg_cleanup() {
+	! is_mounted "$mnt" || unmount "$mnt"
 	rm -rf "$work"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+cleanup_hooks="pkg_cleanup"
 out=${1:-$work/out}
 mkdir -p "$out"
 

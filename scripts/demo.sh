@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # The main job, end to end: build the tools if needed; make an XIP image of
 # a tree every Debian machine has (/usr/share/doc, plus a program in bin/, a
 # motd, a symbolic link, device nodes from a table and a 64 MiB file); verify
@@ -16,16 +16,12 @@
 # Needs what scripts/install-deps.sh installs; squashfuse and gnuplot are
 # optional (the comparison and the chart do without them).
 set -eu
-cd "$(dirname "$0")/.."
-top=$(pwd)
-[ -x configure ] || autoreconf -fi
-[ -f Makefile ] || ./configure -q
+prog=demo
+. "$(dirname "$0")/lib.sh"
+configure_tree -q
 make -s -j"$(nproc)"
-for t in xipfs mkxipfs xipfsck xipbench; do
-	[ -x "./$t" ] || { echo "demo: ./$t was not built" >&2; exit 1; }
-done
-command -v fusermount3 >/dev/null ||
-	{ echo "demo: fusermount3 missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
+need_built ./xipfs ./mkxipfs ./xipfsck ./xipbench
+need_cmds fusermount3
 
 out=${DEMO_OUT:-$top/demo-out}
 work=$(mktemp -d "${TMPDIR:-/tmp}/xipfs-demo.XXXXXX")
@@ -34,37 +30,26 @@ mnt=$work/mnt/xipfs
 mnt_copy=$work/mnt/xipfs_copy
 mnt_sq=$work/mnt/squashfuse
 
-# Is $1 a mount point?  Asked of mountinfo (which writes a blank as \040)
-# rather than of the mount itself, so that a hung daemon cannot hang us.
-mounted() {
-	awk -v m="$1" '{ gsub(/\\040/, " ", $5) } $5 == m { f = 1 }
-		END { exit !f }' /proc/self/mountinfo
-}
-# Unmount whatever of ours is still mounted.  The daemons end by themselves
-# once their mount is gone, so no process is ever killed here.
+# Unmount whatever of ours is still mounted (is_mounted asks mountinfo, so
+# a hung daemon cannot hang us).  The daemons end by themselves once their
+# mount is gone, so no process is ever killed here.
 unmount_all() {
 	for m in "$mnt_sq" "$mnt_copy" "$mnt"; do
-		mounted "$m" || continue
-		fusermount3 -u "$m" 2>/dev/null || fusermount3 -u -z "$m" 2>/dev/null ||
-			umount -l "$m" 2>/dev/null ||
-			echo "demo: could not unmount $m" >&2
+		is_mounted "$m" || continue
+		unmount "$m" || say "could not unmount $m"
 	done
 }
-cleanup() {
-	set +e
+demo_cleanup() {
 	unmount_all
 	rm -rf --one-file-system "$work"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+cleanup_hooks="demo_cleanup"
 
 # Mount with the xipfs daemon; on failure say the likely reason.
 mount_xipfs() {
 	mkdir -p "$2"
 	./xipfs -o "uid=$(id -u),gid=$(id -g)${3:+,$3}" "$1" "$2" && return 0
-	echo "demo: mounting $1 on $2 as $(id -un) failed." >&2
+	say "mounting $1 on $2 as $(id -un) failed."
 	if [ "$(id -u)" != 0 ] && ! { [ -r /dev/fuse ] && [ -w /dev/fuse ]; }; then
 		cat >&2 <<-EOF
 		demo: /dev/fuse is mode 0$(stat -c %a /dev/fuse) here, closed to $(id -un): a user
@@ -184,6 +169,6 @@ echo "== results in $out/: demo.txt (the table), demo.json (every run)$(
 	[ -f "$out/demo.png" ] && echo ", demo.png (the chart)")"
 echo "full comparison (as root): scripts/bench-compare.sh"
 if [ "$status" != 0 ]; then
-	echo "demo: xipbench reported a failure (exit $status), see the table" >&2
+	say "xipbench reported a failure (exit $status), see the table"
 	exit "$status"
 fi

@@ -1,13 +1,11 @@
-#!/bin/sh
+#!/bin/bash
 # Install everything xipfs needs to build, test and benchmark on Debian 12.
 # As root it runs as is (a fresh machine may have no sudo); as anyone else
 # it runs itself again through sudo.  Idempotent.
 set -eu
+. "$(dirname "$0")/lib.sh"
 if [ "$(id -u)" != 0 ]; then
-	command -v sudo >/dev/null 2>&1 || {
-		echo "install-deps.sh: needs root, and there is no sudo here: run it as root" >&2
-		exit 1
-	}
+	command -v sudo >/dev/null 2>&1 || die "needs root, and there is no sudo here: run it as root"
 	exec sudo -- "$(cd "$(dirname "$0")" && pwd)/$(basename "$0")" "$@"
 fi
 export DEBIAN_FRONTEND=noninteractive

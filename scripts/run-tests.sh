@@ -1,11 +1,10 @@
-#!/bin/sh
+#!/bin/bash
 # Build from scratch and run the whole test suite (make check).
 # Usage: scripts/run-tests.sh [configure options...]
 # Prints the suite's summary; exits nonzero if anything failed.
 set -eu
-cd "$(dirname "$0")/.."
-[ -x configure ] || autoreconf -fi
-[ -f Makefile ] || ./configure "$@"
+. "$(dirname "$0")/lib.sh"
+configure_tree "$@"
 make -j"$(nproc)"
 status=0
 make -j"$(nproc)" check || status=$?

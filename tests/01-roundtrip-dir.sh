@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Directory tree -> image -> xipfsck verify -> extract -> compare everything,
 # for every block size and with packing and huge alignment.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"

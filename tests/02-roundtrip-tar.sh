@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Tar input (GNU tar with --xattrs and --acls, from a file and from stdin,
 # pax and gnu formats) gives the same tree as the directory it came from;
 # a normal user can build a root-owned image with device nodes from a tar.

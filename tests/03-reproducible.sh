@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Same input => byte-identical image, whatever the directory order;
 # SOURCE_DATE_EPOCH sets the build time and clamps mtimes.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # A file larger than 4 GiB (sparse, so cheap on disk) keeps every byte,
 # including data past 4 GiB; the image stays sparse.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Bad command lines, unreadable inputs, hostile tar archives, non-images:
 # clear "prog: path: reason" messages, nonzero exit, no partial output, and
 # an existing image is never damaged by a failed build.
@@ -54,20 +54,10 @@ expect_error "locked.tar" as_user "$MKXIPFS" -q --tar "$WORK/locked.tar" "$WORK/
 ok "an unreadable tree: the error and one hint (tar or root)"
 
 # Hostile tar members: '..' escapes are refused, absolute names normalised.
-python3 - "$WORK" <<'PY'
-import io, sys, tarfile
-w = sys.argv[1]
-def mk(name, members):
-    with tarfile.open(f"{w}/{name}", "w", format=tarfile.PAX_FORMAT) as t:
-        for m in members:
-            ti = tarfile.TarInfo(m)
-            data = b"x\n"
-            ti.size = len(data)
-            t.addfile(ti, io.BytesIO(data))
-mk("escape.tar", ["ok", "a/../../evil"])
-mk("escape2.tar", ["../evil"])
-mk("absolute.tar", ["/etc/passwd-like", "./rel/./x", "dup//slashes"])
-PY
+mk_tar() { python3 "$top_srcdir/tests/hostile_inputs.py" tar-names "$WORK/$1" $'x\n' "${@:2}"; }
+mk_tar escape.tar ok a/../../evil
+mk_tar escape2.tar ../evil
+mk_tar absolute.tar /etc/passwd-like ./rel/./x dup//slashes
 expect_error "escape" "$MKXIPFS" -q --tar "$WORK/escape.tar" "$WORK/out/e.xip"
 expect_error "escape" "$MKXIPFS" -q --tar "$WORK/escape2.tar" "$WORK/out/e.xip"
 [ ! -e "$WORK/out/e.xip" ] || fail "escaping tar produced an image"

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # A device table lets a normal user add device nodes, set owners, modes and
 # capabilities the host cannot create; bad tables give file:line errors.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # The generated corpus of damaged images (truncations, bit flips, lengths
 # past the end, cycles, unknown incompat bits): xipfsck never crashes, and
 # rejects with a clear message every image whose checksums no longer match

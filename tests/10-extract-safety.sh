@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Extraction never lands outside the target or writes through a symlink,
 # whatever the image says: crafted images with duplicate names (a symlink
 # and a directory both called "a"), names "..", and names with "/".

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # A mounted directory of 100,000 entries lists completely, once each, and
 # its telldir()/seekdir() positions stay valid (tests/c/dirseek.c), with
 # READDIRPLUS and with plain READDIR.
@@ -17,28 +17,8 @@ fi
 # on the build host.  Names of varied lengths (up to 255) make the reply
 # buffers fill at different points; a few entries are directories and
 # symbolic links, so that the types readdir reports vary.
-python3 - "$WORK/names" <<'PY' | "$MKXIPFS" -q - "$WORK/big.xip"
-import sys, tarfile
-def entry(name, kind=tarfile.REGTYPE, mode=0o644, target=""):
-    t = tarfile.TarInfo(name)
-    t.type, t.mode, t.linkname, t.mtime = kind, mode, target, 1600000000
-    return t
-with open(sys.argv[1], "w") as names, \
-     tarfile.open(fileobj=sys.stdout.buffer, mode="w|",
-                  format=tarfile.GNU_FORMAT) as tar:
-    tar.addfile(entry("big", tarfile.DIRTYPE, 0o755))
-    for i in range(100000):
-        name = f"e{i:06d}" + "-" * (i * 7919 % 97)
-        if i % 1000 == 999:
-            name = name.ljust(255, "z")
-        if i % 20000 == 1:
-            tar.addfile(entry("big/" + name, tarfile.DIRTYPE, 0o755))
-        elif i % 20000 == 2:
-            tar.addfile(entry("big/" + name, tarfile.SYMTYPE, 0o777, "e000000"))
-        else:
-            tar.addfile(entry("big/" + name))
-        print(name, file=names)
-PY
+python3 "$top_srcdir/scripts/gen-tree.py" --kind names-tar --files 100000 \
+	--names "$WORK/names" - | "$MKXIPFS" -q - "$WORK/big.xip"
 LC_ALL=C sort "$WORK/names" >"$WORK/names.sorted"
 printf '.\n..\n' | cat - "$WORK/names" | LC_ALL=C sort >"$WORK/all.sorted"
 mnt="$WORK/mnt"

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Programs run from a mounted image: a static one, and dynamic ones whose
 # loader maps the executable and its libraries from the mount, text shared
 # and .data as private writable copies.

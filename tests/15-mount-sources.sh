@@ -255,18 +255,7 @@ bad_source "truncated" "$WIN" "$XIPFS" -o offset=1M,size=$((isz - 4096)) "$WIN" 
 # Superblock fields patched, checksums fixed, so the field is what is wrong.
 patch_sb() {	# patch_sb OUT FORMAT OFFSET VALUE
 	cp "$IMG" "$1"
-	python3 - "$top_srcdir/tests" "$@" <<'PY'
-import struct, sys
-sys.path.insert(0, sys.argv[1])
-import xipimg
-out, fmt, off, val = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5], 0)
-with open(out, "rb") as f:
-    img = bytearray(f.read())
-struct.pack_into(fmt, img, off, val)
-xipimg.fix_crcs(img)
-with open(out, "wb") as f:
-    f.write(img)
-PY
+	python3 "$top_srcdir/tests/xipimg.py" "$1" set-sb "$2" "$3" "$4"
 }
 patch_sb "$WORK/v2.xip" "<H" 4 2
 bad_source "version" "$WORK/v2.xip" "$XIPFS" "$WORK/v2.xip" "$E"
@@ -274,7 +263,7 @@ patch_sb "$WORK/incompat.xip" "<I" 12 0x80000000
 bad_source "incompatible feature" "$WORK/incompat.xip" "$XIPFS" "$WORK/incompat.xip" "$E"
 cp "$IMG" "$WORK/badcrc.xip"
 # Flip bits of a build-time byte (writing a fixed value could leave it as is).
-python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(72); b = f.read(1); f.seek(72); f.write(bytes([b[0] ^ 0xff]))' "$WORK/badcrc.xip"
+python3 "$top_srcdir/tests/xipimg.py" "$WORK/badcrc.xip" flip 72
 bad_source "checksum" "$WORK/badcrc.xip" "$XIPFS" "$WORK/badcrc.xip" "$E"
 
 wsz=$(stat -c %s "$WIN")

@@ -107,63 +107,33 @@ for t in $measured; do
 done
 grep -q '^workload' "$WORK/run.out" || fail "no table on stdout: $(head -3 "$WORK/run.out")"
 skipped=$(sed -n 's/^bench-compare: skipping \([^:]*\):.*/\1/p' "$WORK/run.err" | paste -sd ' ')
-python3 - "$out" "$measured" "$workloads" "$skipped" <<'PY' || fail "outputs: see above"
-import json, struct, sys
-out, measured, workloads, skipped = sys.argv[1], *(a.split() for a in sys.argv[2:])
-def bad(msg):
-    sys.exit(f"FAIL: {msg}")
-d = json.load(open(f"{out}/compare.json"))
-if d.get("schema") != "xipbench/1":
-    bad(f"schema {d.get('schema')!r}")
-names = [t["name"] for t in d["targets"]]
-if names != measured:
-    bad(f"JSON targets {names}, script measured {measured}")
-o = d["options"]
-if (o["workloads"], o["reps"], o["ops"], o["baseline"], o["cache"]) != \
-        (workloads, 2, 200, "xipfs_splice", ["warm"]):
-    bad(f"options {o}")
-seen = {}
-for r in d["results"]:
-    k = (r["workload"], r["cache"], r["target"])
-    if k in seen:
-        bad(f"{k} twice in results")
-    seen[k] = r
-for w in workloads:
-    for t in measured:
-        r = seen.pop((w, "warm", t), None)
-        if r is None:
-            bad(f"no result for {w} on {t}")
-        if t == "direct" and w in ("walk", "open", "readall"):
-            if r["status"] != "n/a":
-                bad(f"{w} on direct: status {r['status']}, want n/a")
-        elif r["status"] != "ok" or len(r["runs"]) != 2 or not r["median"] > 0:
-            bad(f"{w} on {t}: {r}")
-if seen:
-    bad(f"results not asked for: {sorted(seen)}")
-png = open(f"{out}/compare.png", "rb").read()
-if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
-    bad("compare.png is not a PNG")
-w, h = struct.unpack(">II", png[16:24])
-if not (w and h):
-    bad(f"compare.png is {w}x{h}")
-gp = open(f"{out}/compare.gp").read()
-for n in measured + workloads:
-    if n not in gp:
-        bad(f"compare.gp does not name {n}")
-md = open(f"{out}/compare.md").read()
-if "| workload | cache | " + " | ".join(measured) + " |" not in md:
-    bad("compare.md has no table header with every target")
-for w in workloads:
-    if f"\n| {w} | warm | " not in md:
-        bad(f"compare.md has no row for {w}")
-for t in skipped:
-    if f"\n- {t}: " not in md:
-        bad(f"compare.md does not say why {t} was skipped")
-for s in ("## Commands", "mkxipfs", "mksquashfs", "mkfs.erofs", "xipbench -r 2"):
-    if s not in md:
-        bad(f"compare.md lacks {s!r}")
-PY
+python3 "$top_srcdir/tests/bench_check.py" compare "$out" "$measured" "$workloads" "$skipped" || fail "outputs: see above"
 ok "one run over $(echo $measured | wc -w) targets ($measured): JSON, PNG, gnuplot script and report complete; nothing left behind"
+
+# ---- the targets outside the default set, and the figures of the retired
+# bench-read.sh and bench-bypass.sh: daemon memory, the page cache a
+# mapping fills, the mount time of a many-file image
+extra="xipfs_open xipfs_clonefd xipfs_single"
+command -v mkfs.xfs >/dev/null && extra+=" xfs_native direct_xfs"
+bench "$WORK/extra" $tiny --reps 1 --cache warm --workloads seq,walk \
+	--targets "xipfs_splice ${extra// /,},squashfuse" --mapped-cache --mount-files 2000 --out "$WORK/out-extra"
+finish
+[ $st = 0 ] || fail "extra targets: exit status $st: $(tail -5 "$WORK/extra.err")"
+check_clean "extra targets"
+measured=$(sed -n 's/^bench-compare: running xipbench on //p' "$WORK/extra.err")
+[ "$measured" = "xipfs_splice $extra squashfuse" ] || fail "extra targets: measured '$measured': $(cat "$WORK/extra.err")"
+md=$WORK/out-extra/compare.md
+grep -q "^| workload | cache | ${measured// / | } |$" "$md" || fail "extra targets: no table of $measured"
+for t in $measured; do
+	case $t in direct*|xfs_native) continue;; esac
+	grep -q "^- $t: VmRSS [0-9.]* MiB, RssAnon [0-9.]* MiB$" "$md" || fail "no daemon memory of $t: $(cat "$md")"
+	case $t in xipfs_*) grep -q "^- $t: [0-9]* MiB$" "$md" || fail "no page-cache growth for $t";; esac
+done
+grep -q '^Mount time of an image of 2000 empty files' "$md" || fail "no mount time section"
+for t in xipfs squashfuse; do
+	grep -q "^- $t: [0-9.]* ([0-9.]*-[0-9.]*) ms$" "$md" || fail "no mount time of $t"
+done
+ok "targets $extra; daemon memory, mapped page cache and mount time reported"
 
 # ---- xipbench refuses its command line after every mount is up
 bench "$WORK/bad" $tiny --reps 1 --workloads seq,nosuch --out "$WORK/out-bad"

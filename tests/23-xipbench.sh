@@ -24,30 +24,7 @@ xipfs_mount "$WORK/a.xip" "$WORK/mnt"
 # check_json FILE CACHES TARGET... : every workload, cache mode and target
 # once, each ok (n/a only for direct targets' tree workloads).
 check_json() {
-	python3 - "$@" <<'PY' || fail "JSON check failed on $1"
-import json, sys
-path, caches, targets = sys.argv[1], sys.argv[2].split(","), sys.argv[3:]
-d = json.load(open(path))
-assert d["schema"] == "xipbench/1", d["schema"]
-wl = ["seq", "rand", "uring", "mmap-seq", "mmap-rand", "walk", "open", "readall"]
-assert d["options"]["workloads"] == wl
-assert [t["name"] for t in d["targets"]] == targets
-direct = {t["name"] for t in d["targets"] if t["direct"]}
-got = {(r["workload"], r["cache"], r["target"]): r for r in d["results"]}
-assert len(got) == len(d["results"]) == len(wl) * len(caches) * len(targets)
-for w in wl:
-    for c in caches:
-        for t in targets:
-            r = got[(w, c, t)]
-            tree = w in ("walk", "open", "readall")
-            if t in direct and tree:
-                assert r["status"] == "n/a", r
-                continue
-            assert r["status"] == "ok", r
-            assert len(r["runs"]) == d["options"]["reps"]
-            assert all(v > 0 for v in r["runs"]) and r["min"] <= r["median"] <= r["max"]
-            assert ("latency_ns" in r) == w.startswith("mmap")
-PY
+	python3 "$top_srcdir/tests/bench_check.py" all "$@" || fail "JSON check failed on $1"
 }
 
 is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
@@ -93,15 +70,7 @@ set -e
 [ $st = 1 ] || fail "a failed workload gave exit status $st"
 grep -q "xipbench: small=$WORK/small: rand cold: big is smaller than one 4096-byte block" \
 	"$WORK/err" || fail "no error line for the failed run: $(cat "$WORK/err")"
-python3 - "$WORK/out/f.json" <<'PY' || fail "JSON of the failing run is wrong"
-import json, sys
-d = json.load(open(sys.argv[1]))
-st = {(r["workload"], r["target"]): (r["status"], r.get("error", "")) for r in d["results"]}
-assert st[("rand", "small")][0] == "failed" and "smaller than" in st[("rand", "small")][1]
-assert st[("uring", "small")][0] == "failed"
-assert st[("seq", "small")][0] == "ok" and st[("walk", "small")][0] == "ok"
-assert all(s == "ok" for (w, t), (s, e) in st.items() if t == "ok")
-PY
+python3 "$top_srcdir/tests/bench_check.py" failing "$WORK/out/f.json" || fail "JSON of the failing run is wrong"
 grep -Eq '^rand 4K +cold +small +failed +.*smaller than' "$WORK/table" ||
 	fail "the table does not show the failure"
 ok "a failing workload fails alone, exit 1, reported in table and JSON"
@@ -192,12 +161,7 @@ for w in mmap-seq mmap-rand; do
 	grep -q "lost=$WORK/mnt2: $w cold: mmap: SIGBUS touching offset [0-9]*: the page could not be read" \
 		"$WORK/err" || fail "$w: no SIGBUS reported: $(cat "$WORK/err")"
 done
-python3 - "$WORK/out/lost.json" <<'PY' || fail "JSON of the lost source is wrong"
-import json, sys
-st = {r["workload"]: r["status"] for r in json.load(open(sys.argv[1]))["results"]}
-assert st == {"seq": "failed", "rand": "failed", "uring": "failed", "mmap-seq": "failed",
-              "mmap-rand": "failed", "walk": "ok", "readall": "ok"}, st
-PY
+python3 "$top_srcdir/tests/bench_check.py" lost "$WORK/out/lost.json" || fail "JSON of the lost source is wrong"
 ok "a lost source: EIO and SIGBUS fail their runs, xipbench carries on"
 
 # 9. The direct target really bypasses the daemon: on a mount of its own,
@@ -230,14 +194,7 @@ grep -q "^xipbench: x: file workloads read large (300000 bytes), the largest fil
 	"$WORK/err" || fail "first target's choice not said: $(cat "$WORK/err")"
 grep -q "^xipbench: x-2: file workloads read other (200000 bytes), the largest file here" \
 	"$WORK/err" || fail "second target's own choice not said: $(cat "$WORK/err")"
-python3 - "$WORK/out/plain.json" <<'PY' || fail "JSON of the plain targets is wrong"
-import json, sys
-d = json.load(open(sys.argv[1]))
-assert [(t["name"], t["file"]) for t in d["targets"]] == \
-    [("x", "large"), ("x-2", "other"), ("a", "big")], d["targets"]
-assert d["options"]["file"] == "large"
-assert all(r["status"] == "ok" for r in d["results"]), d["results"]
-PY
+python3 "$top_srcdir/tests/bench_check.py" plain "$WORK/out/plain.json" || fail "JSON of the plain targets is wrong"
 "$XIPBENCH" -r 1 -w walk -q "$WORK/p1/x" 2>"$WORK/err" || fail "walk on a plain target"
 ! grep -q "file workloads read" "$WORK/err" || fail "a file chosen for a tree-only run"
 mkdir "$WORK/nofiles"

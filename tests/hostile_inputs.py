@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Hostile inputs for the builder, generated reproducibly (seeded), for
-tests/28-hostile-input.sh.
+tests/28-hostile-input.sh (and 04 and 07).
 
 Usage: hostile_inputs.py COMMAND ARGS...
   devtable-lines N SEED     N device-table lines, one a line: the grammar's
@@ -15,6 +15,9 @@ Usage: hostile_inputs.py COMMAND ARGS...
                             mangled
   deep-tree DIR DEPTH       DIR/d/d/... DEPTH directories deep
   deep-tar OUT DEPTH        the same as a pax tar (paths past PATH_MAX)
+  tar-names OUT DATA NAME...   a pax tar of regular files named NAME...,
+                            each holding DATA (names the builder must
+                            refuse or normalise)
 """
 import io
 import os
@@ -128,6 +131,12 @@ def deep_tar(out, depth):
         add(t, "/".join(["d"] * depth + ["leaf"]), data=b"bottom\n")
 
 
+def tar_names(out, data, names):
+    with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as t:
+        for name in names:
+            add(t, name, data=data.encode())
+
+
 def main():
     cmd, a = sys.argv[1], sys.argv[2:]
     if cmd == "devtable-lines":
@@ -140,6 +149,8 @@ def main():
         tar_mutants(a[0], a[1], int(a[2]), int(a[3]))
     elif cmd == "deep-tar":
         deep_tar(a[0], int(a[1]))
+    elif cmd == "tar-names":
+        tar_names(a[0], a[1], a[2:])
     elif cmd == "deep-tree":
         deep_tree(a[0], int(a[1]))
     else:

@@ -2,9 +2,11 @@
 # Exit codes follow automake: 0 pass, 1 fail, 77 skip.  With
 # XIPFS_TEST_STRICT=1 (CI) a skip is a failure, so nothing silently stops
 # being tested.
+# The mount, wait and cleanup helpers are scripts/lib.sh's.
 set -eu
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+. "$top_srcdir/scripts/lib.sh"
 : "${top_builddir:=$top_srcdir}"
 : "${MKXIPFS:=$top_builddir/mkxipfs}"
 : "${XIPFSCK:=$top_builddir/xipfsck}"
@@ -29,18 +31,12 @@ skip() {
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
 need_cmd() { command -v "$1" >/dev/null 2>&1 || skip "needs $1"; }
 
-# A scratch directory removed on any exit; tests keep everything in it.
+# A scratch directory removed on any exit (scripts/lib.sh runs
+# $cleanup_hooks); tests keep everything in it.
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/xipfs-$test_name.XXXXXX")
 chmod 755 "$WORK"
-cleanup_hooks=""
-cleanup() {
-	status=$?
-	for hook in $cleanup_hooks; do "$hook" || true; done
-	rm -rf "$WORK"
-	exit $status
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+remove_work() { rm -rf "$WORK"; }
+cleanup_hooks="remove_work"
 
 # Run a command as an unprivileged user (the machine's "nobody").
 as_user() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
@@ -49,27 +45,16 @@ as_user() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 # so the test knows its PID ($XIPFS_PID) and its exit status; every mount is
 # undone on exit, whatever happened.  The daemon's stderr goes to
 # $WORK/xipfs.log.
+# is_mounted asks mountinfo, not mountpoint(1): root cannot stat another
+# user's FUSE mount (no allow_other), but it can see it listed.
 mounted=""
-# From mountinfo, not mountpoint(1): root cannot stat another user's FUSE
-# mount (no allow_other), but it can see it listed.
-is_mounted() { awk -v m="$1" '$5 == m { found = 1 } END { exit !found }' /proc/self/mountinfo; }
 unmount_all() {
 	for m in $mounted; do
 		is_mounted "$m" || continue
-		fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+		unmount "$m" lazy || true
 	done
 }
 cleanup_hooks="unmount_all $cleanup_hooks"
-
-# Wait up to 10 s for MNT to become a mount point while PID lives.
-wait_mounted() {
-	for _ in $(seq 1 200); do
-		is_mounted "$1" && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.05
-	done
-	return 1
-}
 
 # xipfs_mount SOURCE MNT [xipfs options...]
 xipfs_mount() {
@@ -86,8 +71,7 @@ xipfs_mount() {
 
 # xipfs_unmount MNT: unmount and check the daemon exited cleanly.
 xipfs_unmount() {
-	fusermount3 -u "$1" 2>/dev/null || umount "$1" ||
-		fail "cannot unmount $1"
+	unmount "$1" clean || fail "cannot unmount $1"
 	set +e
 	wait "$XIPFS_PID"
 	st=$?

@@ -5,6 +5,8 @@ field and recomputes both checksums, so that the damage is what the tools
 must catch (not merely a CRC mismatch).
 
 Usage: xipimg.py IMAGE COMMAND ARGS...
+  set-sb FORMAT OFFSET VALUE   a superblock field (struct FORMAT, e.g. <I)
+  flip OFFSET                  flip the bits of one byte; CRCs left wrong
   rename OLD NEW               rename an entry (same length; any directory)
   set-inode NAME FIELD VALUE   an inode field (mode, nlink, data, ...) of
                                the entry NAME ('/' is the root)
@@ -138,8 +140,13 @@ def main():
     path, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     with open(path, "rb") as f:
         img = bytearray(f.read())
-    size = None
-    if cmd == "rename":
+    size, fix = None, True
+    if cmd == "set-sb":		# set-sb FORMAT OFFSET VALUE: a superblock field
+        struct.pack_into(args[0], img, int(args[1]), int(args[2], 0))
+    elif cmd == "flip":		# flip OFFSET: the byte's bits, CRCs left wrong
+        img[int(args[0])] ^= 0xff
+        fix = False
+    elif cmd == "rename":
         rename(img, args[0].encode(), args[1].encode())
     elif cmd == "set-inode":
         set_inode(img, args[0].encode(), args[1], int(args[2], 0))
@@ -155,7 +162,8 @@ def main():
     else:
         sys.exit(f"xipimg: unknown command {cmd}")
     if size is None:
-        fix_crcs(img)
+        if fix:
+            fix_crcs(img)
     else:
         # the metadata CRC would cost a pass over the claimed size: only
         # the superblock's is made right, which is what opening checks
