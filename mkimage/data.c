@@ -39,7 +39,7 @@ struct rep {
 };
 
 struct writer {
-	struct ctx *c;
+	struct build *c;
 	uint8_t *buf, *buf2;	/* IO_CHUNK each */
 	struct rep *reps;	/* open hash; id NONE = empty */
 	size_t nreps, cap;
@@ -48,7 +48,7 @@ struct writer {
 };
 
 /* Path of a node for messages: SOURCE/relative path. */
-static char *src_path(const struct ctx *c, uint32_t id)
+static char *src_path(const struct build *c, uint32_t id)
 {
 	char *rel = node_relpath(c, id);
 	size_t len = strlen(c->opt.source) + strlen(rel) + 2;
@@ -61,7 +61,7 @@ static char *src_path(const struct ctx *c, uint32_t id)
 	return full;
 }
 
-static int src_err(struct ctx *c, uint32_t id, const char *what)
+static int src_err(struct build *c, uint32_t id, const char *what)
 {
 	char *path = src_path(c, id);
 
@@ -77,7 +77,7 @@ static int src_err(struct ctx *c, uint32_t id, const char *what)
  * inode order, which keeps a directory's files together. */
 static int parent_fd(struct writer *w, uint32_t dir)
 {
-	struct ctx *c = w->c;
+	struct build *c = w->c;
 	char *rel;
 
 	if (dir == c->root)
@@ -98,7 +98,7 @@ static int parent_fd(struct writer *w, uint32_t dir)
  * the source tree, checked to be what the scan saw. */
 static int open_source(struct writer *w, uint32_t id, int *fd, uint64_t *off)
 {
-	struct ctx *c = w->c;
+	struct build *c = w->c;
 	const struct xnode *n = &c->nodes[id];
 	const struct xent *e = &c->ents[n->entry];
 	char name[XIPFS_NAME_MAX + 1];
@@ -134,7 +134,7 @@ fail:
 /* Close a source; a file that changed size while read is an error. */
 static int close_source(struct writer *w, uint32_t id, int fd, int check)
 {
-	struct ctx *c = w->c;
+	struct build *c = w->c;
 	struct stat st;
 	int r = 0;
 
@@ -148,7 +148,7 @@ static int close_source(struct writer *w, uint32_t id, int fd, int check)
 }
 
 /* pread exactly len bytes; a short file is an error, not zeros. */
-static int read_exact(struct ctx *c, uint32_t id, int fd, void *buf,
+static int read_exact(struct build *c, uint32_t id, int fd, void *buf,
 		      size_t len, uint64_t off)
 {
 	while (len) {
@@ -166,7 +166,7 @@ static int read_exact(struct ctx *c, uint32_t id, int fd, void *buf,
 	return 0;
 }
 
-static void progressed(struct ctx *c, uint64_t n)
+static void progressed(struct build *c, uint64_t n)
 {
 	c->st.copied += n;
 	progress_update(c, 0);
@@ -194,7 +194,7 @@ static int copy_fallback(struct writer *w, uint32_t id, int fd, uint64_t src,
 static int copy_segment(struct writer *w, uint32_t id, int fd, uint64_t src,
 			uint64_t dst, uint64_t len)
 {
-	struct ctx *c = w->c;
+	struct build *c = w->c;
 
 	while (len && !c->no_cfr) {
 		loff_t in = (loff_t)src, out = (loff_t)dst;
@@ -308,7 +308,7 @@ static int hash_source(struct writer *w, uint32_t id, int fd, uint64_t off,
 static int same_as_image(struct writer *w, uint32_t id, int fd, uint64_t off,
 			 uint64_t dst, int *same)
 {
-	struct ctx *c = w->c;
+	struct build *c = w->c;
 	uint64_t size = c->nodes[id].size, done = 0;
 
 	*same = 1;
@@ -357,7 +357,7 @@ static int find_dup(struct writer *w, uint32_t id, int fd, uint64_t off,
 	return 0;
 }
 
-static uint64_t place(struct ctx *c, struct xnode *n, uint64_t *pos,
+static uint64_t place(struct build *c, struct xnode *n, uint64_t *pos,
 		      int packed)
 {
 	uint64_t at;
@@ -383,7 +383,7 @@ static uint64_t place(struct ctx *c, struct xnode *n, uint64_t *pos,
 static int write_one(struct writer *w, uint32_t id, uint64_t *pos,
 		     int packed)
 {
-	struct ctx *c = w->c;
+	struct build *c = w->c;
 	struct xnode *n = &c->nodes[id];
 	uint64_t off, hash = 0;
 	uint32_t rep = NONE;
@@ -419,7 +419,7 @@ static int write_one(struct writer *w, uint32_t id, uint64_t *pos,
 	return close_source(w, id, fd, 1) < 0 ? -1 : r;
 }
 
-static int is_packed(const struct ctx *c, const struct xnode *n)
+static int is_packed(const struct build *c, const struct xnode *n)
 {
 	return n->size > 0 && n->size < c->opt.pack_small;
 }
@@ -452,7 +452,7 @@ static int shares(const uint64_t *v, size_t n, uint64_t size)
  * an upper bound of the image size, so that the output can be extended
  * once and every unwritten byte reads back as zero.
  */
-int data_plan(struct ctx *c)
+int data_plan(struct build *c)
 {
 	uint64_t *sizes = xmalloc(c->ninodes * sizeof(*sizes) + 1);
 	uint64_t bs = 1u << c->opt.block_log2, bound = c->data_offset;
@@ -482,7 +482,7 @@ int data_plan(struct ctx *c)
 	return 0;
 }
 
-int write_data(struct ctx *c)
+int write_data(struct build *c)
 {
 	struct writer w = { .c = c, .dir_fd = -1, .dir_node = NONE };
 	uint64_t pos = c->data_offset;

@@ -38,7 +38,7 @@ static int ent_cmp(const void *a, const void *b, void *arg)
 }
 
 /* Group entry ids per directory (counting sort), then sort each group. */
-static void build_children(struct ctx *c)
+static void build_children(struct build *c)
 {
 	uint64_t pos = 0;
 
@@ -68,7 +68,7 @@ static void build_children(struct ctx *c)
 }
 
 /* A directory past XIPFS_DEPTH_MAX: readers may refuse to walk it. */
-static int too_deep(const struct ctx *c, uint32_t id)
+static int too_deep(const struct build *c, uint32_t id)
 {
 	char *path = node_relpath(c, id);
 
@@ -78,7 +78,7 @@ static int too_deep(const struct ctx *c, uint32_t id)
 	return -1;
 }
 
-int number_inodes(struct ctx *c)
+int number_inodes(struct build *c)
 {
 	uint32_t next = 1, level_end = 1, depth = 0;
 
@@ -121,14 +121,14 @@ int number_inodes(struct ctx *c)
 }
 
 /* Where the inode's parent directory is, in image inode numbers. */
-static uint32_t parent_ino(const struct ctx *c, uint32_t id)
+static uint32_t parent_ino(const struct build *c, uint32_t id)
 {
 	if (id == c->root)
 		return XIPFS_ROOT_INO;
 	return c->nodes[c->ents[c->nodes[id].entry].parent].ino;
 }
 
-int layout_meta(struct ctx *c)
+int layout_meta(struct build *c)
 {
 	uint64_t pos = XIPFS_SUPER_SIZE + (uint64_t)c->ninodes *
 		       XIPFS_INODE_SIZE, names = 0;
@@ -174,7 +174,7 @@ int layout_meta(struct ctx *c)
 /* The metadata writer: a buffer flushed to the image, with meta_crc and
  * two independent hashes (for the UUID) taken over every byte. */
 struct mstream {
-	struct ctx *c;
+	struct build *c;
 	uint8_t *buf;
 	size_t len, cap;
 	uint64_t off;		/* image offset of buf[0] */
@@ -246,7 +246,7 @@ static uint64_t inode_data(const struct xnode *n)
 
 static void emit_inode(struct mstream *m, uint32_t id)
 {
-	const struct ctx *c = m->c;
+	const struct build *c = m->c;
 	const struct xnode *n = &c->nodes[id];
 	const struct xblob *b = n->xattr ? &c->blobs[n->xattr - 1] : NULL;
 	uint8_t *p = ms_reserve(m, XIPFS_INODE_SIZE);
@@ -270,7 +270,7 @@ static void emit_inode(struct mstream *m, uint32_t id)
 static void emit_dirents(struct mstream *m, const struct xnode *d,
 			 uint64_t *name_off)
 {
-	const struct ctx *c = m->c;
+	const struct build *c = m->c;
 
 	for (uint32_t i = 0; i < d->nchild; i++) {
 		const struct xent *e = &c->ents[c->children[d->u.child0 + i]];
@@ -289,7 +289,7 @@ static void emit_dirents(struct mstream *m, const struct xnode *d,
 
 static void emit_all(struct mstream *m)
 {
-	const struct ctx *c = m->c;
+	const struct build *c = m->c;
 	uint64_t name_off = c->names_off;
 
 	for (uint32_t k = 0; k < c->ninodes; k++)
@@ -330,7 +330,7 @@ static void emit_all(struct mstream *m)
  * Write the metadata region; return its CRC and a UUID derived from it
  * (and from the superblock fields outside it), RFC 9562 version 8.
  */
-int emit_meta(struct ctx *c, uint32_t *meta_crc, uint8_t uuid[16])
+int emit_meta(struct build *c, uint32_t *meta_crc, uint8_t uuid[16])
 {
 	struct mstream m = { .c = c, .cap = 1u << 20,
 			     .off = XIPFS_SUPER_SIZE };

@@ -36,7 +36,7 @@ struct linkmap {
 };
 
 struct scan {
-	struct ctx *c;
+	struct build *c;
 	struct pathbuf path;
 	struct linkmap links;
 	struct xa_list xa;
@@ -144,7 +144,7 @@ static ssize_t do_get(const char *path, const char *name, char *buf,
  * warning, not the build. */
 static int read_xattrs(struct scan *s, uint32_t *blob)
 {
-	struct ctx *c = s->c;
+	struct build *c = s->c;
 	const char *path = s->path.s;
 	ssize_t n = grow_call(&s->xbuf, &s->xbuf_cap, do_list, path, NULL);
 	int r;
@@ -179,7 +179,7 @@ static int read_xattrs(struct scan *s, uint32_t *blob)
 	return r;
 }
 
-static void set_meta(struct ctx *c, struct xnode *n, const struct stat *st)
+static void set_meta(struct build *c, struct xnode *n, const struct stat *st)
 {
 	n->mode = st->st_mode;
 	n->uid = st->st_uid;
@@ -220,7 +220,7 @@ static int read_symlink(struct scan *s, int dirfd, const char *name,
 static int scan_entry(struct scan *s, int dirfd, uint32_t dir,
 		      const char *name)
 {
-	struct ctx *c = s->c;
+	struct build *c = s->c;
 	struct stat st;
 	uint32_t *link = NULL, id;
 	struct xnode *n;
@@ -274,7 +274,7 @@ static int scan_children(struct scan *s, int dirfd, uint32_t dir);
 /* Descend into the subdirectories added for dir: entries [first, last). */
 static int scan_subdirs(struct scan *s, int dirfd, size_t first, size_t last)
 {
-	struct ctx *c = s->c;
+	struct build *c = s->c;
 
 	for (size_t e = first; e < last; e++) {
 		uint32_t node = c->ents[e].node;
@@ -309,7 +309,7 @@ static int scan_subdirs(struct scan *s, int dirfd, size_t first, size_t last)
  * stream is open at a time and fds grow with depth only. */
 static int scan_children(struct scan *s, int dirfd, uint32_t dir)
 {
-	struct ctx *c = s->c;
+	struct build *c = s->c;
 	size_t first = c->nents;
 	int fd = dup(dirfd);
 	struct dirent *de;
@@ -346,7 +346,7 @@ static int scan_children(struct scan *s, int dirfd, uint32_t dir)
 	return scan_subdirs(s, dirfd, first, c->nents);
 }
 
-int scan_dir(struct ctx *c)
+int scan_dir(struct build *c)
 {
 	struct scan s = { .c = c };
 	struct stat st;

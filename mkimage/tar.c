@@ -39,7 +39,7 @@ struct acl_ent {
 };
 
 struct tarin {
-	struct ctx *c;
+	struct build *c;
 	struct archive *a;
 	struct xa_list xa;
 	const char *path;	/* member name as in the archive */
@@ -157,7 +157,7 @@ static const char *tar_error(struct archive *a)
 static int acl_to_xattr(struct tarin *t, struct archive_entry *e, int type,
 			const char *xname)
 {
-	const struct options *o = &t->c->opt;
+	const struct build_options *o = &t->c->opt;
 	int count = archive_entry_acl_reset(e, type), ty, perm, tag, id;
 	struct acl_ent *v;
 	const char *name;
@@ -260,7 +260,7 @@ static int member_xattrs(struct tarin *t, struct archive_entry *e,
  * libarchive skips (sparse holes) stays a hole. */
 static int spool_data(struct tarin *t, struct xnode *n)
 {
-	struct ctx *c = t->c;
+	struct build *c = t->c;
 	const void *buf;
 	size_t len;
 	la_int64_t off;
@@ -365,7 +365,7 @@ static int set_member_meta(struct tarin *t, struct archive_entry *e,
 static int add_hardlink(struct tarin *t, struct archive_entry *e,
 			uint32_t dir, const char *last, size_t len)
 {
-	struct ctx *c = t->c;
+	struct build *c = t->c;
 	uint32_t target, old = ent_lookup(c, dir, last, len);
 
 	if (path_resolve(c, archive_entry_hardlink(e), t->label, &target) < 0)
@@ -389,7 +389,7 @@ static int add_hardlink(struct tarin *t, struct archive_entry *e,
  * extraction would, except that a directory only takes new metadata. */
 static int add_member(struct tarin *t, struct archive_entry *e)
 {
-	struct ctx *c = t->c;
+	struct build *c = t->c;
 	const char *last;
 	size_t len;
 	uint32_t dir, old = NONE, id;
@@ -429,7 +429,7 @@ static int add_member(struct tarin *t, struct archive_entry *e)
 
 /* Exclusion applies to a member and, through its parents, to everything
  * under an excluded directory. */
-static int member_excluded(const struct ctx *c, const char *path)
+static int member_excluded(const struct build *c, const char *path)
 {
 	char *norm = xmalloc(strlen(path) + 1), *q = norm;
 	const char *p = path;
@@ -494,7 +494,7 @@ static int next_member(struct tarin *t, struct archive_entry **e)
 	return 1;
 }
 
-int read_tar(struct ctx *c)
+int read_tar(struct build *c)
 {
 	struct tarin t = { .c = c };
 	struct archive_entry *e;

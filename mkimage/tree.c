@@ -14,7 +14,7 @@
 
 #include "mkxipfs.h"
 
-int tree_init(struct ctx *c)
+int tree_init(struct build *c)
 {
 	c->index_cap = 1024;
 	c->index = xcalloc(c->index_cap, sizeof(*c->index));
@@ -25,7 +25,7 @@ int tree_init(struct ctx *c)
 	return 0;
 }
 
-void tree_free(struct ctx *c)
+void tree_free(struct build *c)
 {
 	free(c->nodes);
 	free(c->ents);
@@ -38,7 +38,7 @@ void tree_free(struct ctx *c)
 
 /* A fresh node, zeroed; the caller sets type and metadata.  The format
  * numbers inodes with 32 bits and keeps 0 for "none". */
-uint32_t node_new(struct ctx *c, const char *path)
+uint32_t node_new(struct build *c, const char *path)
 {
 	struct xnode *n;
 
@@ -63,7 +63,7 @@ static uint64_t ent_hash(uint32_t dir, const char *name, size_t len)
 	return hash_buf(dir, name, len);
 }
 
-uint32_t ent_lookup(const struct ctx *c, uint32_t dir, const char *name,
+uint32_t ent_lookup(const struct build *c, uint32_t dir, const char *name,
 		    size_t len)
 {
 	size_t mask = c->index_cap - 1;
@@ -79,7 +79,7 @@ uint32_t ent_lookup(const struct ctx *c, uint32_t dir, const char *name,
 	return NONE;
 }
 
-static void index_insert(struct ctx *c, uint32_t id)
+static void index_insert(struct build *c, uint32_t id)
 {
 	const struct xent *e = &c->ents[id];
 	size_t mask = c->index_cap - 1;
@@ -90,7 +90,7 @@ static void index_insert(struct ctx *c, uint32_t id)
 	c->index[i] = id + 1;
 }
 
-static void index_grow(struct ctx *c)
+static void index_grow(struct build *c)
 {
 	free(c->index);
 	c->index_cap *= 2;
@@ -120,7 +120,7 @@ int name_check(const char *path, const char *name, size_t len)
 }
 
 /* Add name -> node in dir.  The caller has checked it is not there. */
-int ent_add(struct ctx *c, uint32_t dir, const char *name, size_t len,
+int ent_add(struct build *c, uint32_t dir, const char *name, size_t len,
 	    uint32_t node, const char *path)
 {
 	struct xent *e;
@@ -160,7 +160,7 @@ int ent_add(struct ctx *c, uint32_t dir, const char *name, size_t len,
  * created when create_parents is set, else they are an error.  Messages
  * name label (e.g. "archive.tar: member") rather than path when given.
  */
-int path_walk(struct ctx *c, const char *path, const char *label,
+int path_walk(struct build *c, const char *path, const char *label,
 	      int create_parents, uint32_t *dir, const char **last,
 	      size_t *last_len)
 {
@@ -222,7 +222,7 @@ int path_walk(struct ctx *c, const char *path, const char *label,
 }
 
 /* The node at path, which must exist. */
-int path_resolve(struct ctx *c, const char *path, const char *label,
+int path_resolve(struct build *c, const char *path, const char *label,
 		 uint32_t *node)
 {
 	const char *last;
@@ -246,7 +246,7 @@ int path_resolve(struct ctx *c, const char *path, const char *label,
 
 /* Path of a node relative to the root (directory input), malloc'd;
  * "." for the root. */
-char *node_relpath(const struct ctx *c, uint32_t node)
+char *node_relpath(const struct build *c, uint32_t node)
 {
 	size_t len = 0;
 	char *buf, *p;
@@ -282,9 +282,9 @@ uint32_t map_id(const struct idmap *m, size_t n, uint32_t id)
 	return id;
 }
 
-void apply_owner(const struct ctx *c, struct xnode *n)
+void apply_owner(const struct build *c, struct xnode *n)
 {
-	const struct options *o = &c->opt;
+	const struct build_options *o = &c->opt;
 
 	n->uid = o->force_uid ? o->uid : map_id(o->uid_map, o->n_uid_map,
 						 n->uid);
@@ -293,7 +293,7 @@ void apply_owner(const struct ctx *c, struct xnode *n)
 }
 
 /* Track the newest input mtime: the build time when nothing pins it. */
-void note_mtime(struct ctx *c, int64_t sec, uint32_t nsec)
+void note_mtime(struct build *c, int64_t sec, uint32_t nsec)
 {
 	if (!c->have_newest || sec > c->newest_sec ||
 	    (sec == c->newest_sec && nsec > c->newest_nsec)) {
@@ -305,7 +305,7 @@ void note_mtime(struct ctx *c, int64_t sec, uint32_t nsec)
 
 /* --exclude: fnmatch without FNM_PATHNAME (so '*' crosses '/'), tried on
  * the relative path with and without a leading '/'. */
-int excluded(const struct ctx *c, const char *relpath)
+int excluded(const struct build *c, const char *relpath)
 {
 	const struct strlist *x = &c->opt.exclude;
 	char *slashed;

@@ -87,7 +87,7 @@ int write_all_fd(int fd, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-int write_all_at(struct ctx *c, const void *buf, size_t len, uint64_t off)
+int write_all_at(struct build *c, const void *buf, size_t len, uint64_t off)
 {
 	if (write_all_fd(c->out_fd, buf, len, off) == 0)
 		return 0;
@@ -97,7 +97,7 @@ int write_all_at(struct ctx *c, const void *buf, size_t len, uint64_t off)
 
 /* Unlinked scratch file for tar member data: beside the image first, so
  * copy_file_range can reflink from it, else in $TMPDIR. */
-int spool_open(struct ctx *c)
+int spool_open(struct build *c)
 {
 	char *dir = image_dir(c->opt.image), *tmpl;
 	const char *tmp = getenv("TMPDIR");
@@ -120,7 +120,7 @@ int spool_open(struct ctx *c)
 	return c->spool_fd >= 0 ? 0 : -1;
 }
 
-int output_open(struct ctx *c)
+int output_open(struct build *c)
 {
 	char *dir = image_dir(c->opt.image);
 	const char *base = strrchr(c->opt.image, '/');
@@ -150,7 +150,7 @@ int output_open(struct ctx *c)
 	return 0;
 }
 
-void output_abort(struct ctx *c)
+void output_abort(struct build *c)
 {
 	sigset_t old;
 
@@ -171,7 +171,7 @@ void output_abort(struct ctx *c)
 #define SPUT32(p, f, v) xipfs_put_le32((p) + offsetof(struct xipfs_super, f), (v))
 #define SPUT64(p, f, v) xipfs_put_le64((p) + offsetof(struct xipfs_super, f), (v))
 
-static void encode_super(const struct ctx *c, uint8_t *sb, uint32_t meta_crc,
+static void encode_super(const struct build *c, uint8_t *sb, uint32_t meta_crc,
 			 const uint8_t uuid[16])
 {
 	memset(sb, 0, XIPFS_SUPER_SIZE);
@@ -203,7 +203,7 @@ static void encode_super(const struct ctx *c, uint8_t *sb, uint32_t meta_crc,
 
 /* Metadata and superblock (last, so a torn write never looks valid), then
  * the permissions a new file would get, then the rename. */
-int output_finish(struct ctx *c)
+int output_finish(struct build *c)
 {
 	uint8_t sb[XIPFS_SUPER_SIZE], uuid[16];
 	uint32_t meta_crc;
@@ -253,7 +253,7 @@ static void human(char *buf, size_t len, uint64_t v)
 }
 
 /* One self-overwriting line on a TTY, at most ten times a second. */
-void progress_update(struct ctx *c, int force)
+void progress_update(struct build *c, int force)
 {
 	uint64_t now, total = c->total_bytes;
 	char done[32], all[32];

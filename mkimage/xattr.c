@@ -98,7 +98,7 @@ static int item_cmp(const void *a, const void *b)
 	return name_cmp(x->name, x->name_len, y->name, y->name_len);
 }
 
-static uint32_t blob_find(const struct ctx *c, uint64_t h, const uint8_t *buf,
+static uint32_t blob_find(const struct build *c, uint64_t h, const uint8_t *buf,
 			  size_t len, size_t *slot)
 {
 	size_t mask = c->blob_index_cap - 1, i = h & mask;
@@ -114,7 +114,7 @@ static uint32_t blob_find(const struct ctx *c, uint64_t h, const uint8_t *buf,
 	return NONE;
 }
 
-static void blob_index_grow(struct ctx *c)
+static void blob_index_grow(struct build *c)
 {
 	size_t cap = c->blob_index_cap ? c->blob_index_cap * 2 : 256;
 
@@ -130,7 +130,7 @@ static void blob_index_grow(struct ctx *c)
 	}
 }
 
-static uint32_t blob_store(struct ctx *c, const uint8_t *buf, size_t len)
+static uint32_t blob_store(struct build *c, const uint8_t *buf, size_t len)
 {
 	uint64_t h = hash_buf(0x78617474, buf, len);
 	size_t slot;
@@ -162,7 +162,7 @@ static uint32_t blob_store(struct ctx *c, const uint8_t *buf, size_t len)
 
 /* Encode l (sorted by name, as the format requires) and intern it;
  * *blob is the id + 1 for struct xnode.xattr, 0 for an empty list. */
-int xa_intern(struct ctx *c, struct xa_list *l, const char *path,
+int xa_intern(struct build *c, struct xa_list *l, const char *path,
 	      uint32_t *blob)
 {
 	size_t len = 0, pos = 0;
@@ -199,7 +199,7 @@ int xa_intern(struct ctx *c, struct xa_list *l, const char *path,
 }
 
 /* Decode an interned block back into a list (the device table edits). */
-int xa_load(const struct ctx *c, uint32_t blob, struct xa_list *l)
+int xa_load(const struct build *c, uint32_t blob, struct xa_list *l)
 {
 	const struct xblob *b;
 	const uint8_t *p, *end;
@@ -224,7 +224,7 @@ int xa_load(const struct ctx *c, uint32_t blob, struct xa_list *l)
 	return 0;
 }
 
-void xattr_free(struct ctx *c)
+void xattr_free(struct build *c)
 {
 	free(c->xattr_pool);
 	free(c->blobs);
