@@ -32,17 +32,11 @@
 #define HUGE_ALIGN (2u << 20)
 #define SPARSE_MIN (1u << 20)	/* smaller files are copied whole */
 
-/* Data already written, by (size, content hash): dedupe candidates. */
-struct rep {
-	uint64_t size, hash;
-	uint32_t id;
-};
-
-struct writer {
+struct data_writer {
 	struct build *c;
 	uint8_t *buf, *buf2;	/* IO_CHUNK each */
-	struct rep *reps;	/* open hash; id NONE = empty */
-	size_t nreps, cap;
+	struct htable written;	/* rep_key(size, content hash) -> node of
+				 * data already written: dedupe candidates */
 	int dir_fd;		/* cached parent directory of sources */
 	uint32_t dir_node;
 };
@@ -75,7 +69,7 @@ static int src_err(struct build *c, uint32_t id, const char *what)
 
 /* The directory holding a source file, cached: files are visited in
  * inode order, which keeps a directory's files together. */
-static int parent_fd(struct writer *w, uint32_t dir)
+static int parent_fd(struct data_writer *w, uint32_t dir)
 {
 	struct build *c = w->c;
 	char *rel;
@@ -96,7 +90,7 @@ static int parent_fd(struct writer *w, uint32_t dir)
 
 /* Open a regular file's data: the spool for tar input, else the file in
  * the source tree, checked to be what the scan saw. */
-static int open_source(struct writer *w, uint32_t id, int *fd, uint64_t *off)
+static int open_source(struct data_writer *w, uint32_t id, int *fd, uint64_t *off)
 {
 	struct build *c = w->c;
 	const struct xnode *n = &c->nodes[id];
@@ -132,7 +126,7 @@ fail:
 }
 
 /* Close a source; a file that changed size while read is an error. */
-static int close_source(struct writer *w, uint32_t id, int fd, int check)
+static int close_source(struct data_writer *w, uint32_t id, int fd, int check)
 {
 	struct build *c = w->c;
 	struct stat st;
@@ -172,7 +166,7 @@ static void progressed(struct build *c, uint64_t n)
 	progress_update(c, 0);
 }
 
-static int copy_fallback(struct writer *w, uint32_t id, int fd, uint64_t src,
+static int copy_fallback(struct data_writer *w, uint32_t id, int fd, uint64_t src,
 			 uint64_t dst, uint64_t len)
 {
 	while (len) {
@@ -191,7 +185,7 @@ static int copy_fallback(struct writer *w, uint32_t id, int fd, uint64_t src,
 
 /* One data segment: copy_file_range while the kernel takes it, pread and
  * pwrite where it cannot (other file system, old kernel, special fs). */
-static int copy_segment(struct writer *w, uint32_t id, int fd, uint64_t src,
+static int copy_segment(struct data_writer *w, uint32_t id, int fd, uint64_t src,
 			uint64_t dst, uint64_t len)
 {
 	struct build *c = w->c;
@@ -224,7 +218,7 @@ static int copy_segment(struct writer *w, uint32_t id, int fd, uint64_t src,
 }
 
 /* Copy [off, off + size) of fd to dst; large files by data segment. */
-static int copy_file(struct writer *w, uint32_t id, int fd, uint64_t off,
+static int copy_file(struct data_writer *w, uint32_t id, int fd, uint64_t off,
 		     uint64_t dst)
 {
 	uint64_t size = w->c->nodes[id].size, pos = 0;
@@ -253,39 +247,15 @@ static int copy_file(struct writer *w, uint32_t id, int fd, uint64_t off,
 	return 0;
 }
 
-static size_t rep_slot(const struct writer *w, uint64_t size, uint64_t hash)
+/* One 64-bit key for (size, content hash): for two files of one size the
+ * keys are equal exactly when the content hashes are. */
+static uint64_t rep_key(uint64_t size, uint64_t hash)
 {
-	return (hash ^ size * 0x9e3779b97f4a7c15ull) & (w->cap - 1);
-}
-
-static void rep_add(struct writer *w, uint64_t size, uint64_t hash,
-		    uint32_t id)
-{
-	if ((w->nreps + 1) * 2 > w->cap) {
-		struct rep *old = w->reps;
-		size_t oldcap = w->cap;
-
-		w->cap = oldcap ? oldcap * 2 : 1024;
-		w->reps = xmalloc(w->cap * sizeof(*w->reps));
-		for (size_t i = 0; i < w->cap; i++)
-			w->reps[i].id = NONE;
-		w->nreps = 0;
-		for (size_t i = 0; i < oldcap; i++)
-			if (old[i].id != NONE)
-				rep_add(w, old[i].size, old[i].hash, old[i].id);
-		free(old);
-	}
-	for (size_t i = rep_slot(w, size, hash);; i = (i + 1) & (w->cap - 1)) {
-		if (w->reps[i].id == NONE) {
-			w->reps[i] = (struct rep){ size, hash, id };
-			w->nreps++;
-			return;
-		}
-	}
+	return hash ^ size * 0x9e3779b97f4a7c15ull;
 }
 
 /* Hash the whole file; for a small one, leave its bytes in w->buf. */
-static int hash_source(struct writer *w, uint32_t id, int fd, uint64_t off,
+static int hash_source(struct data_writer *w, uint32_t id, int fd, uint64_t off,
 		       uint64_t *h)
 {
 	uint64_t size = w->c->nodes[id].size, done = 0;
@@ -305,7 +275,7 @@ static int hash_source(struct writer *w, uint32_t id, int fd, uint64_t off,
 }
 
 /* Does the source (fd, off) hold the same bytes as the image at dst? */
-static int same_as_image(struct writer *w, uint32_t id, int fd, uint64_t off,
+static int same_as_image(struct data_writer *w, uint32_t id, int fd, uint64_t off,
 			 uint64_t dst, int *same)
 {
 	struct build *c = w->c;
@@ -331,26 +301,25 @@ static int same_as_image(struct writer *w, uint32_t id, int fd, uint64_t off,
 }
 
 /* An earlier file with the same bytes, or NONE. */
-static int find_dup(struct writer *w, uint32_t id, int fd, uint64_t off,
+static int find_dup(struct data_writer *w, uint32_t id, int fd, uint64_t off,
 		    uint64_t hash, uint32_t *rep)
 {
 	uint64_t size = w->c->nodes[id].size;
 
+	struct ht_iter it;
+
 	*rep = NONE;
-	if (!w->cap)
-		return 0;
-	for (size_t i = rep_slot(w, size, hash); w->reps[i].id != NONE;
-	     i = (i + 1) & (w->cap - 1)) {
-		const struct rep *r = &w->reps[i];
+	for (uint32_t cand = ht_first(&w->written, rep_key(size, hash), &it);
+	     cand != NONE; cand = ht_next(&w->written, &it)) {
 		int same;
 
-		if (r->size != size || r->hash != hash)
+		if (w->c->nodes[cand].size != size)
 			continue;
-		if (same_as_image(w, id, fd, off, w->c->nodes[r->id].data,
+		if (same_as_image(w, id, fd, off, w->c->nodes[cand].data,
 				  &same) < 0)
 			return -1;
 		if (same) {
-			*rep = r->id;
+			*rep = cand;
 			return 0;
 		}
 	}
@@ -380,7 +349,7 @@ static uint64_t place(struct build *c, struct xnode *n, uint64_t *pos,
 }
 
 /* Place and write one file, or point it at identical data. */
-static int write_one(struct writer *w, uint32_t id, uint64_t *pos,
+static int write_one(struct data_writer *w, uint32_t id, uint64_t *pos,
 		     int packed)
 {
 	struct build *c = w->c;
@@ -414,7 +383,7 @@ static int write_one(struct writer *w, uint32_t id, uint64_t *pos,
 		} else {
 			r = copy_file(w, id, fd, off, at);
 		}
-		rep_add(w, n->size, hash, id);
+		ht_insert(&w->written, rep_key(n->size, hash), id);
 	}
 	return close_source(w, id, fd, 1) < 0 ? -1 : r;
 }
@@ -484,7 +453,7 @@ int data_plan(struct build *c)
 
 int write_data(struct build *c)
 {
-	struct writer w = { .c = c, .dir_fd = -1, .dir_node = NONE };
+	struct data_writer w = { .c = c, .dir_fd = -1, .dir_node = NONE };
 	uint64_t pos = c->data_offset;
 	int r = 0;
 
@@ -503,7 +472,7 @@ int write_data(struct build *c)
 		close(w.dir_fd);
 	free(w.buf);
 	free(w.buf2);
-	free(w.reps);
+	ht_free(&w.written);
 	c->data_end = pos;
 	c->image_size = round_up(pos, 1u << c->opt.block_log2);
 	progress_update(c, 1);

@@ -83,9 +83,26 @@ struct strpool {
 struct xblob {
 	uint64_t pool_off;	/* bytes in xattr_pool */
 	uint64_t meta_off;	/* image offset, 0 until laid out */
-	uint64_t hash;
 	uint32_t len;
 };
+
+/* htable.c: 64-bit hash -> ids of the caller's array; zeroed is empty. */
+struct ht_slot {
+	uint64_t hash;
+	uint32_t id;		/* NONE: free */
+};
+struct htable {
+	struct ht_slot *slots;
+	size_t cap, count;	/* cap: 0 or a power of two */
+};
+struct ht_iter {
+	uint64_t hash;
+	size_t slot;
+};
+void ht_insert(struct htable *t, uint64_t hash, uint32_t id);
+uint32_t ht_first(const struct htable *t, uint64_t hash, struct ht_iter *it);
+uint32_t ht_next(const struct htable *t, struct ht_iter *it);
+void ht_free(struct htable *t);
 
 struct idmap {
 	uint32_t from, to, count;
@@ -138,8 +155,7 @@ struct build {
 	size_t nnodes, cap_nodes;
 	struct xent *ents;
 	size_t nents, cap_ents;
-	uint32_t *index;	/* (parent, name) -> entry + 1; open hash */
-	size_t index_cap;	/* power of two */
+	struct htable ent_index;	/* hash of (parent, name) -> entry */
 	struct strpool names;
 	uint32_t root;		/* node id of the root directory */
 
@@ -148,8 +164,7 @@ struct build {
 	size_t xattr_pool_len, xattr_pool_cap;
 	struct xblob *blobs;
 	size_t nblobs, cap_blobs;
-	uint32_t *blob_index;	/* hash -> blob id + 1 */
-	size_t blob_index_cap;
+	struct htable blob_index;	/* hash of the bytes -> blob id */
 
 	/* after numbering */
 	uint32_t *order;	/* order[ino - 1] = node id */

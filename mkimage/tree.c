@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The in-memory tree: nodes (inodes), entries (names) and a hash index on
- * (directory, name) so tar members and device-table lines can find and
+ * The in-memory tree: nodes (inodes), entries (names) and an index on
+ * (directory, name) in the builder's hash table (htable.c) so tar members and device-table lines can find and
  * replace what is already there in O(1).
  */
 #include "config.h"
@@ -16,8 +16,6 @@
 
 int tree_init(struct build *c)
 {
-	c->index_cap = 1024;
-	c->index = xcalloc(c->index_cap, sizeof(*c->index));
 	c->root = node_new(c, "/");
 	c->nodes[c->root].mode = S_IFDIR | 0755;
 	c->nodes[c->root].flags |= XN_MTIME_PENDING;
@@ -29,7 +27,7 @@ void tree_free(struct build *c)
 {
 	free(c->nodes);
 	free(c->ents);
-	free(c->index);
+	ht_free(&c->ent_index);
 	free(c->order);
 	free(c->children);
 	pool_free(&c->names);
@@ -66,37 +64,18 @@ static uint64_t ent_hash(uint32_t dir, const char *name, size_t len)
 uint32_t ent_lookup(const struct build *c, uint32_t dir, const char *name,
 		    size_t len)
 {
-	size_t mask = c->index_cap - 1;
-	size_t i = ent_hash(dir, name, len) & mask;
+	struct ht_iter it;
 
-	for (; c->index[i]; i = (i + 1) & mask) {
-		const struct xent *e = &c->ents[c->index[i] - 1];
+	for (uint32_t id = ht_first(&c->ent_index, ent_hash(dir, name, len),
+				    &it);
+	     id != NONE; id = ht_next(&c->ent_index, &it)) {
+		const struct xent *e = &c->ents[id];
 
 		if (e->parent == dir && e->name_len == len &&
 		    memcmp(e->name, name, len) == 0)
-			return c->index[i] - 1;
+			return id;
 	}
 	return NONE;
-}
-
-static void index_insert(struct build *c, uint32_t id)
-{
-	const struct xent *e = &c->ents[id];
-	size_t mask = c->index_cap - 1;
-	size_t i = ent_hash(e->parent, e->name, e->name_len) & mask;
-
-	while (c->index[i])
-		i = (i + 1) & mask;
-	c->index[i] = id + 1;
-}
-
-static void index_grow(struct build *c)
-{
-	free(c->index);
-	c->index_cap *= 2;
-	c->index = xcalloc(c->index_cap, sizeof(*c->index));
-	for (size_t i = 0; i < c->nents; i++)
-		index_insert(c, (uint32_t)i);
 }
 
 /* Names the format cannot hold, or that would mean something else on
@@ -144,11 +123,8 @@ int ent_add(struct build *c, uint32_t dir, const char *name, size_t len,
 	if (c->nodes[node].entry == NONE)
 		c->nodes[node].entry = (uint32_t)c->nents;
 	c->nodes[dir].nchild++;
+	ht_insert(&c->ent_index, ent_hash(dir, name, len), (uint32_t)c->nents);
 	c->nents++;
-	if (c->nents * 2 > c->index_cap)
-		index_grow(c);
-	else
-		index_insert(c, (uint32_t)(c->nents - 1));
 	return 0;
 }
 
