@@ -472,7 +472,8 @@ static int build(struct build *c)
 		 (unsigned long long)c->total_bytes);
 	c->progress = !c->opt.quiet && isatty(STDERR_FILENO) &&
 		      c->total_bytes > 0;
-	if (output_open(c) < 0 || write_data(c) < 0 || output_finish(c) < 0)
+	if (output_open(c) < 0 || write_data(c) < 0 || write_metadata(c) < 0 ||
+	    output_commit(c) < 0)
 		return -1;
 	summary(c);
 	return 0;

@@ -8,7 +8,7 @@
  *   edit     devtable.c                                -> tree
  *   number   layout.c: inode numbers, nlink, metadata offsets
  *   data     data.c: data placed, deduplicated and copied in one pass
- *   write    write.c: temp file, metadata, superblock, rename
+ *   write    write.c: metadata, superblock (output.c: temp file, rename)
  *
  * Memory is what a tree of a million entries costs: one struct xnode per
  * inode (hard links share it), one struct xent per name, names and symlink
@@ -288,20 +288,24 @@ int devtable_apply(struct build *c, const char *file);
 /* layout.c */
 int number_inodes(struct build *c);
 int layout_meta(struct build *c);
-int emit_meta(struct build *c, uint32_t *meta_crc, uint8_t uuid[16]);
 
 /* data.c */
 int data_plan(struct build *c);
 int write_data(struct build *c);
 
-/* write.c */
+/* write.c: metadata and superblock, from the layout */
+int write_metadata(struct build *c);
+
+/* output.c */
 int output_open(struct build *c);
-int output_finish(struct build *c);
+int output_commit(struct build *c);
 void output_abort(struct build *c);
 int write_all_at(struct build *c, const void *buf, size_t len, uint64_t off);
 int write_all_fd(int fd, const void *buf, size_t len, uint64_t off);
 void install_signal_cleanup(void);
-void progress_update(struct build *c, int force);
 int spool_open(struct build *c);
+
+/* progress.c */
+void progress_update(struct build *c, int force);
 
 #endif /* MKXIPFS_H */
