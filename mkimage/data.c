@@ -32,23 +32,17 @@
 #define HUGE_ALIGN (2u << 20)
 #define SPARSE_MIN (1u << 20)	/* smaller files are copied whole */
 
-/* Data already written, by (size, content hash): dedupe candidates. */
-struct rep {
-	uint64_t size, hash;
-	uint32_t id;
-};
-
-struct writer {
-	struct ctx *c;
+struct data_writer {
+	struct build *c;
 	uint8_t *buf, *buf2;	/* IO_CHUNK each */
-	struct rep *reps;	/* open hash; id NONE = empty */
-	size_t nreps, cap;
+	struct htable written;	/* rep_key(size, content hash) -> node of
+				 * data already written: dedupe candidates */
 	int dir_fd;		/* cached parent directory of sources */
 	uint32_t dir_node;
 };
 
 /* Path of a node for messages: SOURCE/relative path. */
-static char *src_path(const struct ctx *c, uint32_t id)
+static char *src_path(const struct build *c, uint32_t id)
 {
 	char *rel = node_relpath(c, id);
 	size_t len = strlen(c->opt.source) + strlen(rel) + 2;
@@ -61,7 +55,7 @@ static char *src_path(const struct ctx *c, uint32_t id)
 	return full;
 }
 
-static int src_err(struct ctx *c, uint32_t id, const char *what)
+static int src_err(struct build *c, uint32_t id, const char *what)
 {
 	char *path = src_path(c, id);
 
@@ -75,9 +69,9 @@ static int src_err(struct ctx *c, uint32_t id, const char *what)
 
 /* The directory holding a source file, cached: files are visited in
  * inode order, which keeps a directory's files together. */
-static int parent_fd(struct writer *w, uint32_t dir)
+static int parent_fd(struct data_writer *w, uint32_t dir)
 {
-	struct ctx *c = w->c;
+	struct build *c = w->c;
 	char *rel;
 
 	if (dir == c->root)
@@ -96,9 +90,9 @@ static int parent_fd(struct writer *w, uint32_t dir)
 
 /* Open a regular file's data: the spool for tar input, else the file in
  * the source tree, checked to be what the scan saw. */
-static int open_source(struct writer *w, uint32_t id, int *fd, uint64_t *off)
+static int open_source(struct data_writer *w, uint32_t id, int *fd, uint64_t *off)
 {
-	struct ctx *c = w->c;
+	struct build *c = w->c;
 	const struct xnode *n = &c->nodes[id];
 	const struct xent *e = &c->ents[n->entry];
 	char name[XIPFS_NAME_MAX + 1];
@@ -132,9 +126,9 @@ fail:
 }
 
 /* Close a source; a file that changed size while read is an error. */
-static int close_source(struct writer *w, uint32_t id, int fd, int check)
+static int close_source(struct data_writer *w, uint32_t id, int fd, int check)
 {
-	struct ctx *c = w->c;
+	struct build *c = w->c;
 	struct stat st;
 	int r = 0;
 
@@ -148,7 +142,7 @@ static int close_source(struct writer *w, uint32_t id, int fd, int check)
 }
 
 /* pread exactly len bytes; a short file is an error, not zeros. */
-static int read_exact(struct ctx *c, uint32_t id, int fd, void *buf,
+static int read_exact(struct build *c, uint32_t id, int fd, void *buf,
 		      size_t len, uint64_t off)
 {
 	while (len) {
@@ -166,13 +160,13 @@ static int read_exact(struct ctx *c, uint32_t id, int fd, void *buf,
 	return 0;
 }
 
-static void progressed(struct ctx *c, uint64_t n)
+static void progressed(struct build *c, uint64_t n)
 {
 	c->st.copied += n;
 	progress_update(c, 0);
 }
 
-static int copy_fallback(struct writer *w, uint32_t id, int fd, uint64_t src,
+static int copy_fallback(struct data_writer *w, uint32_t id, int fd, uint64_t src,
 			 uint64_t dst, uint64_t len)
 {
 	while (len) {
@@ -191,10 +185,10 @@ static int copy_fallback(struct writer *w, uint32_t id, int fd, uint64_t src,
 
 /* One data segment: copy_file_range while the kernel takes it, pread and
  * pwrite where it cannot (other file system, old kernel, special fs). */
-static int copy_segment(struct writer *w, uint32_t id, int fd, uint64_t src,
+static int copy_segment(struct data_writer *w, uint32_t id, int fd, uint64_t src,
 			uint64_t dst, uint64_t len)
 {
-	struct ctx *c = w->c;
+	struct build *c = w->c;
 
 	while (len && !c->no_cfr) {
 		loff_t in = (loff_t)src, out = (loff_t)dst;
@@ -224,7 +218,7 @@ static int copy_segment(struct writer *w, uint32_t id, int fd, uint64_t src,
 }
 
 /* Copy [off, off + size) of fd to dst; large files by data segment. */
-static int copy_file(struct writer *w, uint32_t id, int fd, uint64_t off,
+static int copy_file(struct data_writer *w, uint32_t id, int fd, uint64_t off,
 		     uint64_t dst)
 {
 	uint64_t size = w->c->nodes[id].size, pos = 0;
@@ -253,39 +247,15 @@ static int copy_file(struct writer *w, uint32_t id, int fd, uint64_t off,
 	return 0;
 }
 
-static size_t rep_slot(const struct writer *w, uint64_t size, uint64_t hash)
+/* One 64-bit key for (size, content hash): for two files of one size the
+ * keys are equal exactly when the content hashes are. */
+static uint64_t rep_key(uint64_t size, uint64_t hash)
 {
-	return (hash ^ size * 0x9e3779b97f4a7c15ull) & (w->cap - 1);
-}
-
-static void rep_add(struct writer *w, uint64_t size, uint64_t hash,
-		    uint32_t id)
-{
-	if ((w->nreps + 1) * 2 > w->cap) {
-		struct rep *old = w->reps;
-		size_t oldcap = w->cap;
-
-		w->cap = oldcap ? oldcap * 2 : 1024;
-		w->reps = xmalloc(w->cap * sizeof(*w->reps));
-		for (size_t i = 0; i < w->cap; i++)
-			w->reps[i].id = NONE;
-		w->nreps = 0;
-		for (size_t i = 0; i < oldcap; i++)
-			if (old[i].id != NONE)
-				rep_add(w, old[i].size, old[i].hash, old[i].id);
-		free(old);
-	}
-	for (size_t i = rep_slot(w, size, hash);; i = (i + 1) & (w->cap - 1)) {
-		if (w->reps[i].id == NONE) {
-			w->reps[i] = (struct rep){ size, hash, id };
-			w->nreps++;
-			return;
-		}
-	}
+	return hash ^ size * 0x9e3779b97f4a7c15ull;
 }
 
 /* Hash the whole file; for a small one, leave its bytes in w->buf. */
-static int hash_source(struct writer *w, uint32_t id, int fd, uint64_t off,
+static int hash_source(struct data_writer *w, uint32_t id, int fd, uint64_t off,
 		       uint64_t *h)
 {
 	uint64_t size = w->c->nodes[id].size, done = 0;
@@ -305,10 +275,10 @@ static int hash_source(struct writer *w, uint32_t id, int fd, uint64_t off,
 }
 
 /* Does the source (fd, off) hold the same bytes as the image at dst? */
-static int same_as_image(struct writer *w, uint32_t id, int fd, uint64_t off,
+static int same_as_image(struct data_writer *w, uint32_t id, int fd, uint64_t off,
 			 uint64_t dst, int *same)
 {
-	struct ctx *c = w->c;
+	struct build *c = w->c;
 	uint64_t size = c->nodes[id].size, done = 0;
 
 	*same = 1;
@@ -331,33 +301,32 @@ static int same_as_image(struct writer *w, uint32_t id, int fd, uint64_t off,
 }
 
 /* An earlier file with the same bytes, or NONE. */
-static int find_dup(struct writer *w, uint32_t id, int fd, uint64_t off,
+static int find_dup(struct data_writer *w, uint32_t id, int fd, uint64_t off,
 		    uint64_t hash, uint32_t *rep)
 {
 	uint64_t size = w->c->nodes[id].size;
 
+	struct ht_iter it;
+
 	*rep = NONE;
-	if (!w->cap)
-		return 0;
-	for (size_t i = rep_slot(w, size, hash); w->reps[i].id != NONE;
-	     i = (i + 1) & (w->cap - 1)) {
-		const struct rep *r = &w->reps[i];
+	for (uint32_t cand = ht_first(&w->written, rep_key(size, hash), &it);
+	     cand != NONE; cand = ht_next(&w->written, &it)) {
 		int same;
 
-		if (r->size != size || r->hash != hash)
+		if (w->c->nodes[cand].size != size)
 			continue;
-		if (same_as_image(w, id, fd, off, w->c->nodes[r->id].data,
+		if (same_as_image(w, id, fd, off, w->c->nodes[cand].data,
 				  &same) < 0)
 			return -1;
 		if (same) {
-			*rep = r->id;
+			*rep = cand;
 			return 0;
 		}
 	}
 	return 0;
 }
 
-static uint64_t place(struct ctx *c, struct xnode *n, uint64_t *pos,
+static uint64_t place(struct build *c, struct xnode *n, uint64_t *pos,
 		      int packed)
 {
 	uint64_t at;
@@ -380,10 +349,10 @@ static uint64_t place(struct ctx *c, struct xnode *n, uint64_t *pos,
 }
 
 /* Place and write one file, or point it at identical data. */
-static int write_one(struct writer *w, uint32_t id, uint64_t *pos,
+static int write_one(struct data_writer *w, uint32_t id, uint64_t *pos,
 		     int packed)
 {
-	struct ctx *c = w->c;
+	struct build *c = w->c;
 	struct xnode *n = &c->nodes[id];
 	uint64_t off, hash = 0;
 	uint32_t rep = NONE;
@@ -414,12 +383,12 @@ static int write_one(struct writer *w, uint32_t id, uint64_t *pos,
 		} else {
 			r = copy_file(w, id, fd, off, at);
 		}
-		rep_add(w, n->size, hash, id);
+		ht_insert(&w->written, rep_key(n->size, hash), id);
 	}
 	return close_source(w, id, fd, 1) < 0 ? -1 : r;
 }
 
-static int is_packed(const struct ctx *c, const struct xnode *n)
+static int is_packed(const struct build *c, const struct xnode *n)
 {
 	return n->size > 0 && n->size < c->opt.pack_small;
 }
@@ -452,7 +421,7 @@ static int shares(const uint64_t *v, size_t n, uint64_t size)
  * an upper bound of the image size, so that the output can be extended
  * once and every unwritten byte reads back as zero.
  */
-int data_plan(struct ctx *c)
+int data_plan(struct build *c)
 {
 	uint64_t *sizes = xmalloc(c->ninodes * sizeof(*sizes) + 1);
 	uint64_t bs = 1u << c->opt.block_log2, bound = c->data_offset;
@@ -482,9 +451,9 @@ int data_plan(struct ctx *c)
 	return 0;
 }
 
-int write_data(struct ctx *c)
+int write_data(struct build *c)
 {
-	struct writer w = { .c = c, .dir_fd = -1, .dir_node = NONE };
+	struct data_writer w = { .c = c, .dir_fd = -1, .dir_node = NONE };
 	uint64_t pos = c->data_offset;
 	int r = 0;
 
@@ -503,7 +472,7 @@ int write_data(struct ctx *c)
 		close(w.dir_fd);
 	free(w.buf);
 	free(w.buf2);
-	free(w.reps);
+	ht_free(&w.written);
 	c->data_end = pos;
 	c->image_size = round_up(pos, 1u << c->opt.block_log2);
 	progress_update(c, 1);

@@ -31,7 +31,7 @@
 #define MAX_FIELDS 8
 
 struct dtline {
-	struct ctx *c;
+	struct build *c;
 	char where[64 + 4096];	/* "file:line", the prefix of every message */
 	char *label;		/* "file:line: PATH" */
 	char *f[MAX_FIELDS];
@@ -176,7 +176,7 @@ static int want_fields(struct dtline *d, int min, int max)
  */
 static int place_node(struct dtline *d, int is_dir, uint32_t *id)
 {
-	struct ctx *c = d->c;
+	struct build *c = d->c;
 	const char *last;
 	size_t len;
 	uint32_t dir, e = NONE;
@@ -366,7 +366,7 @@ static int apply_line(struct dtline *d)
 	}
 }
 
-int devtable_apply(struct ctx *c, const char *file)
+int devtable_apply(struct build *c, const char *file)
 {
 	struct dtline d = { .c = c };
 	FILE *f = fopen(file, "re");

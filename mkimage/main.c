@@ -135,7 +135,7 @@ static int parse_id(const char *s, uint32_t *v)
 	return 0;
 }
 
-static int parse_block_size(struct options *o, const char *s)
+static int parse_block_size(struct build_options *o, const char *s)
 {
 	uint64_t v;
 
@@ -202,7 +202,7 @@ static void strlist_add(struct strlist *l, char *s)
 	l->v[l->n++] = s;
 }
 
-static int parse_one(struct options *o, int ch, char *arg)
+static int parse_one(struct build_options *o, int ch, char *arg)
 {
 	uint64_t v;
 
@@ -281,7 +281,7 @@ static int parse_one(struct options *o, int ch, char *arg)
 	}
 }
 
-static int parse_args(struct options *o, int argc, char **argv)
+static int parse_args(struct build_options *o, int argc, char **argv)
 {
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
 	int ch, r, want;
@@ -313,7 +313,7 @@ static int parse_args(struct options *o, int argc, char **argv)
 }
 
 /* Is SOURCE a tar archive?  Anything but a directory is read as one. */
-static int classify_source(struct ctx *c)
+static int classify_source(struct build *c)
 {
 	struct stat st;
 
@@ -330,7 +330,7 @@ static int classify_source(struct ctx *c)
 
 /* Remember the existing IMAGE (skipped while scanning); refuse to
  * replace the input or a directory. */
-static int check_image(struct ctx *c)
+static int check_image(struct build *c)
 {
 	char *copy = strcpy(xmalloc(strlen(c->opt.image) + 1), c->opt.image);
 	struct stat st, in;
@@ -364,9 +364,9 @@ static int check_image(struct ctx *c)
 
 /* Build time and mtimes: SOURCE_DATE_EPOCH, else --mtime, else the newest
  * input mtime -- never the clock, so a rebuild is identical. */
-static void settle_times(struct ctx *c)
+static void settle_times(struct build *c)
 {
-	const struct options *o = &c->opt;
+	const struct build_options *o = &c->opt;
 
 	c->build_time = o->have_sde ? o->sde : o->have_clamp ? o->clamp :
 			c->have_newest ? c->newest_sec : 0;
@@ -386,7 +386,7 @@ static void settle_times(struct ctx *c)
 	}
 }
 
-static void tally(struct ctx *c)
+static void tally(struct build *c)
 {
 	for (uint32_t k = 0; k < c->ninodes; k++) {
 		uint32_t mode = c->nodes[c->order[k]].mode;
@@ -402,9 +402,9 @@ static void tally(struct ctx *c)
 	}
 }
 
-static void summary(const struct ctx *c)
+static void summary(const struct build *c)
 {
-	const struct stats *s = &c->st;
+	const struct build_stats *s = &c->st;
 	const uint8_t *u = c->opt.uuid;
 
 	msg_info(c, "done: %u inodes (%llu dirs, %llu files, %llu symlinks, "
@@ -428,7 +428,7 @@ static void summary(const struct ctx *c)
 		 u[15]);
 }
 
-static int ingest(struct ctx *c)
+static int ingest(struct build *c)
 {
 	msg_info(c, "scanning %s%s", c->opt.tar ? "tar archive " : "",
 		 strcmp(c->opt.source, "-") ? c->opt.source : "(stdin)");
@@ -440,7 +440,7 @@ static int ingest(struct ctx *c)
 	return 0;
 }
 
-static int build(struct ctx *c)
+static int build(struct build *c)
 {
 	if (classify_source(c) < 0 || check_image(c) < 0 || tree_init(c) < 0 ||
 	    ingest(c) < 0)
@@ -456,7 +456,8 @@ static int build(struct ctx *c)
 		 (unsigned long long)c->total_bytes);
 	c->progress = !c->opt.quiet && isatty(STDERR_FILENO) &&
 		      c->total_bytes > 0;
-	if (output_open(c) < 0 || write_data(c) < 0 || output_finish(c) < 0)
+	if (output_open(c) < 0 || write_data(c) < 0 || write_metadata(c) < 0 ||
+	    output_commit(c) < 0)
 		return -1;
 	summary(c);
 	return 0;
@@ -464,7 +465,7 @@ static int build(struct ctx *c)
 
 int main(int argc, char **argv)
 {
-	struct ctx c = { .root_fd = -1, .spool_fd = -1, .out_fd = -1 };
+	struct build c = { .root_fd = -1, .spool_fd = -1, .out_fd = -1 };
 	int r;
 
 	r = parse_args(&c.opt, argc, argv);

@@ -8,7 +8,7 @@
  *   edit     devtable.c                                -> tree
  *   number   layout.c: inode numbers, nlink, metadata offsets
  *   data     data.c: data placed, deduplicated and copied in one pass
- *   write    write.c: temp file, metadata, superblock, rename
+ *   write    write.c: metadata, superblock (output.c: temp file, rename)
  *
  * Memory is what a tree of a million entries costs: one struct xnode per
  * inode (hard links share it), one struct xent per name, names and symlink
@@ -49,7 +49,7 @@ struct xnode {
 		uint64_t src;	/* regular, tar input: offset in the spool */
 		const char *target;	/* symlink target (not NUL-ended) */
 		uint32_t child0;	/* dir, after sorting: first child in
-					 * ctx->children */
+					 * build->children */
 	} u;
 	int64_t mtime;
 	uint32_t mtime_nsec;
@@ -83,9 +83,26 @@ struct strpool {
 struct xblob {
 	uint64_t pool_off;	/* bytes in xattr_pool */
 	uint64_t meta_off;	/* image offset, 0 until laid out */
-	uint64_t hash;
 	uint32_t len;
 };
+
+/* htable.c: 64-bit hash -> ids of the caller's array; zeroed is empty. */
+struct ht_slot {
+	uint64_t hash;
+	uint32_t id;		/* NONE: free */
+};
+struct htable {
+	struct ht_slot *slots;
+	size_t cap, count;	/* cap: 0 or a power of two */
+};
+struct ht_iter {
+	uint64_t hash;
+	size_t slot;
+};
+void ht_insert(struct htable *t, uint64_t hash, uint32_t id);
+uint32_t ht_first(const struct htable *t, uint64_t hash, struct ht_iter *it);
+uint32_t ht_next(const struct htable *t, struct ht_iter *it);
+void ht_free(struct htable *t);
 
 struct idmap {
 	uint32_t from, to, count;
@@ -97,7 +114,7 @@ struct strlist {
 	size_t n;
 };
 
-struct options {
+struct build_options {
 	const char *source;	/* directory or tar; "-" = stdin */
 	const char *image;
 	int tar;		/* source is a tar archive */
@@ -121,7 +138,7 @@ struct options {
 	int quiet, verbose;
 };
 
-struct stats {
+struct build_stats {
 	uint64_t files, dirs, symlinks, specials, hardlinks;
 	uint64_t dup_files, dup_bytes, packed_files;
 	uint64_t data_bytes;	/* stored, after dedupe */
@@ -129,17 +146,16 @@ struct stats {
 	uint64_t reflinked;	/* bytes copy_file_range took */
 };
 
-struct ctx {
-	struct options opt;
-	struct stats st;
+struct build {
+	struct build_options opt;
+	struct build_stats st;
 
 	/* the tree */
 	struct xnode *nodes;
 	size_t nnodes, cap_nodes;
 	struct xent *ents;
 	size_t nents, cap_ents;
-	uint32_t *index;	/* (parent, name) -> entry + 1; open hash */
-	size_t index_cap;	/* power of two */
+	struct htable ent_index;	/* hash of (parent, name) -> entry */
 	struct strpool names;
 	uint32_t root;		/* node id of the root directory */
 
@@ -148,8 +164,7 @@ struct ctx {
 	size_t xattr_pool_len, xattr_pool_cap;
 	struct xblob *blobs;
 	size_t nblobs, cap_blobs;
-	uint32_t *blob_index;	/* hash -> blob id + 1 */
-	size_t blob_index_cap;
+	struct htable blob_index;	/* hash of the bytes -> blob id */
 
 	/* after numbering */
 	uint32_t *order;	/* order[ino - 1] = node id */
@@ -191,10 +206,10 @@ struct ctx {
 void msg_err(const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void msg_errno(const char *path, int err);
-void msg_source_errno(struct ctx *c, const char *path, int err);
-void msg_warn(const struct ctx *c, const char *path, const char *fmt, ...)
+void msg_source_errno(struct build *c, const char *path, int err);
+void msg_warn(const struct build *c, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void msg_info(const struct ctx *c, const char *fmt, ...)
+void msg_info(const struct build *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* These never return NULL: they exit on failure. */
 void *xmalloc(size_t n) __attribute__((returns_nonnull, malloc));
@@ -219,24 +234,24 @@ uint64_t hash_final(const struct hasher *hs);
 uint64_t hash_buf(uint64_t seed, const void *buf, size_t len);
 
 /* tree.c */
-int tree_init(struct ctx *c);
-void tree_free(struct ctx *c);
-uint32_t node_new(struct ctx *c, const char *path);
-uint32_t ent_lookup(const struct ctx *c, uint32_t dir, const char *name,
+int tree_init(struct build *c);
+void tree_free(struct build *c);
+uint32_t node_new(struct build *c, const char *path);
+uint32_t ent_lookup(const struct build *c, uint32_t dir, const char *name,
 		    size_t len);
-int ent_add(struct ctx *c, uint32_t dir, const char *name, size_t len,
+int ent_add(struct build *c, uint32_t dir, const char *name, size_t len,
 	    uint32_t node, const char *path);
 int name_check(const char *path, const char *name, size_t len);
-int path_walk(struct ctx *c, const char *path, const char *label,
+int path_walk(struct build *c, const char *path, const char *label,
 	      int create_parents, uint32_t *dir, const char **last,
 	      size_t *last_len);
-int path_resolve(struct ctx *c, const char *path, const char *label,
+int path_resolve(struct build *c, const char *path, const char *label,
 		 uint32_t *node);
-char *node_relpath(const struct ctx *c, uint32_t node);
+char *node_relpath(const struct build *c, uint32_t node);
 uint32_t map_id(const struct idmap *m, size_t n, uint32_t id);
-void apply_owner(const struct ctx *c, struct xnode *n);
-void note_mtime(struct ctx *c, int64_t sec, uint32_t nsec);
-int excluded(const struct ctx *c, const char *relpath);
+void apply_owner(const struct build *c, struct xnode *n);
+void note_mtime(struct build *c, int64_t sec, uint32_t nsec);
+int excluded(const struct build *c, const char *relpath);
 
 /* xattr.c */
 struct xa_item {
@@ -253,40 +268,44 @@ int xa_add(struct xa_list *l, const char *path, const char *name,
 	   const void *value, size_t value_len);
 int xa_remove(struct xa_list *l, const char *name);
 void xa_clear(struct xa_list *l);
-int xa_intern(struct ctx *c, struct xa_list *l, const char *path,
+int xa_intern(struct build *c, struct xa_list *l, const char *path,
 	      uint32_t *blob);
-int xa_load(const struct ctx *c, uint32_t blob, struct xa_list *l);
+int xa_load(const struct build *c, uint32_t blob, struct xa_list *l);
 int xa_parse_value(const char *path, const char *text, uint8_t **out,
 		   size_t *len);
-void xattr_free(struct ctx *c);
+void xattr_free(struct build *c);
 int xattr_name_ok(const char *name);
 
 /* scan.c */
-int scan_dir(struct ctx *c);
+int scan_dir(struct build *c);
 
 /* tar.c */
-int read_tar(struct ctx *c);
+int read_tar(struct build *c);
 
 /* devtable.c */
-int devtable_apply(struct ctx *c, const char *file);
+int devtable_apply(struct build *c, const char *file);
 
 /* layout.c */
-int number_inodes(struct ctx *c);
-int layout_meta(struct ctx *c);
-int emit_meta(struct ctx *c, uint32_t *meta_crc, uint8_t uuid[16]);
+int number_inodes(struct build *c);
+int layout_meta(struct build *c);
 
 /* data.c */
-int data_plan(struct ctx *c);
-int write_data(struct ctx *c);
+int data_plan(struct build *c);
+int write_data(struct build *c);
 
-/* write.c */
-int output_open(struct ctx *c);
-int output_finish(struct ctx *c);
-void output_abort(struct ctx *c);
-int write_all_at(struct ctx *c, const void *buf, size_t len, uint64_t off);
+/* write.c: metadata and superblock, from the layout */
+int write_metadata(struct build *c);
+
+/* output.c */
+int output_open(struct build *c);
+int output_commit(struct build *c);
+void output_abort(struct build *c);
+int write_all_at(struct build *c, const void *buf, size_t len, uint64_t off);
 int write_all_fd(int fd, const void *buf, size_t len, uint64_t off);
 void install_signal_cleanup(void);
-void progress_update(struct ctx *c, int force);
-int spool_open(struct ctx *c);
+int spool_open(struct build *c);
+
+/* progress.c */
+void progress_update(struct build *c, int force);
 
 #endif /* MKXIPFS_H */

@@ -25,18 +25,19 @@ struct pathbuf {
 	size_t len, cap, rel;
 };
 
-/* Source (dev, ino) of multiply-linked files -> node. */
+/* Multiply-linked source files seen so far, found by (dev, ino). */
 struct linkmap {
 	struct linkent {
 		dev_t dev;
 		ino_t ino;
 		uint32_t node;
 	} *v;
-	size_t n, cap;		/* cap: power of two, 0 = empty */
+	size_t n, cap;
+	struct htable index;	/* hash of (dev, ino) -> index in v */
 };
 
 struct scan {
-	struct ctx *c;
+	struct build *c;
 	struct pathbuf path;
 	struct linkmap links;
 	struct xa_list xa;
@@ -66,44 +67,33 @@ static const char *relpath(const struct pathbuf *p)
 	return *r == '/' ? r + 1 : r;
 }
 
-static size_t link_slot(const struct linkmap *m, dev_t dev, ino_t ino)
+static uint64_t link_hash(dev_t dev, ino_t ino)
 {
-	size_t mask = m->cap - 1;
-	size_t i = hash_buf(dev, &ino, sizeof(ino)) & mask;
-
-	while (m->v[i].node != NONE &&
-	       !(m->v[i].dev == dev && m->v[i].ino == ino))
-		i = (i + 1) & mask;
-	return i;
+	return hash_buf(dev, &ino, sizeof(ino));
 }
 
-static void link_grow(struct linkmap *m)
+/* The node made for the source inode of st, or NONE. */
+static uint32_t link_find(const struct linkmap *m, const struct stat *st)
 {
-	struct linkent *old = m->v;
-	size_t oldcap = m->cap;
+	struct ht_iter it;
 
-	m->cap = oldcap ? oldcap * 2 : 256;
-	m->v = xmalloc(m->cap * sizeof(*m->v));
-	for (size_t i = 0; i < m->cap; i++)
-		m->v[i].node = NONE;
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].node != NONE)
-			m->v[link_slot(m, old[i].dev, old[i].ino)] = old[i];
-	free(old);
+	for (uint32_t i = ht_first(&m->index, link_hash(st->st_dev,
+							 st->st_ino), &it);
+	     i != NONE; i = ht_next(&m->index, &it))
+		if (m->v[i].dev == st->st_dev && m->v[i].ino == st->st_ino)
+			return m->v[i].node;
+	return NONE;
 }
 
-static uint32_t *link_find(struct linkmap *m, const struct stat *st)
+static void link_add(struct linkmap *m, const struct stat *st, uint32_t node)
 {
-	struct linkent *e;
-
-	if ((m->n + 1) * 2 > m->cap)
-		link_grow(m);
-	e = &m->v[link_slot(m, st->st_dev, st->st_ino)];
-	if (e->node == NONE) {
-		e->dev = st->st_dev;
-		e->ino = st->st_ino;
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 256;
+		m->v = xrealloc_array(m->v, m->cap, sizeof(*m->v));
 	}
-	return &e->node;
+	m->v[m->n] = (struct linkent){ st->st_dev, st->st_ino, node };
+	ht_insert(&m->index, link_hash(st->st_dev, st->st_ino),
+		  (uint32_t)m->n++);
 }
 
 static ssize_t grow_call(char **buf, size_t *cap,
@@ -144,7 +134,7 @@ static ssize_t do_get(const char *path, const char *name, char *buf,
  * warning, not the build. */
 static int read_xattrs(struct scan *s, uint32_t *blob)
 {
-	struct ctx *c = s->c;
+	struct build *c = s->c;
 	const char *path = s->path.s;
 	ssize_t n = grow_call(&s->xbuf, &s->xbuf_cap, do_list, path, NULL);
 	int r;
@@ -179,7 +169,7 @@ static int read_xattrs(struct scan *s, uint32_t *blob)
 	return r;
 }
 
-static void set_meta(struct ctx *c, struct xnode *n, const struct stat *st)
+static void set_meta(struct build *c, struct xnode *n, const struct stat *st)
 {
 	n->mode = st->st_mode;
 	n->uid = st->st_uid;
@@ -220,9 +210,10 @@ static int read_symlink(struct scan *s, int dirfd, const char *name,
 static int scan_entry(struct scan *s, int dirfd, uint32_t dir,
 		      const char *name)
 {
-	struct ctx *c = s->c;
+	struct build *c = s->c;
 	struct stat st;
-	uint32_t *link = NULL, id;
+	int linked = 0;
+	uint32_t id;
 	struct xnode *n;
 
 	if (excluded(c, relpath(&s->path))) {
@@ -241,21 +232,21 @@ static int scan_entry(struct scan *s, int dirfd, uint32_t dir,
 	    st.st_ino == c->image_ino)
 		return 0;	/* the image being replaced: never input */
 	if (!S_ISDIR(st.st_mode) && st.st_nlink > 1) {
-		link = link_find(&s->links, &st);
-		if (*link != NONE) {
+		uint32_t first = link_find(&s->links, &st);
+
+		if (first != NONE) {
 			c->st.hardlinks++;
-			return ent_add(c, dir, name, strlen(name), *link,
+			return ent_add(c, dir, name, strlen(name), first,
 				       s->path.s);
 		}
+		linked = 1;
 	}
 	id = node_new(c, s->path.s);
 	if (id == NONE || ent_add(c, dir, name, strlen(name), id,
 				  s->path.s) < 0)
 		return -1;
-	if (link) {
-		*link = id;
-		s->links.n++;
-	}
+	if (linked)
+		link_add(&s->links, &st, id);
 	n = &c->nodes[id];
 	set_meta(c, n, &st);
 	if (S_ISLNK(st.st_mode) && read_symlink(s, dirfd, name, n) < 0)
@@ -274,7 +265,7 @@ static int scan_children(struct scan *s, int dirfd, uint32_t dir);
 /* Descend into the subdirectories added for dir: entries [first, last). */
 static int scan_subdirs(struct scan *s, int dirfd, size_t first, size_t last)
 {
-	struct ctx *c = s->c;
+	struct build *c = s->c;
 
 	for (size_t e = first; e < last; e++) {
 		uint32_t node = c->ents[e].node;
@@ -309,7 +300,7 @@ static int scan_subdirs(struct scan *s, int dirfd, size_t first, size_t last)
  * stream is open at a time and fds grow with depth only. */
 static int scan_children(struct scan *s, int dirfd, uint32_t dir)
 {
-	struct ctx *c = s->c;
+	struct build *c = s->c;
 	size_t first = c->nents;
 	int fd = dup(dirfd);
 	struct dirent *de;
@@ -346,7 +337,7 @@ static int scan_children(struct scan *s, int dirfd, uint32_t dir)
 	return scan_subdirs(s, dirfd, first, c->nents);
 }
 
-int scan_dir(struct ctx *c)
+int scan_dir(struct build *c)
 {
 	struct scan s = { .c = c };
 	struct stat st;
@@ -367,6 +358,7 @@ int scan_dir(struct ctx *c)
 		r = scan_children(&s, c->root_fd, c->root);
 	free(s.path.s);
 	free(s.links.v);
+	ht_free(&s.links.index);
 	free(s.xa.v);
 	free(s.xbuf);
 	free(s.vbuf);

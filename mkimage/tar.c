@@ -13,6 +13,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <grp.h>
+#include <locale.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,12 +40,13 @@ struct acl_ent {
 };
 
 struct tarin {
-	struct ctx *c;
+	struct build *c;
 	struct archive *a;
 	struct xa_list xa;
 	const char *path;	/* member name as in the archive */
 	char *label;		/* "ARCHIVE: member", for messages */
 	const char *archive;	/* the archive's name, "(stdin)" */
+	locale_t utf8;		/* C.UTF-8 for libarchive, or (locale_t)0 */
 };
 
 static int acl_tag(int tag)
@@ -157,7 +159,7 @@ static const char *tar_error(struct archive *a)
 static int acl_to_xattr(struct tarin *t, struct archive_entry *e, int type,
 			const char *xname)
 {
-	const struct options *o = &t->c->opt;
+	const struct build_options *o = &t->c->opt;
 	int count = archive_entry_acl_reset(e, type), ty, perm, tag, id;
 	struct acl_ent *v;
 	const char *name;
@@ -260,7 +262,7 @@ static int member_xattrs(struct tarin *t, struct archive_entry *e,
  * libarchive skips (sparse holes) stays a hole. */
 static int spool_data(struct tarin *t, struct xnode *n)
 {
-	struct ctx *c = t->c;
+	struct build *c = t->c;
 	const void *buf;
 	size_t len;
 	la_int64_t off;
@@ -365,7 +367,7 @@ static int set_member_meta(struct tarin *t, struct archive_entry *e,
 static int add_hardlink(struct tarin *t, struct archive_entry *e,
 			uint32_t dir, const char *last, size_t len)
 {
-	struct ctx *c = t->c;
+	struct build *c = t->c;
 	uint32_t target, old = ent_lookup(c, dir, last, len);
 
 	if (path_resolve(c, archive_entry_hardlink(e), t->label, &target) < 0)
@@ -389,7 +391,7 @@ static int add_hardlink(struct tarin *t, struct archive_entry *e,
  * extraction would, except that a directory only takes new metadata. */
 static int add_member(struct tarin *t, struct archive_entry *e)
 {
-	struct ctx *c = t->c;
+	struct build *c = t->c;
 	const char *last;
 	size_t len;
 	uint32_t dir, old = NONE, id;
@@ -429,7 +431,7 @@ static int add_member(struct tarin *t, struct archive_entry *e)
 
 /* Exclusion applies to a member and, through its parents, to everything
  * under an excluded directory. */
-static int member_excluded(const struct ctx *c, const char *path)
+static int member_excluded(const struct build *c, const char *path)
 {
 	char *norm = xmalloc(strlen(path) + 1), *q = norm;
 	const char *p = path;
@@ -456,11 +458,36 @@ static int member_excluded(const struct ctx *c, const char *path)
 	return hit;
 }
 
+/*
+ * Names are stored as the bytes the archive holds.  libarchive converts a
+ * pax name (UTF-8 by definition) to the charset of the current locale; in
+ * mkxipfs's C locale that fails for any non-ASCII name and libarchive,
+ * keeping the original bytes, warns "Pathname can't be converted".  Under
+ * a UTF-8 LC_CTYPE the conversion is the identity, so libarchive's calls
+ * run in C.UTF-8 on this thread (uselocale), while the rest of mkxipfs
+ * (fnmatch for --exclude) stays in the C locale.  Ustar and GNU names are
+ * copied as bytes in any locale.  Without C.UTF-8 all is as before.
+ */
+static locale_t enter_utf8(const struct tarin *t)
+{
+	return t->utf8 ? uselocale(t->utf8) : (locale_t)0;
+}
+
+static void leave_utf8(locale_t old)
+{
+	if (old)
+		uselocale(old);
+}
+
 static int open_archive(struct tarin *t)
 {
 	const char *src = t->c->opt.source;
 	int r;
 
+	locale_t old;
+
+	t->utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	old = enter_utf8(t);
 	t->a = archive_read_new();
 	archive_read_support_filter_all(t->a);
 	archive_read_support_format_tar(t->a);
@@ -468,6 +495,7 @@ static int open_archive(struct tarin *t)
 		r = archive_read_open_fd(t->a, STDIN_FILENO, 1 << 16);
 	else
 		r = archive_read_open_filename(t->a, src, 1 << 16);
+	leave_utf8(old);
 	if (r != ARCHIVE_OK) {
 		msg_err(strcmp(src, "-") ? src : "stdin", "%s",
 			tar_error(t->a));
@@ -478,8 +506,10 @@ static int open_archive(struct tarin *t)
 
 static int next_member(struct tarin *t, struct archive_entry **e)
 {
+	locale_t old = enter_utf8(t);
 	int r = archive_read_next_header(t->a, e);
 
+	leave_utf8(old);
 	if (r == ARCHIVE_EOF)
 		return 0;
 	if (r == ARCHIVE_WARN) {
@@ -494,7 +524,7 @@ static int next_member(struct tarin *t, struct archive_entry **e)
 	return 1;
 }
 
-int read_tar(struct ctx *c)
+int read_tar(struct build *c)
 {
 	struct tarin t = { .c = c };
 	struct archive_entry *e;
@@ -526,6 +556,8 @@ int read_tar(struct ctx *c)
 	if (r < 0)
 		goto fail;
 	archive_read_free(t.a);
+	if (t.utf8)
+		freelocale(t.utf8);
 	free(t.xa.v);
 	free(t.label);
 	return 0;
@@ -533,6 +565,8 @@ fail:
 	free(t.label);
 	if (t.a)
 		archive_read_free(t.a);
+	if (t.utf8)
+		freelocale(t.utf8);
 	xa_clear(&t.xa);
 	free(t.xa.v);
 	return -1;

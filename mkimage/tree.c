@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The in-memory tree: nodes (inodes), entries (names) and a hash index on
- * (directory, name) so tar members and device-table lines can find and
+ * The in-memory tree: nodes (inodes), entries (names) and an index on
+ * (directory, name) in the builder's hash table (htable.c) so tar members and device-table lines can find and
  * replace what is already there in O(1).
  */
 #include "config.h"
@@ -15,10 +15,8 @@
 #include "xipfs/xipfs.h"
 #include "mkxipfs.h"
 
-int tree_init(struct ctx *c)
+int tree_init(struct build *c)
 {
-	c->index_cap = 1024;
-	c->index = xcalloc(c->index_cap, sizeof(*c->index));
 	c->root = node_new(c, "/");
 	c->nodes[c->root].mode = S_IFDIR | 0755;
 	c->nodes[c->root].flags |= XN_MTIME_PENDING;
@@ -26,11 +24,11 @@ int tree_init(struct ctx *c)
 	return 0;
 }
 
-void tree_free(struct ctx *c)
+void tree_free(struct build *c)
 {
 	free(c->nodes);
 	free(c->ents);
-	free(c->index);
+	ht_free(&c->ent_index);
 	free(c->order);
 	free(c->children);
 	pool_free(&c->names);
@@ -39,7 +37,7 @@ void tree_free(struct ctx *c)
 
 /* A fresh node, zeroed; the caller sets type and metadata.  The format
  * numbers inodes with 32 bits and keeps 0 for "none". */
-uint32_t node_new(struct ctx *c, const char *path)
+uint32_t node_new(struct build *c, const char *path)
 {
 	struct xnode *n;
 
@@ -64,40 +62,21 @@ static uint64_t ent_hash(uint32_t dir, const char *name, size_t len)
 	return hash_buf(dir, name, len);
 }
 
-uint32_t ent_lookup(const struct ctx *c, uint32_t dir, const char *name,
+uint32_t ent_lookup(const struct build *c, uint32_t dir, const char *name,
 		    size_t len)
 {
-	size_t mask = c->index_cap - 1;
-	size_t i = ent_hash(dir, name, len) & mask;
+	struct ht_iter it;
 
-	for (; c->index[i]; i = (i + 1) & mask) {
-		const struct xent *e = &c->ents[c->index[i] - 1];
+	for (uint32_t id = ht_first(&c->ent_index, ent_hash(dir, name, len),
+				    &it);
+	     id != NONE; id = ht_next(&c->ent_index, &it)) {
+		const struct xent *e = &c->ents[id];
 
 		if (e->parent == dir && e->name_len == len &&
 		    memcmp(e->name, name, len) == 0)
-			return c->index[i] - 1;
+			return id;
 	}
 	return NONE;
-}
-
-static void index_insert(struct ctx *c, uint32_t id)
-{
-	const struct xent *e = &c->ents[id];
-	size_t mask = c->index_cap - 1;
-	size_t i = ent_hash(e->parent, e->name, e->name_len) & mask;
-
-	while (c->index[i])
-		i = (i + 1) & mask;
-	c->index[i] = id + 1;
-}
-
-static void index_grow(struct ctx *c)
-{
-	free(c->index);
-	c->index_cap *= 2;
-	c->index = xcalloc(c->index_cap, sizeof(*c->index));
-	for (size_t i = 0; i < c->nents; i++)
-		index_insert(c, (uint32_t)i);
 }
 
 /* Names the format cannot hold, or that would mean something else on
@@ -117,7 +96,7 @@ int name_check(const char *path, const char *name, size_t len)
 }
 
 /* Add name -> node in dir.  The caller has checked it is not there. */
-int ent_add(struct ctx *c, uint32_t dir, const char *name, size_t len,
+int ent_add(struct build *c, uint32_t dir, const char *name, size_t len,
 	    uint32_t node, const char *path)
 {
 	struct xent *e;
@@ -141,11 +120,8 @@ int ent_add(struct ctx *c, uint32_t dir, const char *name, size_t len,
 	if (c->nodes[node].entry == NONE)
 		c->nodes[node].entry = (uint32_t)c->nents;
 	c->nodes[dir].nchild++;
+	ht_insert(&c->ent_index, ent_hash(dir, name, len), (uint32_t)c->nents);
 	c->nents++;
-	if (c->nents * 2 > c->index_cap)
-		index_grow(c);
-	else
-		index_insert(c, (uint32_t)(c->nents - 1));
 	return 0;
 }
 
@@ -157,7 +133,7 @@ int ent_add(struct ctx *c, uint32_t dir, const char *name, size_t len,
  * created when create_parents is set, else they are an error.  Messages
  * name label (e.g. "archive.tar: member") rather than path when given.
  */
-int path_walk(struct ctx *c, const char *path, const char *label,
+int path_walk(struct build *c, const char *path, const char *label,
 	      int create_parents, uint32_t *dir, const char **last,
 	      size_t *last_len)
 {
@@ -219,7 +195,7 @@ int path_walk(struct ctx *c, const char *path, const char *label,
 }
 
 /* The node at path, which must exist. */
-int path_resolve(struct ctx *c, const char *path, const char *label,
+int path_resolve(struct build *c, const char *path, const char *label,
 		 uint32_t *node)
 {
 	const char *last;
@@ -243,7 +219,7 @@ int path_resolve(struct ctx *c, const char *path, const char *label,
 
 /* Path of a node relative to the root (directory input), malloc'd;
  * "." for the root. */
-char *node_relpath(const struct ctx *c, uint32_t node)
+char *node_relpath(const struct build *c, uint32_t node)
 {
 	size_t len = 0;
 	char *buf, *p;
@@ -279,9 +255,9 @@ uint32_t map_id(const struct idmap *m, size_t n, uint32_t id)
 	return id;
 }
 
-void apply_owner(const struct ctx *c, struct xnode *n)
+void apply_owner(const struct build *c, struct xnode *n)
 {
-	const struct options *o = &c->opt;
+	const struct build_options *o = &c->opt;
 
 	n->uid = o->force_uid ? o->uid : map_id(o->uid_map, o->n_uid_map,
 						 n->uid);
@@ -290,7 +266,7 @@ void apply_owner(const struct ctx *c, struct xnode *n)
 }
 
 /* Track the newest input mtime: the build time when nothing pins it. */
-void note_mtime(struct ctx *c, int64_t sec, uint32_t nsec)
+void note_mtime(struct build *c, int64_t sec, uint32_t nsec)
 {
 	if (!c->have_newest || sec > c->newest_sec ||
 	    (sec == c->newest_sec && nsec > c->newest_nsec)) {
@@ -302,7 +278,7 @@ void note_mtime(struct ctx *c, int64_t sec, uint32_t nsec)
 
 /* --exclude: fnmatch without FNM_PATHNAME (so '*' crosses '/'), tried on
  * the relative path with and without a leading '/'. */
-int excluded(const struct ctx *c, const char *relpath)
+int excluded(const struct build *c, const char *relpath)
 {
 	const struct strlist *x = &c->opt.exclude;
 	char *slashed;

@@ -41,7 +41,7 @@ void msg_errno(const char *path, int err)
  * root filesystem with root-only files, most often) gets, once, what to
  * do about it besides the error.
  */
-void msg_source_errno(struct ctx *c, const char *path, int err)
+void msg_source_errno(struct build *c, const char *path, int err)
 {
 	msg_errno(path, err);
 	if ((err != EACCES && err != EPERM) || c->opt.tar || c->told_how)
@@ -54,7 +54,7 @@ void msg_source_errno(struct ctx *c, const char *path, int err)
 		c->opt.image);
 }
 
-void msg_warn(const struct ctx *c, const char *path, const char *fmt, ...)
+void msg_warn(const struct build *c, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -69,7 +69,7 @@ void msg_warn(const struct ctx *c, const char *path, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-void msg_info(const struct ctx *c, const char *fmt, ...)
+void msg_info(const struct build *c, const char *fmt, ...)
 {
 	va_list ap;
 

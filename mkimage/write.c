@@ -1,173 +1,232 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The output: a temporary file beside IMAGE, renamed into place only when
- * complete, so a failed or interrupted run never leaves a partial image;
- * the spool for tar input; the superblock; the progress line.
+ * The metadata writer: streams the inode table, directory entries, names,
+ * symlink targets and xattr blocks where layout.c put them, then the
+ * superblock (last, so a torn write never looks valid).  It only reads the
+ * layout; the layout never calls it.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <signal.h>
+#include <dirent.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "xipfs/xipfs.h"
 #include "mkxipfs.h"
 
-/*
- * The one global: a signal handler gets no context pointer, and SIGINT
- * must still remove the temporary image.  Set only with signals blocked.
- */
-static char *volatile cleanup_path;
-
-static void on_signal(int sig)
+/* Where the inode's parent directory is, in image inode numbers. */
+static uint32_t parent_ino(const struct build *c, uint32_t id)
 {
-	char *p = cleanup_path;
-
-	if (p)
-		unlink(p);
-	signal(sig, SIG_DFL);
-	raise(sig);
+	if (id == c->root)
+		return XIPFS_ROOT_INO;
+	return c->nodes[c->ents[c->nodes[id].entry].parent].ino;
 }
 
-void install_signal_cleanup(void)
+/* The metadata writer: a buffer flushed to the image, with meta_crc and
+ * two independent hashes (for the UUID) taken over every byte. */
+struct mstream {
+	struct build *c;
+	uint8_t *buf;
+	size_t len, cap;
+	uint64_t off;		/* image offset of buf[0] */
+	uint32_t crc;
+	struct hasher h1, h2;
+	int err;
+};
+
+static void ms_flush(struct mstream *m)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-}
-
-static void block_signals(sigset_t *old, int block)
-{
-	sigset_t set;
-
-	if (!block) {
-		sigprocmask(SIG_SETMASK, old, NULL);
+	if (!m->len || m->err)
 		return;
-	}
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, old);
+	if (write_all_at(m->c, m->buf, m->len, m->off) < 0)
+		m->err = 1;
+	m->crc = xipfs_crc32c(m->crc, m->buf, m->len);
+	hash_update(&m->h1, m->buf, m->len);
+	hash_update(&m->h2, m->buf, m->len);
+	m->off += m->len;
+	m->len = 0;
 }
 
-/* The directory IMAGE goes into, malloc'd. */
-static char *image_dir(const char *image)
+static uint8_t *ms_reserve(struct mstream *m, size_t len)
 {
-	char *copy = strcpy(xmalloc(strlen(image) + 1), image);
-	char *dir = strcpy(xmalloc(strlen(image) + 2), dirname(copy));
+	uint8_t *p;
 
-	free(copy);
-	return dir;
+	if (m->len + len > m->cap)
+		ms_flush(m);
+	p = m->buf + m->len;
+	m->len += len;
+	return p;
 }
 
-int write_all_fd(int fd, const void *buf, size_t len, uint64_t off)
+static void ms_put(struct mstream *m, const void *src, size_t len)
 {
 	while (len) {
-		ssize_t n = pwrite(fd, buf, len, (off_t)off);
+		size_t n = m->cap - m->len < len ? m->cap - m->len : len;
 
-		if (n < 0 && errno == EINTR)
+		memcpy(m->buf + m->len, src, n);
+		m->len += n;
+		src = (const uint8_t *)src + n;
+		len -= n;
+		if (m->len == m->cap)
+			ms_flush(m);
+	}
+}
+
+static uint64_t inode_size(const struct xnode *n)
+{
+	if (S_ISDIR(n->mode))
+		return (uint64_t)n->nchild * XIPFS_DIRENT_SIZE;
+	if (S_ISREG(n->mode) || S_ISLNK(n->mode))
+		return n->size;
+	return 0;
+}
+
+static uint64_t inode_data(const struct xnode *n)
+{
+	if (S_ISREG(n->mode))
+		return n->size ? n->data : 0;
+	if (S_ISDIR(n->mode) || S_ISLNK(n->mode) || S_ISCHR(n->mode) ||
+	    S_ISBLK(n->mode))
+		return n->data;
+	return 0;
+}
+
+static void emit_inode(struct mstream *m, uint32_t id)
+{
+	const struct build *c = m->c;
+	const struct xnode *n = &c->nodes[id];
+	const struct xblob *b = n->xattr ? &c->blobs[n->xattr - 1] : NULL;
+	struct xipfs_inode_info in = {
+		.mode = n->mode,
+		.flags = n->flags & XN_PACKED ? XIPFS_INODE_PACKED : 0,
+		.nlink = n->nlink,
+		.uid = n->uid,
+		.gid = n->gid,
+		.size = inode_size(n),
+		.mtime = n->mtime,
+		.mtime_nsec = n->mtime_nsec,
+		.parent = S_ISDIR(n->mode) ? parent_ino(c, id) : 0,
+		.data = inode_data(n),
+		.xattr_offset = b ? b->meta_off : 0,
+		.xattr_size = b ? b->len : 0,
+	};
+
+	if (xipfs_encode_inode(ms_reserve(m, XIPFS_INODE_SIZE), &in) < 0) {
+		msg_err(NULL, "internal error: mode %#o does not fit an inode",
+			n->mode);
+		m->err = 1;
+	}
+}
+
+static void emit_dirents(struct mstream *m, const struct xnode *d,
+			 uint64_t *name_off)
+{
+	const struct build *c = m->c;
+
+	for (uint32_t i = 0; i < d->nchild; i++) {
+		const struct xent *e = &c->ents[c->children[d->u.child0 + i]];
+		const struct xnode *n = &c->nodes[e->node];
+		const struct xipfs_dirent_info de = {
+			.ino = n->ino, .type = IFTODT(n->mode),
+			.name_len = e->name_len,
+		};
+
+		/* every field fits: name_len is a uint8_t, a DT_* value < 16 */
+		xipfs_encode_dirent(ms_reserve(m, XIPFS_DIRENT_SIZE), &de,
+				    *name_off);
+		*name_off += e->name_len;
+	}
+}
+
+static void emit_all(struct mstream *m)
+{
+	const struct build *c = m->c;
+	uint64_t name_off = c->names_off;
+
+	for (uint32_t k = 0; k < c->ninodes; k++)
+		emit_inode(m, c->order[k]);
+	for (uint32_t k = 0; k < c->ninodes; k++)
+		if (S_ISDIR(c->nodes[c->order[k]].mode))
+			emit_dirents(m, &c->nodes[c->order[k]], &name_off);
+	for (uint32_t k = 0; k < c->ninodes; k++) {
+		const struct xnode *d = &c->nodes[c->order[k]];
+
+		if (!S_ISDIR(d->mode))
 			continue;
-		if (n < 0)
-			return -1;
-		buf = (const uint8_t *)buf + n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
+		for (uint32_t i = 0; i < d->nchild; i++) {
+			const struct xent *e =
+				&c->ents[c->children[d->u.child0 + i]];
+
+			ms_put(m, e->name, e->name_len);
+		}
 	}
+	for (uint32_t k = 0; k < c->ninodes; k++) {
+		const struct xnode *n = &c->nodes[c->order[k]];
+
+		if (S_ISLNK(n->mode))
+			ms_put(m, n->u.target, n->size);
+	}
+	for (uint32_t k = 0; k < c->ninodes; k++) {
+		const struct xnode *n = &c->nodes[c->order[k]];
+		const struct xblob *b = n->xattr ? &c->blobs[n->xattr - 1] :
+					NULL;
+
+		/* first use: the block goes exactly where the stream is */
+		if (b && b->meta_off == m->off + m->len)
+			ms_put(m, c->xattr_pool + b->pool_off, b->len);
+	}
+}
+
+/*
+ * Write the metadata region; return its CRC and a UUID derived from it
+ * (and from the superblock fields outside it), RFC 9562 version 8.
+ */
+static int emit_meta(struct build *c, uint32_t *meta_crc, uint8_t uuid[16])
+{
+	struct mstream m = { .c = c, .cap = 1u << 20,
+			     .off = XIPFS_SUPER_SIZE };
+	const uint64_t fields[] = {
+		c->opt.block_log2, c->image_size, (uint64_t)c->build_time,
+		c->build_time_nsec, c->st.data_bytes, c->data_offset,
+	};
+	uint8_t extra[sizeof(fields) + sizeof(c->opt.label)];
+	uint64_t h1, h2;
+
+	m.buf = xmalloc(m.cap);
+	hash_init(&m.h1, 0x5846495055554944ull);
+	hash_init(&m.h2, 0x0123456789abcdefull);
+	emit_all(&m);
+	ms_flush(&m);
+	free(m.buf);
+	if (m.err)
+		return -1;
+	if (m.off != c->meta_end) {
+		msg_err(NULL, "internal error: metadata is %llu bytes, "
+			"expected %llu", (unsigned long long)m.off,
+			(unsigned long long)c->meta_end);
+		return -1;
+	}
+	/* the superblock fields outside the metadata, in a fixed byte order */
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		xipfs_put_le64(extra + 8 * i, fields[i]);
+	memcpy(extra + sizeof(fields), c->opt.label, sizeof(c->opt.label));
+	hash_update(&m.h1, extra, sizeof(extra));
+	hash_update(&m.h2, extra, sizeof(extra));
+	h1 = hash_final(&m.h1);
+	h2 = hash_final(&m.h2);
+	*meta_crc = m.crc;
+	for (int i = 0; i < 8; i++) {
+		uuid[i] = (uint8_t)(h1 >> (56 - 8 * i));
+		uuid[8 + i] = (uint8_t)(h2 >> (56 - 8 * i));
+	}
+	uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x80);	/* version 8 */
+	uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);	/* variant 10 */
 	return 0;
 }
 
-int write_all_at(struct ctx *c, const void *buf, size_t len, uint64_t off)
-{
-	if (write_all_fd(c->out_fd, buf, len, off) == 0)
-		return 0;
-	msg_errno(c->opt.image, errno);
-	return -1;
-}
-
-/* Unlinked scratch file for tar member data: beside the image first, so
- * copy_file_range can reflink from it, else in $TMPDIR. */
-int spool_open(struct ctx *c)
-{
-	char *dir = image_dir(c->opt.image), *tmpl;
-	const char *tmp = getenv("TMPDIR");
-	size_t len;
-
-	c->spool_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	free(dir);
-	if (c->spool_fd >= 0)
-		return 0;
-	tmp = tmp && *tmp ? tmp : "/tmp";
-	len = strlen(tmp) + 32;
-	tmpl = xmalloc(len);
-	snprintf(tmpl, len, "%s/mkxipfs-spool.XXXXXX", tmp);
-	c->spool_fd = mkostemp(tmpl, O_CLOEXEC);
-	if (c->spool_fd >= 0)
-		unlink(tmpl);
-	else
-		msg_errno(tmpl, errno);
-	free(tmpl);
-	return c->spool_fd >= 0 ? 0 : -1;
-}
-
-int output_open(struct ctx *c)
-{
-	char *dir = image_dir(c->opt.image);
-	const char *base = strrchr(c->opt.image, '/');
-	sigset_t old;
-	char *path;
-	size_t len;
-
-	base = base ? base + 1 : c->opt.image;
-	len = strlen(dir) + strlen(base) + 16;
-	path = xmalloc(len);
-	snprintf(path, len, "%s/.%s.XXXXXX", dir, base);
-	free(dir);
-	block_signals(&old, 1);
-	c->out_fd = mkostemp(path, O_CLOEXEC);
-	if (c->out_fd >= 0)
-		cleanup_path = c->tmp_path = path;
-	block_signals(&old, 0);
-	if (c->out_fd < 0) {
-		msg_errno(c->opt.image, errno);
-		free(path);
-		return -1;
-	}
-	if (ftruncate(c->out_fd, (off_t)c->image_bound) < 0) {
-		msg_errno(c->opt.image, errno);
-		return -1;
-	}
-	return 0;
-}
-
-void output_abort(struct ctx *c)
-{
-	sigset_t old;
-
-	if (!c->tmp_path)
-		return;
-	block_signals(&old, 1);
-	unlink(c->tmp_path);
-	cleanup_path = NULL;
-	block_signals(&old, 0);
-	free(c->tmp_path);
-	c->tmp_path = NULL;
-	if (c->out_fd >= 0)
-		close(c->out_fd);
-	c->out_fd = -1;
-}
-
-static void encode_super(const struct ctx *c, uint8_t *sb, uint32_t meta_crc,
+static void encode_super(const struct build *c, uint8_t *sb, uint32_t meta_crc,
 			 const uint8_t uuid[16])
 {
 	struct xipfs_image img = {
@@ -197,75 +256,17 @@ static void encode_super(const struct ctx *c, uint8_t *sb, uint32_t meta_crc,
 		abort();
 }
 
-/* Metadata and superblock (last, so a torn write never looks valid), then
- * the permissions a new file would get, then the rename. */
-int output_finish(struct ctx *c)
+/* Metadata, then the superblock, with the UUID given or derived. */
+int write_metadata(struct build *c)
 {
 	uint8_t sb[XIPFS_SUPER_SIZE], uuid[16];
 	uint32_t meta_crc;
-	mode_t mask = umask(0);
-	sigset_t old;
 
-	umask(mask);
-	if (ftruncate(c->out_fd, (off_t)c->image_size) < 0) {
-		msg_errno(c->opt.image, errno);
-		return -1;
-	}
 	if (emit_meta(c, &meta_crc, uuid) < 0)
 		return -1;
 	encode_super(c, sb, meta_crc, c->opt.have_uuid ? c->opt.uuid : uuid);
 	if (write_all_at(c, sb, sizeof(sb), 0) < 0)
 		return -1;
-	if (fchmod(c->out_fd, 0666 & ~mask) < 0 || close(c->out_fd) < 0) {
-		c->out_fd = -1;
-		msg_errno(c->opt.image, errno);
-		return -1;
-	}
-	c->out_fd = -1;
-	if (rename(c->tmp_path, c->opt.image) < 0) {
-		msg_errno(c->opt.image, errno);
-		return -1;
-	}
-	block_signals(&old, 1);
-	cleanup_path = NULL;
-	block_signals(&old, 0);
-	free(c->tmp_path);
-	c->tmp_path = NULL;
 	memcpy(c->opt.uuid, c->opt.have_uuid ? c->opt.uuid : uuid, 16);
 	return 0;
-}
-
-static void human(char *buf, size_t len, uint64_t v)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = (double)v;
-	int u = 0;
-
-	while (d >= 1024 && u < 4) {
-		d /= 1024;
-		u++;
-	}
-	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", d, unit[u]);
-}
-
-/* One self-overwriting line on a TTY, at most ten times a second. */
-void progress_update(struct ctx *c, int force)
-{
-	uint64_t now, total = c->total_bytes;
-	char done[32], all[32];
-
-	if (!c->progress)
-		return;
-	now = now_ns();
-	if (!force && now - c->last_draw_ns < 100000000u)
-		return;
-	c->last_draw_ns = now;
-	human(done, sizeof(done), c->st.copied);
-	human(all, sizeof(all), total);
-	fprintf(stderr, "\rmkxipfs: writing data %3u%% (%s of %s)\033[K",
-		total ? (unsigned)(c->st.copied * 100 / total) : 100u, done,
-		all);
-	if (force)
-		fputc('\n', stderr);
-	fflush(stderr);
 }

@@ -89,47 +89,29 @@ static int item_cmp(const void *a, const void *b)
 	return xipfs_name_cmp(x->name, x->name_len, y->name, y->name_len);
 }
 
-static uint32_t blob_find(const struct ctx *c, uint64_t h, const uint8_t *buf,
-			  size_t len, size_t *slot)
+#define BLOB_SEED 0x78617474	/* "xatt" */
+
+static uint32_t blob_find(const struct build *c, uint64_t hash,
+			  const uint8_t *buf, size_t len)
 {
-	size_t mask = c->blob_index_cap - 1, i = h & mask;
+	struct ht_iter it;
 
-	for (; c->blob_index[i]; i = (i + 1) & mask) {
-		const struct xblob *b = &c->blobs[c->blob_index[i] - 1];
+	for (uint32_t id = ht_first(&c->blob_index, hash, &it); id != NONE;
+	     id = ht_next(&c->blob_index, &it)) {
+		const struct xblob *b = &c->blobs[id];
 
-		if (b->hash == h && b->len == len &&
+		if (b->len == len &&
 		    !memcmp(c->xattr_pool + b->pool_off, buf, len))
-			return c->blob_index[i] - 1;
+			return id;
 	}
-	*slot = i;
 	return NONE;
 }
 
-static void blob_index_grow(struct ctx *c)
+static uint32_t blob_store(struct build *c, const uint8_t *buf, size_t len)
 {
-	size_t cap = c->blob_index_cap ? c->blob_index_cap * 2 : 256;
+	uint64_t hash = hash_buf(BLOB_SEED, buf, len);
+	uint32_t id = blob_find(c, hash, buf, len);
 
-	free(c->blob_index);
-	c->blob_index_cap = cap;
-	c->blob_index = xcalloc(cap, sizeof(*c->blob_index));
-	for (size_t b = 0; b < c->nblobs; b++) {
-		size_t i = c->blobs[b].hash & (cap - 1);
-
-		while (c->blob_index[i])
-			i = (i + 1) & (cap - 1);
-		c->blob_index[i] = (uint32_t)b + 1;
-	}
-}
-
-static uint32_t blob_store(struct ctx *c, const uint8_t *buf, size_t len)
-{
-	uint64_t h = hash_buf(0x78617474, buf, len);
-	size_t slot;
-	uint32_t id;
-
-	if ((c->nblobs + 1) * 2 > c->blob_index_cap)
-		blob_index_grow(c);
-	id = blob_find(c, h, buf, len, &slot);
 	if (id != NONE)
 		return id;
 	if (c->xattr_pool_len + len > c->xattr_pool_cap) {
@@ -144,16 +126,16 @@ static uint32_t blob_store(struct ctx *c, const uint8_t *buf, size_t len)
 					  sizeof(*c->blobs));
 	}
 	c->blobs[c->nblobs] = (struct xblob){
-		.pool_off = c->xattr_pool_len, .hash = h, .len = (uint32_t)len,
+		.pool_off = c->xattr_pool_len, .len = (uint32_t)len,
 	};
 	c->xattr_pool_len += len;
-	c->blob_index[slot] = (uint32_t)++c->nblobs;
-	return (uint32_t)c->nblobs - 1;
+	ht_insert(&c->blob_index, hash, (uint32_t)c->nblobs);
+	return (uint32_t)c->nblobs++;
 }
 
 /* Encode l (sorted by name, as the format requires) and intern it;
  * *blob is the id + 1 for struct xnode.xattr, 0 for an empty list. */
-int xa_intern(struct ctx *c, struct xa_list *l, const char *path,
+int xa_intern(struct build *c, struct xa_list *l, const char *path,
 	      uint32_t *blob)
 {
 	size_t len = 0, pos = 0;
@@ -188,7 +170,7 @@ int xa_intern(struct ctx *c, struct xa_list *l, const char *path,
 }
 
 /* Decode an interned block back into a list (the device table edits). */
-int xa_load(const struct ctx *c, uint32_t blob, struct xa_list *l)
+int xa_load(const struct build *c, uint32_t blob, struct xa_list *l)
 {
 	const struct xblob *b;
 	const uint8_t *p, *end;
@@ -215,11 +197,11 @@ int xa_load(const struct ctx *c, uint32_t blob, struct xa_list *l)
 	return 0;
 }
 
-void xattr_free(struct ctx *c)
+void xattr_free(struct build *c)
 {
 	free(c->xattr_pool);
 	free(c->blobs);
-	free(c->blob_index);
+	ht_free(&c->blob_index);
 }
 
 static int hexval(int ch)

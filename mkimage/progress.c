@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* The progress line: bytes of file data copied so far, on a TTY only. */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "mkxipfs.h"
+
+static void human(char *buf, size_t len, uint64_t v)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)v;
+	int u = 0;
+
+	while (d >= 1024 && u < 4) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", d, unit[u]);
+}
+
+/* One self-overwriting line on a TTY, at most ten times a second. */
+void progress_update(struct build *c, int force)
+{
+	uint64_t now, total = c->total_bytes;
+	char done[32], all[32];
+
+	if (!c->progress)
+		return;
+	now = now_ns();
+	if (!force && now - c->last_draw_ns < 100000000u)
+		return;
+	c->last_draw_ns = now;
+	human(done, sizeof(done), c->st.copied);
+	human(all, sizeof(all), total);
+	fprintf(stderr, "\rmkxipfs: writing data %3u%% (%s of %s)\033[K",
+		total ? (unsigned)(c->st.copied * 100 / total) : 100u, done,
+		all);
+	if (force)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
