@@ -22,11 +22,15 @@
 #
 # Usage: scripts/bench-compare.sh [options]   (--help lists them)
 # Environment: XIPFS, MKXIPFS, XIPBENCH, XIPFS_MAP (default: the ones built
-# at the top of the tree); BENCH_DIR (the work directory is made under it,
+# at the top of the tree); EROFSFUSE (default: the one
+# scripts/build-erofsfuse.sh put in _deps/erofs-utils, else erofsfuse on
+# PATH: Debian 12 has none); BENCH_DIR (the work directory is made under it,
 # default /dev/shm, which is tmpfs).
 set -eu -o pipefail
 export LC_ALL=C
 . "$(dirname "$0")/lib.sh"
+erofsfuse=${EROFSFUSE:-$top/_deps/erofs-utils/bin/erofsfuse}
+[ -x "$erofsfuse" ] || erofsfuse=$(command -v erofsfuse || echo erofsfuse)
 default_targets="xipfs_copy xipfs_splice xipfs_passthrough xipfs_uring squashfuse erofsfuse erofs squashfs tmpfs direct"
 extra_targets="xipfs_open xipfs_clonefd xipfs_single xfs_native direct_xfs"
 all_targets="$default_targets $extra_targets"
@@ -154,7 +158,7 @@ for t in $targets; do
 		elif [ -n "$fuse_why" ]; then skip $t "$fuse_why"
 		fi;;
 	erofsfuse)
-		if ! command -v erofsfuse >/dev/null; then skip $t "erofsfuse not installed"
+		if ! [ -x "$erofsfuse" ]; then skip $t "no erofsfuse (scripts/build-erofsfuse.sh builds it)"
 		elif ! command -v mkfs.erofs >/dev/null; then skip $t "mkfs.erofs not installed"
 		elif [ -n "$fuse_why" ]; then skip $t "$fuse_why"
 		fi;;
@@ -304,7 +308,7 @@ if on xipfs_uring; then
 		die "xipfs_uring: $(grep 'io_uring:' "$base/log.xipfs_uring")"
 fi
 on squashfuse && fuse_mount squashfuse squashfuse_ll -f "$base/s.img" "$base/mnt/squashfuse"
-on erofsfuse && fuse_mount erofsfuse erofsfuse -f "$base/e.img" "$base/mnt/erofsfuse"
+on erofsfuse && fuse_mount erofsfuse "$erofsfuse" -f "$base/e.img" "$base/mnt/erofsfuse"
 erofs_note=""
 if on erofs && ! kernel_mount erofs -t erofs -o ro "$base/e.img"; then
 	# Kernels before 6.12 cannot mount an erofs image file directly.
@@ -454,7 +458,7 @@ libfuse() { readlink -f "$(ldd "$1" 2>/dev/null | awk '/libfuse3/ {print $3}')" 
 	on squashfuse && echo "- squashfuse_ll: $(ver squashfuse_ll --version); libfuse $(libfuse "$(command -v squashfuse_ll)")"
 	{ on erofsfuse || on erofs; } && echo "- mkfs.erofs: erofs-utils $(dpkg-query -W -f '${Version}' erofs-utils 2>/dev/null || echo '(version unknown)')"
 	# erofsfuse has no --version; it prints its version first on any run.
-	on erofsfuse && echo "- erofsfuse: $(ver erofsfuse --help)"
+	on erofsfuse && echo "- erofsfuse: $(ver "$erofsfuse" --help); libfuse $(libfuse "$erofsfuse")"
 	on xipfs_passthrough && echo "- $(ver mkfs.xfs -V)"
 	command -v fio >/dev/null && echo "- fio: $(fio --version) (not used here)"
 	echo "- $(ver gnuplot --version)"

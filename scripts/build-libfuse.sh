@@ -21,29 +21,10 @@ if [ -f "$prefix/lib/pkgconfig/fuse3.pc" ] &&
 fi
 need_cmds apt-get dpkg-source meson ninja pkg-config
 
-# The Debian archive this machine uses, from its own apt configuration
-# (deb822 .sources files or one-line sources.list entries).
-mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-	awk '/^URIs:/ {u = $2} /^Suites:/ && / bookworm( |$)/ {print u; exit}')
-[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $3 == "bookworm" {print $2; exit}' \
-	/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true)
-[ -n "$mirror" ] || die "no Debian archive found in the apt configuration"
-
 work=$(mktemp -d "${TMPDIR:-/tmp}/build-libfuse.XXXXXX")
 remove_work() { rm -rf "$work"; }
 cleanup_hooks="remove_work"
-mkdir -p "$work/lists/partial" "$work/archives/partial"
-echo "deb-src $mirror unstable main" >"$work/sources.list"
-apt_opts=(-q -o Dir::Etc::SourceList="$work/sources.list"
-	-o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$work/lists"
-	-o Dir::Cache::Archives="$work/archives" -o APT::Get::List-Cleanup=0
-	-o APT::Sandbox::User="$(id -un)")
-echo "build-libfuse: fetching the fuse3 source package from the unstable suite"
-apt-get "${apt_opts[@]}" update >"$work/log" 2>&1 || die "apt-get update: $(tail -3 "$work/log")"
-(cd "$work" && apt-get "${apt_opts[@]}" source --download-only fuse3) >>"$work/log" 2>&1 ||
-	die "apt-get source fuse3: $(tail -3 "$work/log")"
-dpkg-source --no-check -x "$work"/fuse3_*.dsc "$work/src" >>"$work/log" 2>&1 ||
-	die "dpkg-source: $(tail -3 "$work/log")"
+debian_source fuse3 "$work"
 grep -q "version: '3.1[89]\|version: '3.[2-9]" "$work/src/meson.build" ||
 	die "the unstable suite has $(grep -m1 "version:" "$work/src/meson.build")"
 

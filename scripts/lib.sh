@@ -79,6 +79,33 @@ reap() {
 	wait "$1" 2>/dev/null || true
 }
 
+# ---- Debian source packages
+# debian_source PKG WORK: fetch PKG's source package from the unstable
+# suite of the archive this machine's apt configuration already uses (no
+# host name is written anywhere) and unpack it into WORK/src; the log is
+# WORK/log.  For peers and libraries newer than Debian 12 has.
+debian_source() {
+	local pkg=$1 work=$2 mirror
+	mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		awk '/^URIs:/ {u = $2} /^Suites:/ && / bookworm( |$)/ {print u; exit}')
+	[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $3 == "bookworm" {print $2; exit}' \
+		/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true)
+	[ -n "$mirror" ] || die "no Debian archive found in the apt configuration"
+	mkdir -p "$work/lists/partial" "$work/archives/partial"
+	echo "deb-src $mirror unstable main" >"$work/sources.list"
+	local apt_opts=(-q -o Dir::Etc::SourceList="$work/sources.list"
+		-o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists="$work/lists"
+		-o Dir::Cache::Archives="$work/archives" -o APT::Get::List-Cleanup=0
+		-o APT::Sandbox::User="$(id -un)")
+	say "fetching the $pkg source package from the unstable suite"
+	apt-get "${apt_opts[@]}" update >"$work/log" 2>&1 ||
+		die "apt-get update: $(tail -3 "$work/log")"
+	(cd "$work" && apt-get "${apt_opts[@]}" source --download-only "$pkg") >>"$work/log" 2>&1 ||
+		die "apt-get source $pkg: $(tail -3 "$work/log")"
+	dpkg-source --no-check -x "$work/${pkg}"_*.dsc "$work/src" >>"$work/log" 2>&1 ||
+		die "dpkg-source: $(tail -3 "$work/log")"
+}
+
 # ---- cleanup: functions named in $cleanup_hooks run on any exit (in that
 # order), after an error, Ctrl-C, SIGTERM or SIGHUP too; the exit status is
 # kept, and a second signal cannot cut the cleanup short.
