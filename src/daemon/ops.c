@@ -38,19 +38,10 @@ static int to_errno(struct xipfsd *d, int err, uint32_t ino)
 {
 	if (!xipfs_is_corruption(err))
 		return -err;
-	if (atomic_fetch_add(&d->complaints, 1) < 10)
+	if (xipfsd_may_complain(d))
 		fuse_log(FUSE_LOG_ERR, "xipfs: %s: inode %u: %s\n", d->source,
 			 ino, xipfs_strerror(err));
 	return EIO;
-}
-
-/* Shared by READ and the SIGBUS guard; at most ten messages. */
-void xipfsd_complain_lost(struct xipfsd *d)
-{
-	atomic_fetch_add_explicit(&d->stats.lost, 1, memory_order_relaxed);
-	if (atomic_fetch_add(&d->complaints, 1) < 10)
-		fuse_log(FUSE_LOG_ERR, "xipfs: %s: the source shrank or failed "
-			 "under the mount; answering EIO\n", d->source);
 }
 
 /* An inode by its number in the image. */
@@ -454,8 +445,7 @@ static void reply_copy(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
 {
 	if (!source_covers(d, d->map.offset + (uint64_t)(ptr - d->img.base),
 			   len)) {
-		xipfsd_complain_lost(d);
-		fuse_reply_err(req, EIO);
+		xipfsd_reply_lost(req, d);
 		return;
 	}
 	if (fuse_reply_buf(req, (const char *)ptr, len) == 0)
@@ -571,8 +561,7 @@ static void reply_splice(fuse_req_t req, struct xipfsd *d,
 	}
 	if (err) {
 		splice_pipe_reset(sp);
-		xipfsd_complain_lost(d);
-		fuse_reply_err(req, EIO);
+		xipfsd_reply_lost(req, d);
 		return;
 	}
 	bv.buf[0].flags = FUSE_BUF_IS_FD;

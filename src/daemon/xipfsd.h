@@ -72,7 +72,7 @@ struct xipfsd {
 	double entry_timeout, attr_timeout, negative_timeout;
 	long page_size;
 	struct fuse_conn_info_opts *conn_opts;
-	atomic_uint complaints;		/* corruption messages logged so far */
+	atomic_uint complaints;		/* damage and loss messages so far */
 	uint64_t source_dev, source_ino;	/* for XIPFS_IOC_WHERE */
 	uint32_t root_ino;		/* image inode shown as the root */
 	const char *subdir;		/* subdir= as given, or NULL */
@@ -83,6 +83,12 @@ struct xipfsd {
 };
 
 void xipfsd_idle_touch(struct xipfsd *d);
+
+/* A damaged image and a lost source share one budget of ten messages. */
+static inline int xipfsd_may_complain(struct xipfsd *d)
+{
+	return atomic_fetch_add(&d->complaints, 1) < 10;
+}
 
 /* Every handler starts here: it counts, and it is the idle timer's sign
  * of life. */
@@ -126,8 +132,6 @@ void xipfsd_idle_stop(void);
 
 extern const struct fuse_lowlevel_ops xipfsd_ops;
 
-void xipfsd_complain_lost(struct xipfsd *d);
-
 /*
  * SIGBUS protection.  A source that shrinks under a live mount turns every
  * touch of the lost pages into SIGBUS.  The kernel's own copies (the reply
@@ -145,6 +149,7 @@ extern __thread struct xipfsd_guard *xipfsd_guard_current;
 
 int xipfsd_guard_install(const void *start, size_t len);
 void xipfsd_guard_fault(fuse_req_t req);
+void xipfsd_reply_lost(fuse_req_t req, struct xipfsd *d);
 
 #define XIPFSD_GUARD(req, g)						\
 	do {								\
