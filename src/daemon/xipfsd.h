@@ -6,6 +6,7 @@
 #define FUSE_USE_VERSION 314
 
 #include <fuse_lowlevel.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -55,6 +56,7 @@ struct xipfsd {
 	enum xipfsd_read_mode read_mode;
 	int read_explicit;		/* read= was given: say if it cannot be */
 	int splice;			/* read_mode is splice and usable */
+	pthread_key_t splice_pipes;	/* each thread's pipe, with splice */
 	int open_requests;		/* answer OPEN (else ENOSYS: no_open) */
 	int acl;			/* ask the kernel to enforce POSIX ACLs */
 	int acl_explicit;		/* -o acl given: say if it cannot be */
@@ -117,6 +119,10 @@ static inline uint64_t xipfsd_swap_root(const struct xipfsd *d, uint64_t ino)
 
 #define xipfsd_to_image(d, ino) xipfsd_swap_root(d, ino)
 #define xipfsd_to_fuse(d, ino) xipfsd_swap_root(d, ino)
+
+void xipfsd_read_start(struct xipfsd *d);
+void xipfsd_reply_read(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
+		       size_t len);
 
 void xipfsd_stats_report(struct xipfsd *d, const char *when);
 
