@@ -96,7 +96,7 @@ static int clone_range(const struct xipfsd *d, uint64_t offset, uint64_t len,
 /*
  * Decide at startup whether passthrough can work: NULL when it can, else
  * the reason, for one line in the log (or the refusal with passthrough=on).
- * The kernel's support is known only at INIT; see xipfsd_passthrough_init.
+ * The kernel's support is known only at INIT; see init_passthrough, init.c.
  */
 const char *xipfsd_passthrough_check(struct xipfsd *d)
 {

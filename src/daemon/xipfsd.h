@@ -137,6 +137,7 @@ int xipfsd_idle_start(struct xipfsd *d);
 void xipfsd_idle_stop(void);
 
 extern const struct fuse_lowlevel_ops xipfsd_ops;
+void xipfsd_init(void *userdata, struct fuse_conn_info *conn);
 
 /*
  * SIGBUS protection.  A source that shrinks under a live mount turns every
