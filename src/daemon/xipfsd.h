@@ -47,6 +47,14 @@ enum xipfsd_passthrough {
 	XIPFSD_PT_OFF,
 };
 
+/* passthrough.c: the inodes open now, each with its backing id. */
+#define XIPFSD_OPEN_BUCKETS 1024
+struct xipfsd_open_inode;
+struct xipfsd_open_table {
+	pthread_mutex_t lock;
+	struct xipfsd_open_inode *bucket[XIPFSD_OPEN_BUCKETS];
+};
+
 /* Everything the handlers need; read-only once the session runs. */
 struct xipfsd {
 	struct xipfs_map map;
@@ -65,6 +73,7 @@ struct xipfsd {
 	char *backing_dir;		/* where backing files are created */
 	const char *backing_dir_opt;	/* as given with backing_dir= */
 	unsigned long max_backing;	/* live backing files at most */
+	struct xipfsd_open_table open_inodes;	/* with passthrough_active */
 	struct fuse_session *se;
 	int refused;			/* passthrough=on found no kernel support */
 	int force_uid, force_gid, force_umask;
@@ -126,11 +135,13 @@ void xipfsd_reply_read(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
 
 void xipfsd_stats_report(struct xipfsd *d, const char *when);
 
-const char *xipfsd_passthrough_check(struct xipfsd *d);
+const char *xipfsd_passthrough_check(struct xipfsd *d, char *why,
+				     size_t why_size);
 int xipfsd_passthrough_open(fuse_req_t req, struct xipfsd *d,
 			    const struct xipfs_inode_info *inode);
 void xipfsd_passthrough_release(fuse_req_t req, struct xipfsd *d,
 				uint32_t ino);
+void xipfsd_passthrough_free(struct xipfsd *d);
 int xipfsd_stats_start(struct xipfsd *d);
 void xipfsd_stats_stop(void);
 int xipfsd_idle_start(struct xipfsd *d);
