@@ -498,9 +498,9 @@ static int serve(struct xipfsd *d, struct fuse_session *se,
 		ret = -1;
 	} else {
 		ret = run_loop(se, cmd);
-		xipfsd_idle_stop();
+		xipfsd_idle_stop(d);
 	}
-	xipfsd_stats_stop();
+	xipfsd_stats_stop(d);
 	if (d->verbose)
 		xipfsd_stats_report(d, "unmount");
 	/* libfuse returns the signal that ended the loop: a clean stop. */

@@ -25,6 +25,34 @@
 #define READDIR_MAX	(128 * 1024)
 #define XATTR_LIST_MAX_	65536
 
+/* Every handler starts here: it counts, and it is the idle timer's sign
+ * of life. */
+static void xipfsd_count(struct xipfsd *d, enum xipfsd_op op)
+{
+	atomic_fetch_add_explicit(&d->stats.ops[op], 1, memory_order_relaxed);
+	if (d->idle_timeout)
+		xipfsd_idle_touch(d);
+}
+
+/*
+ * FUSE calls its root inode 1, and so does the image; with subdir= the
+ * mount's root is image inode root_ino instead.  The two numbers trade
+ * places, which keeps the mapping one to one and stateless (it is its own
+ * inverse).  The image's root could then only show up as the ".." of the
+ * subdirectory, and get_inode makes that ".." point at itself.
+ */
+static inline uint64_t xipfsd_swap_root(const struct xipfsd *d, uint64_t ino)
+{
+	if (ino == 1)
+		return d->root_ino;
+	if (ino == d->root_ino)
+		return 1;
+	return ino;
+}
+
+#define xipfsd_to_image(d, ino) xipfsd_swap_root(d, ino)
+#define xipfsd_to_fuse(d, ino) xipfsd_swap_root(d, ino)
+
 static struct xipfsd *ctx(fuse_req_t req)
 {
 	return fuse_req_userdata(req);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The xipfs FUSE daemon: state shared by its option parser and handlers. */
+/* The xipfs FUSE daemon: the mount's state, and what each file offers. */
 #ifndef XIPFSD_H
 #define XIPFSD_H
 
@@ -55,7 +55,25 @@ struct xipfsd_open_table {
 	struct xipfsd_open_inode *bucket[XIPFSD_OPEN_BUCKETS];
 };
 
-/* Everything the handlers need; read-only once the session runs. */
+/* stats.c: the thread that reports on SIGUSR1. */
+struct xipfsd_reporter {
+	pthread_t thread;
+	int running;
+};
+
+/* idle.c: the thread that ends the mount after timeout=S. */
+struct xipfsd_idle {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;	/* stop, or look again */
+	pthread_t thread, main;	/* main: the loop's, to be sent SIGTERM */
+	int running, stop;
+};
+
+/*
+ * One mount: what its options and INIT settled (written before the first
+ * request, read-only after), atomic counters, and the state of its
+ * passthrough table and threads, each with its own lock or thread.
+ */
 struct xipfsd {
 	struct xipfs_map map;
 	struct xipfs_image img;
@@ -91,9 +109,9 @@ struct xipfsd {
 	atomic_llong last_request;	/* CLOCK_MONOTONIC ns, with a timeout */
 	atomic_long live_opens;		/* files and directories open now */
 	struct xipfsd_stats stats;
+	struct xipfsd_reporter reporter;
+	struct xipfsd_idle idle;
 };
-
-void xipfsd_idle_touch(struct xipfsd *d);
 
 /* A damaged image and a lost source share one budget of ten messages. */
 static inline int xipfsd_may_complain(struct xipfsd *d)
@@ -101,62 +119,24 @@ static inline int xipfsd_may_complain(struct xipfsd *d)
 	return atomic_fetch_add(&d->complaints, 1) < 10;
 }
 
-/* Every handler starts here: it counts, and it is the idle timer's sign
- * of life. */
-static inline void xipfsd_count(struct xipfsd *d, enum xipfsd_op op)
-{
-	atomic_fetch_add_explicit(&d->stats.ops[op], 1, memory_order_relaxed);
-	if (d->idle_timeout)
-		xipfsd_idle_touch(d);
-}
+/* ops.c: the request handlers, and the table libfuse calls them from. */
+extern const struct fuse_lowlevel_ops xipfsd_ops;
 
-/*
- * FUSE calls its root inode 1, and so does the image; with subdir= the
- * mount's root is image inode root_ino instead.  The two numbers trade
- * places, which keeps the mapping one to one and stateless (it is its own
- * inverse).  The image's root could then only show up as the ".." of the
- * subdirectory, and get_inode makes that ".." point at itself.
- */
-static inline uint64_t xipfsd_swap_root(const struct xipfsd *d, uint64_t ino)
-{
-	if (ino == 1)
-		return d->root_ino;
-	if (ino == d->root_ino)
-		return 1;
-	return ino;
-}
+/* init.c: INIT, where the kernel's offer meets the options. */
+void xipfsd_init(void *userdata, struct fuse_conn_info *conn);
 
-#define xipfsd_to_image(d, ino) xipfsd_swap_root(d, ino)
-#define xipfsd_to_fuse(d, ino) xipfsd_swap_root(d, ino)
-
+/* read.c: READ's reply, copied from the mapping or spliced from the file. */
 void xipfsd_read_start(struct xipfsd *d);
 void xipfsd_reply_read(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
 		       size_t len);
 
-void xipfsd_stats_report(struct xipfsd *d, const char *when);
-
-const char *xipfsd_passthrough_check(struct xipfsd *d, char *why,
-				     size_t why_size);
-int xipfsd_passthrough_open(fuse_req_t req, struct xipfsd *d,
-			    const struct xipfs_inode_info *inode);
-void xipfsd_passthrough_release(fuse_req_t req, struct xipfsd *d,
-				uint32_t ino);
-void xipfsd_passthrough_free(struct xipfsd *d);
-int xipfsd_stats_start(struct xipfsd *d);
-void xipfsd_stats_stop(void);
-int xipfsd_idle_start(struct xipfsd *d);
-void xipfsd_idle_stop(void);
-
-extern const struct fuse_lowlevel_ops xipfsd_ops;
-void xipfsd_init(void *userdata, struct fuse_conn_info *conn);
-
 /*
- * SIGBUS protection.  A source that shrinks under a live mount turns every
- * touch of the lost pages into SIGBUS.  The kernel's own copies (the reply
- * bytes handed to /dev/fuse) fail with EFAULT instead and the reader gets
- * EIO, but the daemon reads metadata itself; a handler brackets those reads
- * with XIPFSD_GUARD()/xipfsd_guard_end(), and a fault inside the image jumps
- * back to the guard, which answers EIO.  sigsetjmp must run in the
+ * guard.c: SIGBUS protection.  A source that shrinks under a live mount
+ * turns every touch of the lost pages into SIGBUS.  The kernel's own
+ * copies (the reply bytes handed to /dev/fuse) fail with EFAULT instead
+ * and the reader gets EIO, but the daemon reads metadata itself; a handler
+ * brackets those reads with XIPFSD_GUARD()/xipfsd_guard_end(), and a fault
+ * inside the image jumps back to the guard, which answers EIO.  sigsetjmp must run in the
  * handler's own frame, hence the macro.
  */
 struct xipfsd_guard {
@@ -167,6 +147,7 @@ extern __thread struct xipfsd_guard *xipfsd_guard_current;
 
 int xipfsd_guard_install(const void *start, size_t len);
 void xipfsd_guard_fault(fuse_req_t req);
+/* Count, say (within the budget) and answer EIO: the source is lost. */
 void xipfsd_reply_lost(fuse_req_t req, struct xipfsd *d);
 
 #define XIPFSD_GUARD(req, g)						\
@@ -182,5 +163,24 @@ static inline void xipfsd_guard_end(void)
 {
 	xipfsd_guard_current = NULL;
 }
+
+/* passthrough.c: opens bound to backing files cloned from the image. */
+const char *xipfsd_passthrough_check(struct xipfsd *d, char *why,
+				     size_t why_size);
+int xipfsd_passthrough_open(fuse_req_t req, struct xipfsd *d,
+			    const struct xipfs_inode_info *inode);
+void xipfsd_passthrough_release(fuse_req_t req, struct xipfsd *d,
+				uint32_t ino);
+void xipfsd_passthrough_free(struct xipfsd *d);
+
+/* stats.c: the counters' report, on SIGUSR1 (a thread) and at unmount. */
+void xipfsd_stats_report(struct xipfsd *d, const char *when);
+int xipfsd_stats_start(struct xipfsd *d);
+void xipfsd_stats_stop(struct xipfsd *d);
+
+/* idle.c: timeout=S, the thread that unmounts a mount left alone. */
+void xipfsd_idle_touch(struct xipfsd *d);
+int xipfsd_idle_start(struct xipfsd *d);
+void xipfsd_idle_stop(struct xipfsd *d);
 
 #endif /* XIPFSD_H */
