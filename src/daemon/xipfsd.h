@@ -136,8 +136,8 @@ void xipfsd_reply_read(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
  * copies (the reply bytes handed to /dev/fuse) fail with EFAULT instead
  * and the reader gets EIO, but the daemon reads metadata itself; a handler
  * brackets those reads with XIPFSD_GUARD()/xipfsd_guard_end(), and a fault
- * inside the image jumps back to the guard, which answers EIO.  sigsetjmp must run in the
- * handler's own frame, hence the macro.
+ * inside the image jumps back to the guard, which answers EIO.  sigsetjmp
+ * must run in the handler's own frame, hence the macro.
  */
 struct xipfsd_guard {
 	sigjmp_buf env;
