@@ -41,7 +41,7 @@ static void xipfsd_count(struct xipfsd *d, enum xipfsd_op op)
  * inverse).  The image's root could then only show up as the ".." of the
  * subdirectory, and get_inode makes that ".." point at itself.
  */
-static inline uint64_t xipfsd_swap_root(const struct xipfsd *d, uint64_t ino)
+static uint64_t xipfsd_swap_root(const struct xipfsd *d, uint64_t ino)
 {
 	if (ino == 1)
 		return d->root_ino;
