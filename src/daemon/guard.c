@@ -12,6 +12,8 @@
 
 #include "xipfsd.h"
 
+/* The guard this thread's request is in, if any: global (per thread)
+ * because the signal handler can find it nowhere else. */
 __thread struct xipfsd_guard *xipfsd_guard_current;
 
 /*
