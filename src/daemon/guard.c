@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Turn SIGBUS on the image mapping into EIO for the request that hit it. */
+/*
+ * A source lost under the mount: SIGBUS on the image mapping, or a READ
+ * that finds the source short, becomes EIO for the request that met it.
+ */
 #include "config.h"
 
 #include <errno.h>
@@ -9,6 +12,8 @@
 
 #include "xipfsd.h"
 
+/* The guard this thread's request is in, if any: global (per thread)
+ * because the signal handler can find it nowhere else. */
 __thread struct xipfsd_guard *xipfsd_guard_current;
 
 /*
@@ -53,11 +58,22 @@ int xipfsd_guard_install(const void *start, size_t len)
 	return sigaction(SIGBUS, &sa, NULL) < 0 ? -errno : 0;
 }
 
+/*
+ * A request the source failed under the mount: counted, said (within the
+ * mount's message budget) and answered EIO.  The guard ends here, and so
+ * do the READ paths that see the loss without a fault.
+ */
+void xipfsd_reply_lost(fuse_req_t req, struct xipfsd *d)
+{
+	atomic_fetch_add_explicit(&d->stats.lost, 1, memory_order_relaxed);
+	if (xipfsd_may_complain(d))
+		fuse_log(FUSE_LOG_ERR, "xipfs: %s: the source shrank or failed "
+			 "under the mount; answering EIO\n", d->source);
+	fuse_reply_err(req, EIO);
+}
+
 void xipfsd_guard_fault(fuse_req_t req)
 {
-	struct xipfsd *d = fuse_req_userdata(req);
-
 	xipfsd_guard_current = NULL;
-	xipfsd_complain_lost(d);
-	fuse_reply_err(req, EIO);
+	xipfsd_reply_lost(req, fuse_req_userdata(req));
 }

@@ -21,13 +21,6 @@
 
 #include "xipfsd.h"
 
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	pthread_t thread, main;
-	int running, stop;
-} idle = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
 static long long now_ns(clockid_t clock)
 {
 	struct timespec ts;
@@ -60,32 +53,34 @@ static long long idle_at(struct xipfsd *d, long long now)
 static void *watch(void *arg)
 {
 	struct xipfsd *d = arg;
+	struct xipfsd_idle *idle = &d->idle;
 	struct timespec until;
 	long long now, at;
 
-	pthread_mutex_lock(&idle.lock);
-	while (!idle.stop) {
+	pthread_mutex_lock(&idle->lock);
+	while (!idle->stop) {
 		now = now_ns(CLOCK_MONOTONIC);
 		at = idle_at(d, now);
 		if (at <= now)
 			break;
 		until.tv_sec = at / 1000000000LL;
 		until.tv_nsec = at % 1000000000LL;
-		pthread_cond_timedwait(&idle.wake, &idle.lock, &until);
+		pthread_cond_timedwait(&idle->wake, &idle->lock, &until);
 	}
-	if (!idle.stop && !fuse_session_exited(d->se)) {
+	if (!idle->stop && !fuse_session_exited(d->se)) {
 		if (d->verbose)
 			fuse_log(FUSE_LOG_NOTICE, "xipfs: %s: idle for %u s; "
 				 "unmounting\n", d->source, d->idle_timeout);
-		pthread_kill(idle.main, SIGTERM);
+		pthread_kill(idle->main, SIGTERM);
 	}
-	pthread_mutex_unlock(&idle.lock);
+	pthread_mutex_unlock(&idle->lock);
 	return NULL;
 }
 
 /* Start the timer thread, from the thread that will run the loop. */
 int xipfsd_idle_start(struct xipfsd *d)
 {
+	struct xipfsd_idle *idle = &d->idle;
 	pthread_condattr_t attr;
 	sigset_t all, old;
 	int err;
@@ -95,31 +90,41 @@ int xipfsd_idle_start(struct xipfsd *d)
 	xipfsd_idle_touch(d);
 	if (pthread_condattr_init(&attr) ||
 	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) ||
-	    pthread_cond_init(&idle.wake, &attr))
+	    pthread_cond_init(&idle->wake, &attr))
 		return -1;
 	pthread_condattr_destroy(&attr);
-	idle.main = pthread_self();
+	if (pthread_mutex_init(&idle->lock, NULL)) {
+		pthread_cond_destroy(&idle->wake);
+		return -1;
+	}
+	idle->main = pthread_self();
 	/* Signals are for the main thread (libfuse's handlers) and the
 	 * SIGUSR1 reporter, never for this one. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	err = pthread_create(&idle.thread, NULL, watch, d);
+	err = pthread_create(&idle->thread, NULL, watch, d);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
+	if (err) {
+		pthread_mutex_destroy(&idle->lock);
+		pthread_cond_destroy(&idle->wake);
 		return -1;
-	idle.running = 1;
+	}
+	idle->running = 1;
 	return 0;
 }
 
-void xipfsd_idle_stop(void)
+void xipfsd_idle_stop(struct xipfsd *d)
 {
-	if (!idle.running)
+	struct xipfsd_idle *idle = &d->idle;
+
+	if (!idle->running)
 		return;
-	pthread_mutex_lock(&idle.lock);
-	idle.stop = 1;
-	pthread_cond_signal(&idle.wake);
-	pthread_mutex_unlock(&idle.lock);
-	pthread_join(idle.thread, NULL);
-	pthread_cond_destroy(&idle.wake);
-	idle.running = 0;
+	pthread_mutex_lock(&idle->lock);
+	idle->stop = 1;
+	pthread_cond_signal(&idle->wake);
+	pthread_mutex_unlock(&idle->lock);
+	pthread_join(idle->thread, NULL);
+	pthread_cond_destroy(&idle->wake);
+	pthread_mutex_destroy(&idle->lock);
+	idle->running = 0;
 }

@@ -400,6 +400,7 @@ static int resolve_subdir(struct xipfsd *d)
  */
 static int setup_passthrough(struct xipfsd *d, const char *backing_dir)
 {
+	char reason[512];
 	const char *why;
 	char *src;
 
@@ -411,7 +412,8 @@ static int setup_passthrough(struct xipfsd *d, const char *backing_dir)
 		d->backing_dir = strdup(dirname(src));
 		free(src);
 	}
-	why = d->backing_dir ? xipfsd_passthrough_check(d) :
+	why = d->backing_dir ?
+	      xipfsd_passthrough_check(d, reason, sizeof(reason)) :
 	      "cannot resolve the backing directory";
 	if (!why) {
 		d->passthrough_active = 1;
@@ -496,9 +498,9 @@ static int serve(struct xipfsd *d, struct fuse_session *se,
 		ret = -1;
 	} else {
 		ret = run_loop(se, cmd);
-		xipfsd_idle_stop();
+		xipfsd_idle_stop(d);
 	}
-	xipfsd_stats_stop();
+	xipfsd_stats_stop(d);
 	if (d->verbose)
 		xipfsd_stats_report(d, "unmount");
 	/* libfuse returns the signal that ended the loop: a clean stop. */
@@ -572,7 +574,10 @@ int main(int argc, char *argv[])
 		.entry_timeout = 1e6, .attr_timeout = 1e6,
 		.negative_timeout = 1e6, .max_backing = 4096,
 	};
-	struct xipfsd d = { .map.fd = -1, .root_ino = XIPFS_ROOT_INO };
+	struct xipfsd d = {
+		.map.fd = -1, .root_ino = XIPFS_ROOT_INO,
+		.open_inodes.lock = PTHREAD_MUTEX_INITIALIZER,
+	};
 	uint64_t offset = 0, size = 0;
 	int ret = 1;
 
@@ -611,6 +616,7 @@ int main(int argc, char *argv[])
 	}
 	d.backing_dir_opt = o.backing_dir;
 	ret = run_session(&d, &args, &cmd);
+	xipfsd_passthrough_free(&d);
 	xipfs_unmap_source(&d.map);
 out:
 	free(d.conn_opts);

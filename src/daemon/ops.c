@@ -2,8 +2,10 @@
 /*
  * The FUSE lowlevel handlers.  Inode numbers are the image's own (the root
  * is 1, as FUSE wants; subdir= swaps two numbers, see xipfsd_swap_root), so
- * the daemon keeps no per-inode state and FORGET has nothing to release.  Every handler sends exactly one reply; the ones
- * that touch the image do so inside a SIGBUS guard.
+ * the daemon keeps no per-inode state and FORGET has nothing to release.
+ * Every handler sends exactly one reply; the ones that touch the image do
+ * so inside a SIGBUS guard (guard.c).  INIT is in init.c, and READ hands
+ * the bytes it found to read.c.
  */
 #include "config.h"
 
@@ -12,21 +14,44 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
-#include <unistd.h>
 
 #include "xipfs/direct.h"
 #include "xipfsd.h"
 
 /* Some listings read more than fits a page; never allocate more than this. */
 #define READDIR_MAX	(128 * 1024)
-/* The largest READ the kernel sends (FUSE's max_pages of 256). */
-#define READ_MAX	(1024 * 1024)
 #define XATTR_LIST_MAX_	65536
+
+/* Every handler starts here: it counts, and it is the idle timer's sign
+ * of life. */
+static void xipfsd_count(struct xipfsd *d, enum xipfsd_op op)
+{
+	atomic_fetch_add_explicit(&d->stats.ops[op], 1, memory_order_relaxed);
+	if (d->idle_timeout)
+		xipfsd_idle_touch(d);
+}
+
+/*
+ * FUSE calls its root inode 1, and so does the image; with subdir= the
+ * mount's root is image inode root_ino instead.  The two numbers trade
+ * places, which keeps the mapping one to one and stateless (it is its own
+ * inverse).  The image's root could then only show up as the ".." of the
+ * subdirectory, and get_inode makes that ".." point at itself.
+ */
+static uint64_t xipfsd_swap_root(const struct xipfsd *d, uint64_t ino)
+{
+	if (ino == 1)
+		return d->root_ino;
+	if (ino == d->root_ino)
+		return 1;
+	return ino;
+}
+
+#define xipfsd_to_image(d, ino) xipfsd_swap_root(d, ino)
+#define xipfsd_to_fuse(d, ino) xipfsd_swap_root(d, ino)
 
 static struct xipfsd *ctx(fuse_req_t req)
 {
@@ -38,19 +63,10 @@ static int to_errno(struct xipfsd *d, int err, uint32_t ino)
 {
 	if (!xipfs_is_corruption(err))
 		return -err;
-	if (atomic_fetch_add(&d->complaints, 1) < 10)
+	if (xipfsd_may_complain(d))
 		fuse_log(FUSE_LOG_ERR, "xipfs: %s: inode %u: %s\n", d->source,
 			 ino, xipfs_strerror(err));
 	return EIO;
-}
-
-/* Shared by READ and the SIGBUS guard; at most ten messages. */
-void xipfsd_complain_lost(struct xipfsd *d)
-{
-	atomic_fetch_add_explicit(&d->stats.lost, 1, memory_order_relaxed);
-	if (atomic_fetch_add(&d->complaints, 1) < 10)
-		fuse_log(FUSE_LOG_ERR, "xipfs: %s: the source shrank or failed "
-			 "under the mount; answering EIO\n", d->source);
 }
 
 /* An inode by its number in the image. */
@@ -430,160 +446,6 @@ static void xipfsd_release(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
-/*
- * Does the source file still hold [pos, pos + len)?  A regular file can
- * shrink under the mount; asking first turns most such reads into a clean
- * EIO before the kernel has to fail a copy (devices keep their size).
- */
-static int source_covers(struct xipfsd *d, uint64_t pos, size_t len)
-{
-	struct stat st;
-
-	if (d->map.type != S_IFREG)
-		return 1;
-	return fstat(d->map.fd, &st) == 0 && (uint64_t)st.st_size >= pos + len;
-}
-
-/*
- * Hand the kernel the mapped bytes; it copies them into its page cache.  If
- * those pages are gone despite the check, the kernel fails the copy and the
- * reader sees EIO.  (The splice path needs no check: it sees a short splice.)
- */
-static void reply_copy(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
-		       size_t len)
-{
-	if (!source_covers(d, d->map.offset + (uint64_t)(ptr - d->img.base),
-			   len)) {
-		xipfsd_complain_lost(d);
-		fuse_reply_err(req, EIO);
-		return;
-	}
-	if (fuse_reply_buf(req, (const char *)ptr, len) == 0)
-		atomic_fetch_add_explicit(&d->stats.bytes_copy, len,
-					  memory_order_relaxed);
-}
-
-/*
- * Each thread splices into a pipe of its own before replying.  Handing
- * libfuse the source fd instead would let a source that shrank mid-read
- * produce a short reply, which the kernel takes for EOF and caches as the
- * file's new size; here a short splice is seen, and answered with EIO.
- */
-static pthread_key_t splice_pipe_key;
-static pthread_once_t splice_pipe_once = PTHREAD_ONCE_INIT;
-
-struct splice_pipe {
-	int fd[2];
-	size_t size;		/* capacity: longer reads go by copy */
-};
-
-static void splice_pipe_free(void *p)
-{
-	struct splice_pipe *sp = p;
-
-	close(sp->fd[0]);
-	close(sp->fd[1]);
-	free(sp);
-}
-
-static void splice_pipe_key_create(void)
-{
-	if (pthread_key_create(&splice_pipe_key, splice_pipe_free))
-		abort();
-}
-
-static struct splice_pipe *splice_pipe_get(size_t len)
-{
-	struct splice_pipe *sp;
-	int size;
-
-	pthread_once(&splice_pipe_once, splice_pipe_key_create);
-	sp = pthread_getspecific(splice_pipe_key);
-	if (sp)
-		return sp;
-	sp = malloc(sizeof(*sp));
-	if (!sp)
-		return NULL;
-	if (pipe2(sp->fd, O_CLOEXEC | O_NONBLOCK)) {
-		free(sp);
-		return NULL;
-	}
-	/* Room for the largest READ; a smaller pipe only means copies. */
-	(void)fcntl(sp->fd[0], F_SETPIPE_SZ, (int)len);
-	size = fcntl(sp->fd[0], F_GETPIPE_SZ);
-	sp->size = size > 0 ? (size_t)size : 0;
-	pthread_setspecific(splice_pipe_key, sp);
-	return sp;
-}
-
-/* Empty the pipe after a failed reply, or drop it if that fails too. */
-static void splice_pipe_reset(struct splice_pipe *sp)
-{
-	char scratch[4096];
-	int left = 0;
-
-	while (ioctl(sp->fd[0], FIONREAD, &left) == 0 && left > 0)
-		if (read(sp->fd[0], scratch, sizeof(scratch)) <= 0)
-			break;
-	if (left > 0) {
-		pthread_setspecific(splice_pipe_key, NULL);
-		splice_pipe_free(sp);
-	}
-}
-
-/* 0 when the whole range went into the pipe, else an errno. */
-static int splice_in(struct xipfsd *d, struct splice_pipe *sp, uint64_t pos,
-		     size_t len)
-{
-	loff_t off = (loff_t)pos;
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		n = splice(d->map.fd, &off, sp->fd[1], NULL, len - done,
-			   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (n <= 0)
-			return n == 0 || errno == EIO ? EIO : errno;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-static void reply_splice(fuse_req_t req, struct xipfsd *d,
-			 const uint8_t *ptr, size_t len)
-{
-	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(len);
-	uint64_t pos = d->map.offset + (uint64_t)(ptr - d->img.base);
-	struct splice_pipe *sp = splice_pipe_get(READ_MAX);
-	int err;
-
-	if (!sp || len > sp->size) {
-		reply_copy(req, d, ptr, len);
-		return;
-	}
-	err = splice_in(d, sp, pos, len);
-	if (err == EAGAIN) {
-		/* Pipe slots are pages: an unaligned range may need one more
-		 * than the pipe has.  Those bytes go by copy. */
-		splice_pipe_reset(sp);
-		reply_copy(req, d, ptr, len);
-		return;
-	}
-	if (err) {
-		splice_pipe_reset(sp);
-		xipfsd_complain_lost(d);
-		fuse_reply_err(req, EIO);
-		return;
-	}
-	bv.buf[0].flags = FUSE_BUF_IS_FD;
-	bv.buf[0].fd = sp->fd[0];
-	if (fuse_reply_data(req, &bv, 0))
-		splice_pipe_reset(sp);
-	else
-		atomic_fetch_add_explicit(&d->stats.bytes_splice, len,
-					  memory_order_relaxed);
-}
-
 static void xipfsd_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 			off_t off, struct fuse_file_info *fi)
 {
@@ -611,10 +473,8 @@ static void xipfsd_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 	xipfsd_guard_end();
 	if (err)
 		fuse_reply_err(req, err);
-	else if (d->splice && len >= 2 * (size_t)d->page_size)
-		reply_splice(req, d, ptr, len);
 	else
-		reply_copy(req, d, ptr, len);
+		xipfsd_reply_read(req, d, ptr, len);
 }
 
 static void xipfsd_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
@@ -764,88 +624,6 @@ static void xipfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		fuse_reply_err(req, err);
 	else
 		fuse_reply_ioctl(req, 0, &w, sizeof(w));
-}
-
-static void want(struct fuse_conn_info *conn, uint64_t cap, int on)
-{
-	if (on && (conn->capable & cap))
-		conn->want |= cap;
-	else if (!on)
-		conn->want &= ~cap;
-}
-
-/* The kernel's passthrough support is known only now. */
-static void init_passthrough(struct xipfsd *d, struct fuse_conn_info *conn)
-{
-#ifdef FUSE_CAP_PASSTHROUGH
-	if (conn->capable & FUSE_CAP_PASSTHROUGH) {
-		conn->want |= FUSE_CAP_PASSTHROUGH;
-		d->open_requests = 1;	/* each open carries its backing id */
-		return;
-	}
-#endif
-	d->passthrough_active = 0;
-	/* auto falls back in silence; -v says why, and on refuses. */
-	if (d->passthrough == XIPFSD_PT_ON || d->verbose)
-		fuse_log(FUSE_LOG_WARNING, "xipfs: %s: passthrough%s: the "
-			 "kernel does not offer FUSE passthrough\n", d->source,
-			 d->passthrough == XIPFSD_PT_ON ? "=on" : " off");
-	if (d->passthrough == XIPFSD_PT_ON) {
-		d->refused = 1;
-		fuse_session_exit(d->se);
-	}
-}
-
-/* -v: one line on how this mount serves. */
-static void say_how(const struct xipfsd *d, const struct fuse_conn_info *conn)
-{
-	if (!d->verbose)
-		return;
-	fuse_log(FUSE_LOG_NOTICE, "xipfs: %s: %s%s%sreads by %s, passthrough "
-		 "%s, %s, POSIX ACLs %s\n", d->source,
-		 d->subdir ? "subdir=" : "", d->subdir ? d->subdir : "",
-		 d->subdir ? " as the root, " : "",
-		 d->splice ? "splice" : "copy",
-		 d->passthrough_active ? "on" : "off",
-		 d->open_requests ? "opens answered" : "no open requests",
-		 conn->want & FUSE_CAP_POSIX_ACL ? "enforced" : "not enforced");
-	if (d->idle_timeout)
-		fuse_log(FUSE_LOG_NOTICE, "xipfs: %s: unmounting after %u s "
-			 "without requests and with nothing open\n",
-			 d->source, d->idle_timeout);
-}
-
-static void xipfsd_init(void *userdata, struct fuse_conn_info *conn)
-{
-	struct xipfsd *d = userdata;
-
-	/* The image never changes: cache everything, never invalidate. */
-	want(conn, FUSE_CAP_READDIRPLUS, 1);
-	want(conn, FUSE_CAP_READDIRPLUS_AUTO, 0);
-	want(conn, FUSE_CAP_CACHE_SYMLINKS, 1);
-	want(conn, FUSE_CAP_AUTO_INVAL_DATA, 0);
-	want(conn, FUSE_CAP_POSIX_ACL, d->acl);
-	if (d->acl && !(conn->capable & FUSE_CAP_POSIX_ACL) &&
-	    (d->acl_explicit || d->verbose))
-		fuse_log(FUSE_LOG_WARNING, "xipfs: the kernel cannot enforce "
-			 "POSIX ACLs; only permission bits apply\n");
-	if (d->passthrough_active)
-		init_passthrough(d, conn);
-	want(conn, FUSE_CAP_SPLICE_WRITE, d->read_mode == XIPFSD_READ_SPLICE);
-	want(conn, FUSE_CAP_SPLICE_MOVE, 0);
-	/* Options the user gave (max_readahead=, readdirplus=...) win. */
-	fuse_apply_conn_info_opts(d->conn_opts, conn);
-	d->splice = d->read_mode == XIPFSD_READ_SPLICE &&
-		    (conn->want & FUSE_CAP_SPLICE_WRITE);
-	if (d->read_mode == XIPFSD_READ_SPLICE && !d->splice &&
-	    (d->read_explicit || d->verbose))
-		fuse_log(FUSE_LOG_WARNING, "xipfs: the kernel cannot splice "
-			 "replies; reading by copy\n");
-	/* Without no-open support an ENOSYS open would fail every open(2). */
-	if (!(conn->capable & FUSE_CAP_NO_OPEN_SUPPORT))
-		d->open_requests = 1;
-	conn->time_gran = 1;
-	say_how(d, conn);
 }
 
 const struct fuse_lowlevel_ops xipfsd_ops = {

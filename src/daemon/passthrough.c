@@ -7,8 +7,9 @@
  * file system.  Reads and mmap then go to those blocks with no request to
  * the daemon (and, on a DAX file system, to the medium's own pages).
  *
- * State is kept only for inodes that are open: their backing id (0 when
- * served through the page cache) and how many opens they have.  The kernel
+ * State is kept only for inodes that are open, in the mount's table
+ * (d->open_inodes): their backing id (0 when served through the page
+ * cache) and how many opens they have.  The kernel
  * refuses to mix passthrough and cached opens of one inode, so every open
  * of an inode follows the choice made at its first open.
  */
@@ -27,23 +28,18 @@
 
 #include "xipfsd.h"
 
-struct open_inode {
+/* One open inode, in its bucket's chain of d->open_inodes. */
+struct xipfsd_open_inode {
 	uint32_t ino;
 	int backing_id;		/* 0: page-cache mode */
 	unsigned long opens;
-	struct open_inode *next;
+	struct xipfsd_open_inode *next;
 };
 
-#define OPEN_BUCKETS 1024
-
-static struct {
-	pthread_mutex_t lock;
-	struct open_inode *bucket[OPEN_BUCKETS];
-} open_inodes = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-static struct open_inode **slot(uint32_t ino)
+static struct xipfsd_open_inode **slot(struct xipfsd_open_table *t,
+				       uint32_t ino)
 {
-	struct open_inode **p = &open_inodes.bucket[ino % OPEN_BUCKETS];
+	struct xipfsd_open_inode **p = &t->bucket[ino % XIPFSD_OPEN_BUCKETS];
 
 	while (*p && (*p)->ino != ino)
 		p = &(*p)->next;
@@ -95,17 +91,20 @@ static int clone_range(const struct xipfsd *d, uint64_t offset, uint64_t len,
 
 /*
  * Decide at startup whether passthrough can work: NULL when it can, else
- * the reason, for one line in the log (or the refusal with passthrough=on).
- * The kernel's support is known only at INIT; see xipfsd_passthrough_init.
+ * the reason (perhaps written into why), for one line in the log (or the
+ * refusal with passthrough=on).
+ * The kernel's support is known only at INIT; see init_passthrough, init.c.
  */
-const char *xipfsd_passthrough_check(struct xipfsd *d)
+const char *xipfsd_passthrough_check(struct xipfsd *d, char *why,
+				     size_t why_size)
 {
 #if !HAVE_DECL_FUSE_PASSTHROUGH_OPEN
 	(void)d;
+	(void)why;
+	(void)why_size;
 	return "this libfuse has no passthrough API (libfuse 3.17 or newer "
 	       "needed)";
 #else
-	static char why[512];
 	int fd;
 
 	if (!have_sys_admin())
@@ -116,12 +115,12 @@ const char *xipfsd_passthrough_check(struct xipfsd *d)
 	 * clone at all, and at this alignment. */
 	fd = clone_range(d, d->map.offset, d->img.block_size, d->img.block_size);
 	if (fd == -EXDEV) {
-		snprintf(why, sizeof(why), "%s is not on the image's file "
+		snprintf(why, why_size, "%s is not on the image's file "
 			 "system", d->backing_dir);
 		return why;
 	}
 	if (fd < 0) {
-		snprintf(why, sizeof(why), "cannot clone the image into %s: %s",
+		snprintf(why, why_size, "cannot clone the image into %s: %s",
 			 d->backing_dir, strerror(-fd));
 		return why;
 	}
@@ -165,16 +164,17 @@ static int make_backing(fuse_req_t req, struct xipfsd *d,
 int xipfsd_passthrough_open(fuse_req_t req, struct xipfsd *d,
 			    const struct xipfs_inode_info *inode)
 {
-	struct open_inode **p, *e;
+	struct xipfsd_open_table *t = &d->open_inodes;
+	struct xipfsd_open_inode **p, *e;
 	int id;
 
-	pthread_mutex_lock(&open_inodes.lock);
-	p = slot(inode->ino);
+	pthread_mutex_lock(&t->lock);
+	p = slot(t, inode->ino);
 	e = *p;
 	if (!e) {
 		e = calloc(1, sizeof(*e));
 		if (!e) {
-			pthread_mutex_unlock(&open_inodes.lock);
+			pthread_mutex_unlock(&t->lock);
 			return -ENOMEM;
 		}
 		e->ino = inode->ino;
@@ -183,7 +183,7 @@ int xipfsd_passthrough_open(fuse_req_t req, struct xipfsd *d,
 	}
 	e->opens++;
 	id = e->backing_id;
-	pthread_mutex_unlock(&open_inodes.lock);
+	pthread_mutex_unlock(&t->lock);
 	if (id)
 		atomic_fetch_add(&d->stats.passthrough_opens, 1);
 	return id;
@@ -193,10 +193,11 @@ int xipfsd_passthrough_open(fuse_req_t req, struct xipfsd *d,
 void xipfsd_passthrough_release(fuse_req_t req, struct xipfsd *d,
 				uint32_t ino)
 {
-	struct open_inode **p, *e;
+	struct xipfsd_open_table *t = &d->open_inodes;
+	struct xipfsd_open_inode **p, *e;
 
-	pthread_mutex_lock(&open_inodes.lock);
-	p = slot(ino);
+	pthread_mutex_lock(&t->lock);
+	p = slot(t, ino);
 	e = *p;
 	if (e && --e->opens == 0) {
 		*p = e->next;
@@ -208,5 +209,22 @@ void xipfsd_passthrough_release(fuse_req_t req, struct xipfsd *d,
 		}
 		free(e);
 	}
-	pthread_mutex_unlock(&open_inodes.lock);
+	pthread_mutex_unlock(&t->lock);
+}
+
+/*
+ * After the session: inodes still open when the connection ended (a lazy
+ * unmount) are forgotten.  Their backing ids went with the connection.
+ */
+void xipfsd_passthrough_free(struct xipfsd *d)
+{
+	struct xipfsd_open_inode *e, *next;
+
+	for (size_t i = 0; i < XIPFSD_OPEN_BUCKETS; i++) {
+		for (e = d->open_inodes.bucket[i]; e; e = next) {
+			next = e->next;
+			free(e);
+		}
+		d->open_inodes.bucket[i] = NULL;
+	}
 }

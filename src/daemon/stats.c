@@ -60,9 +60,6 @@ void xipfsd_stats_report(struct xipfsd *d, const char *when)
 			 load(&d->stats.fallbacks));
 }
 
-static pthread_t reporter;
-static int reporter_running;
-
 /* sigwait() in a thread of its own: the report may take locks and log. */
 static void *report_on_signal(void *arg)
 {
@@ -94,17 +91,18 @@ int xipfsd_stats_start(struct xipfsd *d)
 	sigaddset(&set, SIGUSR1);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
 		return -1;
-	if (pthread_create(&reporter, NULL, report_on_signal, d))
+	if (pthread_create(&d->reporter.thread, NULL, report_on_signal, d))
 		return -1;
-	reporter_running = 1;
+	d->reporter.running = 1;
 	return 0;
 }
 
-void xipfsd_stats_stop(void)
+void xipfsd_stats_stop(struct xipfsd *d)
 {
-	if (!reporter_running)
+	if (!d->reporter.running)
 		return;
-	pthread_cancel(reporter);	/* sigwait is a cancellation point */
-	pthread_join(reporter, NULL);
-	reporter_running = 0;
+	/* sigwait is a cancellation point */
+	pthread_cancel(d->reporter.thread);
+	pthread_join(d->reporter.thread, NULL);
+	d->reporter.running = 0;
 }

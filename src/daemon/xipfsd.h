@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* The xipfs FUSE daemon: state shared by its option parser and handlers. */
+/* The xipfs FUSE daemon: the mount's state, and what each file offers. */
 #ifndef XIPFSD_H
 #define XIPFSD_H
 
 #define FUSE_USE_VERSION 314
 
 #include <fuse_lowlevel.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -46,7 +47,33 @@ enum xipfsd_passthrough {
 	XIPFSD_PT_OFF,
 };
 
-/* Everything the handlers need; read-only once the session runs. */
+/* passthrough.c: the inodes open now, each with its backing id. */
+#define XIPFSD_OPEN_BUCKETS 1024
+struct xipfsd_open_inode;
+struct xipfsd_open_table {
+	pthread_mutex_t lock;
+	struct xipfsd_open_inode *bucket[XIPFSD_OPEN_BUCKETS];
+};
+
+/* stats.c: the thread that reports on SIGUSR1. */
+struct xipfsd_reporter {
+	pthread_t thread;
+	int running;
+};
+
+/* idle.c: the thread that ends the mount after timeout=S. */
+struct xipfsd_idle {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;	/* stop, or look again */
+	pthread_t thread, main;	/* main: the loop's, to be sent SIGTERM */
+	int running, stop;
+};
+
+/*
+ * One mount: what its options and INIT settled (written before the first
+ * request, read-only after), atomic counters, and the state of its
+ * passthrough table and threads, each with its own lock or thread.
+ */
 struct xipfsd {
 	struct xipfs_map map;
 	struct xipfs_image img;
@@ -55,6 +82,7 @@ struct xipfsd {
 	enum xipfsd_read_mode read_mode;
 	int read_explicit;		/* read= was given: say if it cannot be */
 	int splice;			/* read_mode is splice and usable */
+	pthread_key_t splice_pipes;	/* each thread's pipe, with splice */
 	int open_requests;		/* answer OPEN (else ENOSYS: no_open) */
 	int acl;			/* ask the kernel to enforce POSIX ACLs */
 	int acl_explicit;		/* -o acl given: say if it cannot be */
@@ -63,6 +91,7 @@ struct xipfsd {
 	char *backing_dir;		/* where backing files are created */
 	const char *backing_dir_opt;	/* as given with backing_dir= */
 	unsigned long max_backing;	/* live backing files at most */
+	struct xipfsd_open_table open_inodes;	/* with passthrough_active */
 	struct fuse_session *se;
 	int refused;			/* passthrough=on found no kernel support */
 	int force_uid, force_gid, force_umask;
@@ -72,7 +101,7 @@ struct xipfsd {
 	double entry_timeout, attr_timeout, negative_timeout;
 	long page_size;
 	struct fuse_conn_info_opts *conn_opts;
-	atomic_uint complaints;		/* corruption messages logged so far */
+	atomic_uint complaints;		/* damage and loss messages so far */
 	uint64_t source_dev, source_ino;	/* for XIPFS_IOC_WHERE */
 	uint32_t root_ino;		/* image inode shown as the root */
 	const char *subdir;		/* subdir= as given, or NULL */
@@ -80,62 +109,35 @@ struct xipfsd {
 	atomic_llong last_request;	/* CLOCK_MONOTONIC ns, with a timeout */
 	atomic_long live_opens;		/* files and directories open now */
 	struct xipfsd_stats stats;
+	struct xipfsd_reporter reporter;
+	struct xipfsd_idle idle;
 };
 
-void xipfsd_idle_touch(struct xipfsd *d);
-
-/* Every handler starts here: it counts, and it is the idle timer's sign
- * of life. */
-static inline void xipfsd_count(struct xipfsd *d, enum xipfsd_op op)
+/* A damaged image and a lost source share one budget of ten messages. */
+static inline int xipfsd_may_complain(struct xipfsd *d)
 {
-	atomic_fetch_add_explicit(&d->stats.ops[op], 1, memory_order_relaxed);
-	if (d->idle_timeout)
-		xipfsd_idle_touch(d);
+	return atomic_fetch_add(&d->complaints, 1) < 10;
 }
 
-/*
- * FUSE calls its root inode 1, and so does the image; with subdir= the
- * mount's root is image inode root_ino instead.  The two numbers trade
- * places, which keeps the mapping one to one and stateless (it is its own
- * inverse).  The image's root could then only show up as the ".." of the
- * subdirectory, and get_inode makes that ".." point at itself.
- */
-static inline uint64_t xipfsd_swap_root(const struct xipfsd *d, uint64_t ino)
-{
-	if (ino == 1)
-		return d->root_ino;
-	if (ino == d->root_ino)
-		return 1;
-	return ino;
-}
-
-#define xipfsd_to_image(d, ino) xipfsd_swap_root(d, ino)
-#define xipfsd_to_fuse(d, ino) xipfsd_swap_root(d, ino)
-
-void xipfsd_stats_report(struct xipfsd *d, const char *when);
-
-const char *xipfsd_passthrough_check(struct xipfsd *d);
-int xipfsd_passthrough_open(fuse_req_t req, struct xipfsd *d,
-			    const struct xipfs_inode_info *inode);
-void xipfsd_passthrough_release(fuse_req_t req, struct xipfsd *d,
-				uint32_t ino);
-int xipfsd_stats_start(struct xipfsd *d);
-void xipfsd_stats_stop(void);
-int xipfsd_idle_start(struct xipfsd *d);
-void xipfsd_idle_stop(void);
-
+/* ops.c: the request handlers, and the table libfuse calls them from. */
 extern const struct fuse_lowlevel_ops xipfsd_ops;
 
-void xipfsd_complain_lost(struct xipfsd *d);
+/* init.c: INIT, where the kernel's offer meets the options. */
+void xipfsd_init(void *userdata, struct fuse_conn_info *conn);
+
+/* read.c: READ's reply, copied from the mapping or spliced from the file. */
+void xipfsd_read_start(struct xipfsd *d);
+void xipfsd_reply_read(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
+		       size_t len);
 
 /*
- * SIGBUS protection.  A source that shrinks under a live mount turns every
- * touch of the lost pages into SIGBUS.  The kernel's own copies (the reply
- * bytes handed to /dev/fuse) fail with EFAULT instead and the reader gets
- * EIO, but the daemon reads metadata itself; a handler brackets those reads
- * with XIPFSD_GUARD()/xipfsd_guard_end(), and a fault inside the image jumps
- * back to the guard, which answers EIO.  sigsetjmp must run in the
- * handler's own frame, hence the macro.
+ * guard.c: SIGBUS protection.  A source that shrinks under a live mount
+ * turns every touch of the lost pages into SIGBUS.  The kernel's own
+ * copies (the reply bytes handed to /dev/fuse) fail with EFAULT instead
+ * and the reader gets EIO, but the daemon reads metadata itself; a handler
+ * brackets those reads with XIPFSD_GUARD()/xipfsd_guard_end(), and a fault
+ * inside the image jumps back to the guard, which answers EIO.  sigsetjmp
+ * must run in the handler's own frame, hence the macro.
  */
 struct xipfsd_guard {
 	sigjmp_buf env;
@@ -145,6 +147,8 @@ extern __thread struct xipfsd_guard *xipfsd_guard_current;
 
 int xipfsd_guard_install(const void *start, size_t len);
 void xipfsd_guard_fault(fuse_req_t req);
+/* Count, say (within the budget) and answer EIO: the source is lost. */
+void xipfsd_reply_lost(fuse_req_t req, struct xipfsd *d);
 
 #define XIPFSD_GUARD(req, g)						\
 	do {								\
@@ -159,5 +163,24 @@ static inline void xipfsd_guard_end(void)
 {
 	xipfsd_guard_current = NULL;
 }
+
+/* passthrough.c: opens bound to backing files cloned from the image. */
+const char *xipfsd_passthrough_check(struct xipfsd *d, char *why,
+				     size_t why_size);
+int xipfsd_passthrough_open(fuse_req_t req, struct xipfsd *d,
+			    const struct xipfs_inode_info *inode);
+void xipfsd_passthrough_release(fuse_req_t req, struct xipfsd *d,
+				uint32_t ino);
+void xipfsd_passthrough_free(struct xipfsd *d);
+
+/* stats.c: the counters' report, on SIGUSR1 (a thread) and at unmount. */
+void xipfsd_stats_report(struct xipfsd *d, const char *when);
+int xipfsd_stats_start(struct xipfsd *d);
+void xipfsd_stats_stop(struct xipfsd *d);
+
+/* idle.c: timeout=S, the thread that unmounts a mount left alone. */
+void xipfsd_idle_touch(struct xipfsd *d);
+int xipfsd_idle_start(struct xipfsd *d);
+void xipfsd_idle_stop(struct xipfsd *d);
 
 #endif /* XIPFSD_H */
