@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # The pure layer of libxipfs (src/lib/Makemodule.am: XIPFS_PURE_SOURCES)
 # calls no system and does no I/O: every symbol its objects leave undefined
 # is on the allow-list below or defined by another pure object.  A pure
