@@ -61,6 +61,8 @@ want+=" squashfuse"
 erofsfuse=${EROFSFUSE:-$top_srcdir/_deps/erofs-utils/bin/erofsfuse}
 [ -x "$erofsfuse" ] || erofsfuse=$(command -v erofsfuse || echo /nonexistent)
 have_tool erofsfuse test -x "$erofsfuse" && want+=" erofsfuse"
+# the script measures exactly the one found here
+export EROFSFUSE=$erofsfuse
 want+=" erofs squashfs tmpfs direct"
 
 # bench LOG ARGS...: start the script in the background in a process group
