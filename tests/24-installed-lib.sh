@@ -28,10 +28,12 @@ soname=$(readelf -d "$lib/libxipfs.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ -f "$lib/$soname" ] || fail "$lib/$soname missing"
 ok "make install DESTDIR: libxipfs.so.0, headers, libxipfs.pc"
 
-# Only the staged .pc, whatever the machine has installed; with
-# system directories kept, so that a /usr prefix works too.
+# The staged libxipfs.pc, whatever the machine has installed; then the
+# system's own directories, for what it requires privately (libzstd,
+# liblz4), and with system directories kept, so a /usr prefix works too.
+sys_pc=$(pkg-config --variable pc_path pkg-config)
 unset PKG_CONFIG_PATH
-export PKG_CONFIG_LIBDIR=$stage$XIPFS_PKGCONFIGDIR
+export PKG_CONFIG_LIBDIR=$stage$XIPFS_PKGCONFIGDIR:$sys_pc
 export PKG_CONFIG_SYSROOT_DIR=$stage
 export PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1 PKG_CONFIG_ALLOW_SYSTEM_LIBS=1
 cflags=$(pkg-config --cflags libxipfs) || fail "pkg-config --cflags libxipfs"

@@ -12,7 +12,7 @@ need_cmd nm
 # once-only initialiser (the CRC table), and what compilers insert (CPU
 # feature tests, stack protector, fortified copies, sanitizers, coverage).
 allowed='^(mem(chr|cmp|cpy|move|set)|str(chr|cmp|error|len|ncmp|nlen)'
-allowed=$allowed'|v?snprintf|malloc|calloc|free|pthread_once'
+allowed=$allowed'|v?snprintf|malloc|calloc|free|pthread_once|ZSTD_[A-Za-z]+|LZ4_[A-Za-z_]+'
 allowed=$allowed'|_GLOBAL_OFFSET_TABLE_|__cpu_model|__cpu_indicator_init'
 allowed=$allowed'|__stack_chk_fail|__(mem(cpy|move|set)|v?snprintf)_chk'
 allowed=$allowed'|__(asan|ubsan|lsan|sanitizer|gcov|llvm_gcov|tsan)_.*)$'

@@ -14,7 +14,10 @@
  *   ...               directory entry arrays, names, symlink targets and
  *                     xattr blocks, in any order, all inside the metadata
  *                     region [meta_offset, meta_offset + meta_size)
- *   data_offset       file data (block-aligned), packed small files, padding
+ *   data_offset       file data (block-aligned), packed small files, the
+ *                     stored clusters of compressed files, padding
+ *   crc_offset        with XIPFS_RO_COMPAT_DATA_CRC only: the data CRC
+ *                     table (block-aligned, after all file data)
  *   image_size        end; a multiple of the block size
  *
  * All integers are little-endian and fixed-width; no C bitfields; every
@@ -70,8 +73,23 @@
 #define XIPFS_COMPAT_KNOWN		XIPFS_COMPAT_ALIGN_HUGE
 /* incompat: some inodes carry XIPFS_INODE_PACKED (data not block-aligned). */
 #define XIPFS_INCOMPAT_PACKED		0x00000001u
-#define XIPFS_INCOMPAT_KNOWN		XIPFS_INCOMPAT_PACKED
-#define XIPFS_RO_COMPAT_KNOWN		0x00000000u
+/* incompat: some inodes carry XIPFS_INODE_COMPRESSED (struct xipfs_ztable). */
+#define XIPFS_INCOMPAT_COMPRESSED	0x00000002u
+#define XIPFS_INCOMPAT_KNOWN		(XIPFS_INCOMPAT_PACKED | \
+					 XIPFS_INCOMPAT_COMPRESSED)
+/*
+ * ro_compat: a CRC32C of every block of the data region.  The table lies at
+ * crc_offset: crc_blocks = (crc_offset - data_offset) >> block_log2 le32
+ * values, entry i the CRC32C of the image bytes [data_offset + i * block,
+ * data_offset + (i + 1) * block), whatever they hold (file data, packed
+ * files, stored clusters, padding).  Every file's stored bytes lie before
+ * crc_offset, so every byte a reader serves is covered; the table's own
+ * CRC32C is crc_table_crc in the superblock, which super_crc covers.  A
+ * block's CRC checks what is stored (for a compressed file: the stored
+ * cluster bytes), so damage is caught before anything is decompressed.
+ */
+#define XIPFS_RO_COMPAT_DATA_CRC	0x00000001u
+#define XIPFS_RO_COMPAT_KNOWN		XIPFS_RO_COMPAT_DATA_CRC
 
 /*
  * The superblock, at offset 0.  super_crc is the CRC32C (Castagnoli,
@@ -106,7 +124,12 @@ struct xipfs_super {
 	uint32_t file_count;	/* regular file inodes, for statfs */
 	uint32_t dir_count;	/* directory inodes */
 	char volume_name[32];	/* NUL-padded label, may be empty */
-	uint8_t reserved2[96];	/* zero */
+	/* XIPFS_RO_COMPAT_DATA_CRC (else all zero): */
+	uint64_t crc_offset;	/* data CRC table; block-aligned, in
+				 * [data_offset, image_size) */
+	uint32_t crc_table_crc;	/* CRC32C of the table's bytes */
+	uint32_t reserved3;	/* zero */
+	uint8_t reserved2[80];	/* zero */
 };
 _Static_assert(sizeof(struct xipfs_super) == XIPFS_SUPER_SIZE,
 	       "xipfs_super must be 256 bytes");
@@ -135,13 +158,21 @@ _Static_assert(offsetof(struct xipfs_super, data_bytes) == 112, "super.data_byte
 _Static_assert(offsetof(struct xipfs_super, file_count) == 120, "super.file_count moved");
 _Static_assert(offsetof(struct xipfs_super, dir_count) == 124, "super.dir_count moved");
 _Static_assert(offsetof(struct xipfs_super, volume_name) == 128, "super.volume_name moved");
-_Static_assert(offsetof(struct xipfs_super, reserved2) == 160, "super.reserved2 moved");
+_Static_assert(offsetof(struct xipfs_super, crc_offset) == 160, "super.crc_offset moved");
+_Static_assert(offsetof(struct xipfs_super, crc_table_crc) == 168, "super.crc_table_crc moved");
+_Static_assert(offsetof(struct xipfs_super, reserved3) == 172, "super.reserved3 moved");
+_Static_assert(offsetof(struct xipfs_super, reserved2) == 176, "super.reserved2 moved");
 
 /* xipfs_inode.flags */
 /* Data starts at any byte offset and may share blocks with other files; such
  * a file can be read but not mapped in place.  Needs XIPFS_INCOMPAT_PACKED. */
 #define XIPFS_INODE_PACKED	0x0001u
-#define XIPFS_INODE_FLAGS_KNOWN	XIPFS_INODE_PACKED
+/* The file is stored in independently compressed clusters: data is the
+ * offset of its struct xipfs_ztable in metadata.  Such a file can be read
+ * but not mapped in place.  Regular files only, never with PACKED; needs
+ * XIPFS_INCOMPAT_COMPRESSED. */
+#define XIPFS_INODE_COMPRESSED	0x0002u
+#define XIPFS_INODE_FLAGS_KNOWN	(XIPFS_INODE_PACKED | XIPFS_INODE_COMPRESSED)
 
 /*
  * An inode: the entry at inode_offset + (ino - 1) * 64.  Inode numbers are
@@ -152,6 +183,8 @@ _Static_assert(offsetof(struct xipfs_super, reserved2) == 160, "super.reserved2 
  *   regular  size = file length; data = offset of its first byte, a multiple
  *            of the block size unless XIPFS_INODE_PACKED; data is 0 when
  *            size is 0.  Several inodes may share data (deduplication).
+ *            With XIPFS_INODE_COMPRESSED: 1 <= size <= XIPFS_ZFILE_MAX and
+ *            data = offset of the file's cluster table (see below).
  *   dir      size = bytes of its entry array (a multiple of 16); data =
  *            offset of that array (8-aligned, inside metadata, also for an
  *            empty directory); parent =
@@ -238,5 +271,49 @@ _Static_assert(sizeof(struct xipfs_xattr) == XIPFS_XATTR_HDR_SIZE,
 _Static_assert(offsetof(struct xipfs_xattr, value_len) == 0, "xattr.value_len moved");
 _Static_assert(offsetof(struct xipfs_xattr, name_len) == 4, "xattr.name_len moved");
 _Static_assert(offsetof(struct xipfs_xattr, reserved) == 6, "xattr.reserved moved");
+
+/*
+ * A compressed file's cluster table, 8-aligned inside metadata: this
+ * header, then cluster_count le32 end offsets.  The file is cut into
+ * clusters of 1 << cluster_log2 bytes (the last one shorter), each stored
+ * on its own, so any byte range is read by touching only its clusters.
+ * Cluster i is stored at [data + end[i - 1], data + end[i]) (end[-1] = 0):
+ * the ends never decrease, and a cluster's stored length s and its length
+ * l (the cluster size, or what is left of the file) obey 1 <= s <= l.
+ * s == l means the cluster is stored raw (it did not shrink); s < l that
+ * it is one frame of the algorithm (a zstd frame, or an LZ4 block as
+ * LZ4_compress_default makes) that decompresses to exactly l bytes.  The
+ * stored bytes lie in the data region at any byte offset, with no
+ * alignment; inodes with the same content may share a table.
+ *
+ * A reader checks the header and end[cluster_count - 1] when it decodes
+ * the inode (O(1): a table that claims 2^32 clusters costs nothing, as it
+ * must fit inside metadata), and each cluster's pair of ends when it
+ * touches the cluster.
+ */
+#define XIPFS_ZALG_ZSTD		1
+#define XIPFS_ZALG_LZ4		2
+/* Cluster sizes: 4 KiB to 1 MiB, which bounds a reader's scratch buffer. */
+#define XIPFS_CLUSTER_LOG2_MIN	12
+#define XIPFS_CLUSTER_LOG2_MAX	20
+/* Largest compressed file: its stored ends must fit in 32 bits. */
+#define XIPFS_ZFILE_MAX		0xffffffffu
+#define XIPFS_ZTABLE_HDR_SIZE	16
+
+struct xipfs_ztable {
+	uint8_t algorithm;	/* XIPFS_ZALG_* */
+	uint8_t cluster_log2;	/* XIPFS_CLUSTER_LOG2_MIN..MAX */
+	uint16_t reserved;	/* zero */
+	uint32_t cluster_count;	/* = ceil(size / cluster size), >= 1 */
+	uint64_t data;		/* image offset of cluster 0's stored bytes */
+	/* uint32_t end[cluster_count] follows */
+};
+_Static_assert(sizeof(struct xipfs_ztable) == XIPFS_ZTABLE_HDR_SIZE,
+	       "xipfs_ztable header must be 16 bytes");
+_Static_assert(offsetof(struct xipfs_ztable, algorithm) == 0, "ztable.algorithm moved");
+_Static_assert(offsetof(struct xipfs_ztable, cluster_log2) == 1, "ztable.cluster_log2 moved");
+_Static_assert(offsetof(struct xipfs_ztable, reserved) == 2, "ztable.reserved moved");
+_Static_assert(offsetof(struct xipfs_ztable, cluster_count) == 4, "ztable.cluster_count moved");
+_Static_assert(offsetof(struct xipfs_ztable, data) == 8, "ztable.data moved");
 
 #endif /* XIPFS_FORMAT_H */

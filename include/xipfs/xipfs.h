@@ -171,7 +171,8 @@ int xipfs_readdir(const struct xipfs_image *img,
 /*
  * Locate the bytes [offset, offset + len) of a regular file, clipped to its
  * size: *ptr points into the image, *avail is the number of bytes there
- * (0 at or past end of file).
+ * (0 at or past end of file).  -EOPNOTSUPP for a compressed file, whose
+ * bytes are not in the image as such: use xipfs_file_read().
  */
 int xipfs_file_data(const struct xipfs_image *img,
 		    const struct xipfs_inode_info *inode, uint64_t offset,
@@ -182,6 +183,106 @@ int xipfs_file_data(const struct xipfs_image *img,
 int xipfs_file_extent(const struct xipfs_image *img,
 		      const struct xipfs_inode_info *inode, uint64_t *offset,
 		      uint64_t *length);
+
+/*
+ * Compressed files (XIPFS_INODE_COMPRESSED; format.h, struct xipfs_ztable).
+ * Version node LIBXIPFS_0.2.
+ */
+struct xipfs_zfile_info {
+	uint32_t algorithm;	/* XIPFS_ZALG_* */
+	uint32_t cluster_log2;
+	uint32_t cluster_count;
+	uint64_t table_offset;	/* the table header, in metadata */
+	uint64_t data;		/* image offset of cluster 0's stored bytes */
+	uint64_t stored_size;	/* bytes of all clusters as stored */
+};
+
+/* Decode the table of a compressed file (-EINVAL for any other inode);
+ * checks the header and the last end, O(1). */
+int xipfs_zfile_get(const struct xipfs_image *img,
+		    const struct xipfs_inode_info *inode,
+		    struct xipfs_zfile_info *out);
+
+/* One cluster, checked against its neighbours' ends. */
+struct xipfs_cluster_info {
+	uint64_t file_offset;	/* of its first byte: index << cluster_log2 */
+	uint64_t image_offset;	/* of its stored bytes */
+	const uint8_t *stored;	/* = img->base + image_offset */
+	uint32_t length;	/* bytes it holds uncompressed */
+	uint32_t stored_len;	/* bytes stored; == length: stored raw */
+};
+
+/* Cluster index of a compressed file; -ERANGE past its last. */
+int xipfs_cluster_get(const struct xipfs_image *img,
+		      const struct xipfs_inode_info *inode,
+		      const struct xipfs_zfile_info *zf, uint32_t index,
+		      struct xipfs_cluster_info *out);
+
+/*
+ * A decompression context: the library's only mutable state, one per
+ * thread (never shared between threads at once).  It holds the
+ * decompressors' state and one scratch cluster (1 << XIPFS_CLUSTER_LOG2_MAX
+ * bytes), allocated here once, so no read allocates.  NULL when out of
+ * memory.
+ */
+struct xipfs_zctx;
+struct xipfs_zctx *xipfs_zctx_new(void);
+void xipfs_zctx_free(struct xipfs_zctx *z);
+
+/* Decompress (or copy, if raw) cluster cl into out, which has room for
+ * cl->length bytes.  0, or -XIPFS_ECORRUPT when the stored bytes are not
+ * one frame that gives exactly cl->length bytes. */
+int xipfs_cluster_decompress(struct xipfs_zctx *z,
+			     const struct xipfs_zfile_info *zf,
+			     const struct xipfs_cluster_info *cl, void *out);
+
+/*
+ * Read bytes [offset, offset + len) of any regular file (in place, packed
+ * or compressed) into buf, clipped to its size: the count read (0 at or
+ * past the end) or a negative code.  Whole clusters decompress straight
+ * into buf; only a partly wanted one goes through z's scratch.  z may be
+ * NULL for a file that is not compressed (-EINVAL otherwise).  No data CRC
+ * is checked here: see xipfs_data_crc_check().
+ */
+ssize_t xipfs_file_read(const struct xipfs_image *img,
+			const struct xipfs_inode_info *inode, uint64_t offset,
+			void *buf, size_t len, struct xipfs_zctx *z);
+
+/*
+ * The image bytes [*image_offset, + *image_len) that reading file bytes
+ * [offset, offset + len) touches: the data itself, or for a compressed
+ * file the stored bytes of every cluster the range meets.  *image_len is 0
+ * when nothing is (an empty range or one past the end).  What a reader
+ * hands to xipfs_data_crc_check() before it serves the bytes.
+ */
+int xipfs_file_stored_range(const struct xipfs_image *img,
+			    const struct xipfs_inode_info *inode,
+			    uint64_t offset, uint64_t len,
+			    uint64_t *image_offset, uint64_t *image_len);
+
+/*
+ * Data checksums (XIPFS_RO_COMPAT_DATA_CRC; format.h).  Block i of the
+ * data region is the image bytes [data_offset + i * block_size, + block_size).
+ */
+struct xipfs_data_crc_info {
+	uint64_t table_offset;	/* = super.crc_offset */
+	uint64_t blocks;	/* entries in the table */
+	uint32_t table_crc;	/* = super.crc_table_crc */
+};
+/* -ENODATA when the image has no data checksums.  O(1); the geometry was
+ * checked by xipfs_image_open(). */
+int xipfs_data_crc_get(const struct xipfs_image *img,
+		       struct xipfs_data_crc_info *out);
+/* The table against crc_table_crc: one pass over 4 bytes per block. */
+int xipfs_data_crc_check_table(const struct xipfs_image *img);
+/* Block index against its entry: 0, -XIPFS_ECRC, -ERANGE past the table,
+ * -ENODATA without data checksums. */
+int xipfs_data_block_check(const struct xipfs_image *img, uint64_t index);
+/* Every block that [offset, offset + len) of the image meets; the first
+ * bad one's index in *bad (may be NULL).  0 also for len 0, and for an
+ * image without data checksums. */
+int xipfs_data_crc_check(const struct xipfs_image *img, uint64_t offset,
+			 uint64_t len, uint64_t *bad);
 
 /* A symlink's target; points into the image, not NUL-terminated. */
 int xipfs_readlink(const struct xipfs_image *img,
@@ -327,6 +428,19 @@ int xipfs_encode_dirent(void *out, const struct xipfs_dirent_info *de,
 /* A whole xattr entry: the XIPFS_XATTR_HDR_SIZE header, then name_len bytes
  * of name and value_len bytes of value. */
 int xipfs_encode_xattr(void *out, const struct xipfs_xattr_info *xa);
+
+/*
+ * A cluster table: XIPFS_ZTABLE_HDR_SIZE + 4 * cluster_count bytes from
+ * zf's algorithm, cluster_log2, cluster_count and data, then ends
+ * (cluster_count values, each cluster's end relative to data).
+ * (LIBXIPFS_0.2)
+ */
+int xipfs_encode_ztable(void *out, const struct xipfs_zfile_info *zf,
+			const uint32_t *ends);
+/* Put the data CRC fields (crc_offset, crc_table_crc) into an encoded
+ * superblock and compute its super_crc again.  (LIBXIPFS_0.2) */
+int xipfs_encode_super_data_crc(void *super,
+				const struct xipfs_data_crc_info *dc);
 
 /* Little-endian decoders: the format is read through these, never by
  * casting bytes to structs, so host byte order and alignment do not matter. */

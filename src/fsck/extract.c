@@ -73,6 +73,8 @@ struct extract {
 	size_t n_deferred, cap_deferred;
 	struct pathbuf path;	/* host path for messages: DIR/a/b */
 	size_t rel_start;	/* path.buf + rel_start: the part below DIR */
+	struct xipfs_zctx *zctx;	/* compressed files */
+	uint8_t *zbuf;		/* COPY_CHUNK bytes decompressed at a time */
 };
 
 /* What metadata calls act on: an open fd, or a name in a directory when
@@ -376,6 +378,32 @@ static size_t source_hole(struct extract *ex, const uint8_t *ptr,
 	return 0;
 }
 
+/* A compressed file: its bytes exist only decompressed, a chunk at a time. */
+static int copy_compressed(struct extract *ex, int fd,
+			   const struct xipfs_inode_info *inode)
+{
+	uint64_t pos = 0;
+
+	while (pos < inode->size) {
+		ssize_t n = xipfs_file_read(ex->img, inode, pos, ex->zbuf,
+					    COPY_CHUNK, ex->zctx);
+		int r;
+
+		if (n <= 0) {
+			image_err(ex, inode->ino, n < 0 ? xipfs_strerror((int)n)
+					: "file data ends before its size");
+			return -1;
+		}
+		r = write_sparse(fd, ex->zbuf, (size_t)n, pos);
+		if (r < 0) {
+			host_err(ex, "write", -r);
+			return -1;
+		}
+		pos += (uint64_t)n;
+	}
+	return 0;
+}
+
 static int copy_data(struct extract *ex, int fd,
 		     const struct xipfs_inode_info *inode)
 {
@@ -384,6 +412,11 @@ static int copy_data(struct extract *ex, int fd,
 	size_t avail, hole;
 	int r;
 
+	if (inode->flags & XIPFS_INODE_COMPRESSED) {
+		if (copy_compressed(ex, fd, inode) < 0)
+			return -1;
+		pos = inode->size;
+	}
 	while (pos < inode->size) {
 		r = xipfs_file_data(ex->img, inode, pos, COPY_CHUNK, &ptr,
 				    &avail);
@@ -864,7 +897,10 @@ static int extract_init(struct extract *ex, struct fsck_ctx *ctx)
 	ex->gid = getegid();
 	/* SEEK_DATA means something only on a regular file */
 	ex->seek_data = fstat(ctx->map.fd, &st) == 0 && S_ISREG(st.st_mode);
-	if (inode_bits_init(&ex->dirs_seen, ctx->img.inode_count) < 0 ||
+	ex->zctx = xipfs_zctx_new();
+	ex->zbuf = malloc(COPY_CHUNK);
+	if (!ex->zctx || !ex->zbuf ||
+	    inode_bits_init(&ex->dirs_seen, ctx->img.inode_count) < 0 ||
 	    links_init(ex) < 0 || pathbuf_init(&ex->path, dir) < 0) {
 		fsck_err(ctx, FSCK_EXIT_OPERATIONAL, NULL, "%s",
 			 strerror(ENOMEM));
@@ -885,6 +921,8 @@ static void extract_fini(struct extract *ex)
 	free(ex->deferred);
 	pathbuf_free(&ex->path);
 	inode_bits_free(&ex->dirs_seen);
+	xipfs_zctx_free(ex->zctx);
+	free(ex->zbuf);
 }
 
 static void extract_root(struct extract *ex)

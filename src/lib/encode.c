@@ -104,3 +104,33 @@ int xipfs_encode_xattr(void *out, const struct xipfs_xattr_info *xa)
 		memcpy(p + xa->name_len, xa->value, xa->value_len);
 	return 0;
 }
+
+int xipfs_encode_ztable(void *out, const struct xipfs_zfile_info *zf,
+			const uint32_t *ends)
+{
+	uint8_t *p = out;
+
+	if (zf->algorithm > UINT8_MAX || zf->cluster_log2 > UINT8_MAX)
+		return -ERANGE;
+	memset(p, 0, XIPFS_ZTABLE_HDR_SIZE);
+	p[ZT_ALGORITHM] = (uint8_t)zf->algorithm;
+	p[ZT_CLUSTER_LOG2] = (uint8_t)zf->cluster_log2;
+	xipfs_put_le32(p + ZT_CLUSTER_COUNT, zf->cluster_count);
+	xipfs_put_le64(p + ZT_DATA, zf->data);
+	p += XIPFS_ZTABLE_HDR_SIZE;
+	for (uint32_t i = 0; i < zf->cluster_count; i++)
+		xipfs_put_le32(p + 4 * (size_t)i, ends[i]);
+	return 0;
+}
+
+int xipfs_encode_super_data_crc(void *super,
+				const struct xipfs_data_crc_info *dc)
+{
+	uint8_t *sb = super;
+
+	xipfs_put_le64(sb + SB_CRC_OFFSET, dc->table_offset);
+	xipfs_put_le32(sb + SB_CRC_TABLE_CRC, dc->table_crc);
+	xipfs_put_le32(sb + SB_RESERVED3, 0);
+	xipfs_put_le32(sb + SB_SUPER_CRC, xipfs_super_crc(sb));
+	return 0;
+}

@@ -60,9 +60,30 @@ static int check_identity(const uint8_t *sb, uint64_t length)
 	if (xipfs_le32(sb + SB_INCOMPAT) & ~XIPFS_INCOMPAT_KNOWN)
 		return -XIPFS_EFEATURE;
 	if (!all_zero(sb + SB_RESERVED0, 3) || xipfs_le32(sb + SB_RESERVED1) ||
+	    xipfs_le32(sb + SB_RESERVED3) ||
 	    !all_zero(sb + SB_RESERVED2, XIPFS_SUPER_SIZE - SB_RESERVED2))
 		return -XIPFS_ECORRUPT;
+	/* without the feature its fields stay zero, as they were reserved */
+	if (!(xipfs_le32(sb + SB_RO_COMPAT) & XIPFS_RO_COMPAT_DATA_CRC) &&
+	    (xipfs_le64(sb + SB_CRC_OFFSET) || xipfs_le32(sb + SB_CRC_TABLE_CRC)))
+		return -XIPFS_ECORRUPT;
 	return 0;
+}
+
+/* The data CRC table: block-aligned after the data, inside the image. */
+static int check_data_crc(const struct xipfs_image *img, const uint8_t *sb)
+{
+	uint64_t at = xipfs_le64(sb + SB_CRC_OFFSET), blocks;
+
+	if (!(img->ro_compat & XIPFS_RO_COMPAT_DATA_CRC))
+		return 0;
+	if (at & (img->block_size - 1) || at < img->data_offset ||
+	    at > img->image_size)
+		return -XIPFS_EBOUNDS;
+	blocks = (at - img->data_offset) >> img->block_log2;
+	/* blocks < 2^52, so 4 * blocks cannot overflow */
+	return xipfs_in_range(at, 4 * blocks, 0, img->image_size) ?
+		       0 : -XIPFS_EBOUNDS;
 }
 
 static void decode_super(struct xipfs_image *img, const uint8_t *sb)
@@ -119,7 +140,7 @@ static int check_geometry(struct xipfs_image *img, const uint8_t *sb,
 	table = (uint64_t)img->inode_count * XIPFS_INODE_SIZE; /* < 2^38 */
 	if (!xipfs_in_meta(img, img->inode_offset, table))
 		return -XIPFS_EBOUNDS;
-	return 0;
+	return check_data_crc(img, sb);
 }
 
 int xipfs_image_open(struct xipfs_image *img, const void *base,

@@ -10,10 +10,15 @@
 static int check_regular(const struct xipfs_image *img,
 			 const struct xipfs_inode_info *in)
 {
+	if (in->flags & XIPFS_INODE_COMPRESSED) {
+		struct xipfs_zfile_info zf;
+
+		return xipfs_zfile_get(img, in, &zf);
+	}
 	if (in->size == 0)
 		return in->data == 0 ? 0 : -XIPFS_ECORRUPT;
 	if (!xipfs_in_range(in->data, in->size, img->data_offset,
-			    img->image_size))
+			    xipfs_data_end(img)))
 		return -XIPFS_EBOUNDS;
 	if (in->flags & XIPFS_INODE_PACKED)
 		return 0;
@@ -66,6 +71,10 @@ static int check_common(const struct xipfs_image *img,
 	if (in->flags & XIPFS_INODE_PACKED &&
 	    (!(img->incompat & XIPFS_INCOMPAT_PACKED) || !S_ISREG(in->mode)))
 		return -XIPFS_ECORRUPT;
+	if (in->flags & XIPFS_INODE_COMPRESSED &&
+	    (!(img->incompat & XIPFS_INCOMPAT_COMPRESSED) ||
+	     !S_ISREG(in->mode) || in->flags & XIPFS_INODE_PACKED))
+		return -XIPFS_ECORRUPT;
 	if (!S_ISDIR(in->mode) && in->parent)
 		return -XIPFS_ECORRUPT;
 	if (in->xattr_size == 0)
@@ -110,7 +119,7 @@ int xipfs_inode_mappable(const struct xipfs_image *img,
 			 const struct xipfs_inode_info *inode)
 {
 	return S_ISREG(inode->mode) && inode->size &&
-	       !(inode->flags & XIPFS_INODE_PACKED);
+	       !(inode->flags & (XIPFS_INODE_PACKED | XIPFS_INODE_COMPRESSED));
 }
 
 int xipfs_file_data(const struct xipfs_image *img,
@@ -121,6 +130,8 @@ int xipfs_file_data(const struct xipfs_image *img,
 
 	if (!S_ISREG(inode->mode))
 		return S_ISDIR(inode->mode) ? -EISDIR : -EINVAL;
+	if (inode->flags & XIPFS_INODE_COMPRESSED)
+		return -EOPNOTSUPP;
 	*ptr = img->base + inode->data;
 	*avail = 0;
 	if (offset >= inode->size)
@@ -143,6 +154,8 @@ int xipfs_file_extent(const struct xipfs_image *img,
 
 	if (!S_ISREG(inode->mode))
 		return -EINVAL;
+	if (inode->flags & XIPFS_INODE_COMPRESSED)
+		return -EOPNOTSUPP;
 	*offset = inode->data;
 	*length = inode->size;
 	if (!xipfs_inode_mappable(img, inode))

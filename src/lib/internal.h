@@ -37,6 +37,9 @@
 #define SB_FILE_COUNT        offsetof(struct xipfs_super, file_count)
 #define SB_DIR_COUNT         offsetof(struct xipfs_super, dir_count)
 #define SB_VOLUME_NAME       offsetof(struct xipfs_super, volume_name)
+#define SB_CRC_OFFSET        offsetof(struct xipfs_super, crc_offset)
+#define SB_CRC_TABLE_CRC     offsetof(struct xipfs_super, crc_table_crc)
+#define SB_RESERVED3         offsetof(struct xipfs_super, reserved3)
 #define SB_RESERVED2         offsetof(struct xipfs_super, reserved2)
 #define SB_VOLUME_NAME_SIZE  sizeof(((struct xipfs_super *)0)->volume_name)
 #define IN_MODE              offsetof(struct xipfs_inode, mode)
@@ -57,6 +60,11 @@
 #define DE_TYPE              offsetof(struct xipfs_dirent, type)
 #define DE_RESERVED          offsetof(struct xipfs_dirent, reserved)
 #define DE_NAME_OFFSET       offsetof(struct xipfs_dirent, name_offset)
+#define ZT_ALGORITHM         offsetof(struct xipfs_ztable, algorithm)
+#define ZT_CLUSTER_LOG2      offsetof(struct xipfs_ztable, cluster_log2)
+#define ZT_RESERVED          offsetof(struct xipfs_ztable, reserved)
+#define ZT_CLUSTER_COUNT     offsetof(struct xipfs_ztable, cluster_count)
+#define ZT_DATA              offsetof(struct xipfs_ztable, data)
 #define XA_VALUE_LEN         offsetof(struct xipfs_xattr, value_len)
 #define XA_NAME_LEN          offsetof(struct xipfs_xattr, name_len)
 #define XA_RESERVED          offsetof(struct xipfs_xattr, reserved)
@@ -75,6 +83,19 @@ static inline int xipfs_in_meta(const struct xipfs_image *img, uint64_t off,
 				uint64_t len)
 {
 	return xipfs_in_range(off, len, img->meta_offset, img->meta_end);
+}
+
+/*
+ * The end of the region file data may occupy: crc_offset with data
+ * checksums (so every served byte is covered), else image_size.  Read
+ * from the superblock, which xipfs_image_open() checked and which, like
+ * the rest of the image, does not change under a reader.
+ */
+static inline uint64_t xipfs_data_end(const struct xipfs_image *img)
+{
+	if (img->ro_compat & XIPFS_RO_COMPAT_DATA_CRC)
+		return xipfs_le64(img->base + SB_CRC_OFFSET);
+	return img->image_size;
 }
 
 /* Read directory entry index of dir, validated (not its order). */
