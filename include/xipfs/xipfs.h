@@ -353,14 +353,22 @@ int xipfs_check_meta_crc(const struct xipfs_image *img);
 /*
  * Full structural check: every inode, every directory (sorted, unique,
  * valid names, parents consistent, reachable once, no cycles), nlink
- * counts, symlinks, xattr blocks and data ranges, plus both CRCs.  Calls
+ * counts, symlinks, xattr blocks and data ranges (every file's stored
+ * bytes before crc_offset), every compressed file's whole cluster table,
+ * plus the metadata CRC and the data CRC table's own CRC.  The data blocks
+ * are not read: checking them against the table and decompressing every
+ * cluster is a pass over all data, left to the caller
+ * (xipfs_data_crc_check(), xipfs_cluster_decompress(); xipfsck does it
+ * unless asked for metadata only).  Calls
  * report(ctx, ino, code, message) for each problem found (ino 0 for the
  * superblock) and returns the number of problems, or a negative code if the
  * walk could not run (out of memory).  It stops after
  * XIPFS_VERIFY_MAX_PROBLEMS problems (saying so in one more report, with
  * ino 0 and code 0: a note, not a problem), so
  * time and output stay bounded whatever a damaged image claims.  Memory:
- * two bits and eight bytes per inode, taken once every inode decoded.
+ * two bits and eight bytes per inode, taken once every inode decoded, and
+ * with XIPFS_INCOMPAT_COMPRESSED one bit per 8 bytes of metadata (a
+ * cluster table shared by several inodes is walked once).
  */
 #define XIPFS_VERIFY_MAX_PROBLEMS	100
 typedef void (*xipfs_report_fn)(void *ctx, uint32_t ino, int code,

@@ -9,6 +9,14 @@
  * once (a bitmap), so cycles and directory hard links are reported, never
  * followed, and the walk ends after at most inode_count directories.
  *
+ * The inode pass also walks every compressed file's cluster table (each
+ * table once, however many inodes share it), and the end checks the data
+ * CRC table against its CRC in the superblock.  The data blocks
+ * themselves, and whether each stored cluster decompresses, are not
+ * looked at here: that is a pass over all file data, xipfsck's data pass
+ * (xipfs_data_crc_check(), xipfs_cluster_decompress()), kept apart so a
+ * structural check stays a pass over the metadata.
+ *
  * Work is bounded by the image, not by what it claims: the walk stops at
  * XIPFS_VERIFY_MAX_PROBLEMS problems (a zeroed or sparse table of 2^32
  * inodes stops after the first page of them), and the tree walk's memory
@@ -34,17 +42,19 @@ struct verify {
 	int stopped;		/* the cap was reached: report nothing more */
 	uint8_t *bad;		/* bit per inode: failed to decode */
 	uint8_t *queued;	/* bit per inode: directory reached */
+	uint8_t *ztables;	/* bit per 8 bytes of metadata: cluster
+				 * table walked (compressed images only) */
 	uint32_t *refs;		/* directory entries naming each inode */
 	uint32_t *queue;	/* directories still to walk */
 	uint64_t files, dirs;
 };
 
-static int bit_get(const uint8_t *map, uint32_t i)
+static int bit_get(const uint8_t *map, uint64_t i)
 {
 	return map[i >> 3] >> (i & 7) & 1;
 }
 
-static void bit_set(uint8_t *map, uint32_t i)
+static void bit_set(uint8_t *map, uint64_t i)
 {
 	map[i >> 3] |= (uint8_t)(1u << (i & 7));
 }
@@ -117,6 +127,40 @@ static void check_xattrs(struct verify *v, const struct xipfs_inode_info *in)
 			(unsigned long long)names, XIPFS_XATTR_LIST_MAX);
 }
 
+/*
+ * Every cluster of a compressed file against its neighbours' ends (the
+ * decode checked the header and the last end only).  A table shared by
+ * several inodes is walked once; for the others only the last cluster,
+ * the one whose length depends on the inode's size, is checked again, so
+ * the work is one pass over the tables whatever the inodes claim.
+ */
+static void check_clusters(struct verify *v, const struct xipfs_inode_info *in)
+{
+	struct xipfs_zfile_info zf;
+	struct xipfs_cluster_info cl;
+	uint64_t slot;
+	uint32_t i = 0;
+	int err = xipfs_zfile_get(v->img, in, &zf);
+
+	if (err)
+		return;		/* xipfs_inode_get() failed the same way */
+	slot = (zf.table_offset - v->img->meta_offset) >> 3;
+	if (bit_get(v->ztables, slot))
+		i = zf.cluster_count - 1;
+	bit_set(v->ztables, slot);
+	for (; i < zf.cluster_count; i++) {
+		err = xipfs_cluster_get(v->img, in, &zf, i, &cl);
+		if (err) {
+			problem(v, in->ino, err,
+				"cluster %u of %u (table at 0x%llx): %s", i,
+				zf.cluster_count,
+				(unsigned long long)zf.table_offset,
+				xipfs_strerror(err));
+			return;
+		}
+	}
+}
+
 static void check_inode(struct verify *v, uint32_t ino)
 {
 	struct xipfs_inode_info in;
@@ -128,6 +172,8 @@ static void check_inode(struct verify *v, uint32_t ino)
 		return;
 	}
 	check_xattrs(v, &in);
+	if (in.flags & XIPFS_INODE_COMPRESSED)
+		check_clusters(v, &in);
 	if (S_ISREG(in.mode))
 		v->files++;
 	if (S_ISDIR(in.mode))
@@ -265,6 +311,20 @@ static void check_links(struct verify *v)
 	}
 }
 
+/* The data CRC table against crc_table_crc; the blocks it covers are
+ * the data pass's (see the top of this file). */
+static void check_data_crc_table(struct verify *v)
+{
+	struct xipfs_data_crc_info dc;
+
+	if (xipfs_data_crc_get(v->img, &dc) == 0 &&
+	    xipfs_data_crc_check_table(v->img) == -XIPFS_ECRC)
+		problem(v, 0, -XIPFS_ECRC,
+			"data checksum table at 0x%llx (%llu blocks) does not match its checksum %08x",
+			(unsigned long long)dc.table_offset,
+			(unsigned long long)dc.blocks, dc.table_crc);
+}
+
 static void check_super(struct verify *v)
 {
 	const struct xipfs_image *img = v->img;
@@ -275,6 +335,7 @@ static void check_super(struct verify *v)
 		problem(v, 0, -XIPFS_ECRC,
 			"metadata checksum is %08x, superblock says %08x",
 			crc, img->meta_crc);
+	check_data_crc_table(v);
 	const uint8_t *label = img->base + SB_VOLUME_NAME;
 	size_t len = strnlen((const char *)label, SB_VOLUME_NAME_SIZE);
 
@@ -303,8 +364,12 @@ long xipfs_verify(const struct xipfs_image *img, xipfs_report_fn report,
 	};
 	long ret = -ENOMEM;
 
-	if (!v.bad)
-		return ret;
+	if (img->incompat & XIPFS_INCOMPAT_COMPRESSED)
+		v.ztables = calloc((img->meta_end - img->meta_offset) / 64 + 1,
+				   1);
+	if (!v.bad || (img->incompat & XIPFS_INCOMPAT_COMPRESSED &&
+		       !v.ztables))
+		goto out;
 	for (uint32_t ino = 1; ino <= img->inode_count && !v.stopped; ino++)
 		check_inode(&v, ino);
 	if (!v.stopped) {
@@ -322,6 +387,7 @@ long xipfs_verify(const struct xipfs_image *img, xipfs_report_fn report,
 	ret = v.problems;
 out:
 	free(v.bad);
+	free(v.ztables);
 	free(v.queued);
 	free(v.refs);
 	free(v.queue);

@@ -118,6 +118,38 @@ void xipfs_zctx_free(struct xipfs_zctx *z)
 	free(z);
 }
 
+/*
+ * Exactly one zstd frame of the current format that gives exactly length
+ * bytes.  The magic test keeps out skippable frames and the legacy
+ * formats (older decoders a distribution's libzstd may still carry); the
+ * frame-size test keeps out a second frame or trailing bytes, which
+ * ZSTD_decompressDCtx() would otherwise decode or skip.  Decoding into a
+ * buffer of exactly length bytes needs no window: memory stays z's.
+ */
+static int zstd_cluster(struct xipfs_zctx *z,
+			const struct xipfs_cluster_info *cl, void *out)
+{
+	size_t r;
+
+	if (cl->stored_len < 4 || xipfs_le32(cl->stored) != ZSTD_MAGICNUMBER ||
+	    ZSTD_findFrameCompressedSize(cl->stored, cl->stored_len) !=
+		    cl->stored_len)
+		return -XIPFS_ECORRUPT;
+	r = ZSTD_decompressDCtx(z->zstd, out, cl->length, cl->stored,
+				cl->stored_len);
+	return !ZSTD_isError(r) && r == cl->length ? 0 : -XIPFS_ECORRUPT;
+}
+
+/* One LZ4 block; LZ4_decompress_safe() never reads or writes outside the
+ * two buffers, whatever the input.  Lengths are at most 1 MiB: ints. */
+static int lz4_cluster(const struct xipfs_cluster_info *cl, void *out)
+{
+	int r = LZ4_decompress_safe((const char *)cl->stored, out,
+				    (int)cl->stored_len, (int)cl->length);
+
+	return r >= 0 && (uint32_t)r == cl->length ? 0 : -XIPFS_ECORRUPT;
+}
+
 int xipfs_cluster_decompress(struct xipfs_zctx *z,
 			     const struct xipfs_zfile_info *zf,
 			     const struct xipfs_cluster_info *cl, void *out)
@@ -126,19 +158,12 @@ int xipfs_cluster_decompress(struct xipfs_zctx *z,
 		memcpy(out, cl->stored, cl->length);
 		return 0;
 	}
-	if (zf->algorithm == XIPFS_ZALG_ZSTD) {
-		size_t r = ZSTD_decompressDCtx(z->zstd, out, cl->length,
-					       cl->stored, cl->stored_len);
-
-		return !ZSTD_isError(r) && r == cl->length ? 0 : -XIPFS_ECORRUPT;
-	}
-	if (zf->algorithm == XIPFS_ZALG_LZ4) {
-		/* lengths are at most 1 MiB: they fit an int */
-		int r = LZ4_decompress_safe((const char *)cl->stored, out,
-					    (int)cl->stored_len, (int)cl->length);
-
-		return r >= 0 && (uint32_t)r == cl->length ? 0 : -XIPFS_ECORRUPT;
-	}
+	if (!z)
+		return -EINVAL;
+	if (zf->algorithm == XIPFS_ZALG_ZSTD)
+		return zstd_cluster(z, cl, out);
+	if (zf->algorithm == XIPFS_ZALG_LZ4)
+		return lz4_cluster(cl, out);
 	return -XIPFS_ECORRUPT;
 }
 
@@ -204,14 +229,16 @@ ssize_t xipfs_file_read(const struct xipfs_image *img,
 
 	if (!S_ISREG(inode->mode))
 		return S_ISDIR(inode->mode) ? -EISDIR : -EINVAL;
+	if (inode->flags & XIPFS_INODE_COMPRESSED && !z)
+		return -EINVAL;
 	n = clip(inode, offset, len);
+	if (n == 0)	/* offset may be anything: no pointer made from it */
+		return 0;
 	if (!(inode->flags & XIPFS_INODE_COMPRESSED)) {
 		memcpy(buf, img->base + inode->data + offset, n);
 		return (ssize_t)n;
 	}
-	if (!z)
-		return -EINVAL;
-	return n ? read_clusters(img, inode, offset, buf, n, z) : 0;
+	return read_clusters(img, inode, offset, buf, n, z);
 }
 
 int xipfs_file_stored_range(const struct xipfs_image *img,

@@ -18,9 +18,19 @@
  *      file size, a name offset): listed for a person to judge;
  *   H  harmless: ownership, times, permission bits, labels;
  *   T  truncation: xipfs_image_open() must refuse it;
- *   V  a valid variant: xipfs_verify() must accept it.
+ *   V  a valid variant: xipfs_verify() must accept it;
+ *   D  file data (stored bytes of any file): not xipfs_verify()'s to see,
+ *      but with data checksums the walk's xipfs_data_crc_check() must
+ *      find it (a gap if not); without them, listed as permissive.
  * A damaged image that verify accepts but on which the walker's own checks
- * or the accessors find damage is a gap too, whatever the class.
+ * or the accessors find damage is a gap too, whatever the class (data
+ * damage the walk finds, a block against its CRC or a frame that does not
+ * decode, is the data pass's, not a gap).
+ *
+ * Compressed files add their cluster tables (the header fields and the
+ * ends, flipped and set to huge values, a table claiming 2^32 clusters)
+ * and data checksums the superblock's crc_offset/crc_table_crc and the
+ * table itself.
  *
  * With -o DIR, each truncation and targeted mutation, and a sample of the
  * bit flips (one bit per byte of the superblock and of the first objects,
@@ -45,6 +55,9 @@
 #define WRITE_INODES	8	/* objects whose bit flips -o writes */
 #define WRITE_DIRENTS	16
 #define WRITE_XATTRS	8
+#define MAX_ZTABLES	8
+#define WRITE_ZTABLES	2
+#define MAX_DATA_FILES	16
 
 struct field {
 	const char *name;
@@ -61,6 +74,7 @@ struct field {
 #define IN(f, cls)	FIELD(xipfs_inode, f, cls)
 #define DE(f, cls)	FIELD(xipfs_dirent, f, cls)
 #define XA(f, cls)	FIELD(xipfs_xattr, f, cls)
+#define ZT(f, cls)	FIELD(xipfs_ztable, f, cls)
 
 static const struct field sb_fields[] = {
 	SB(magic, 'S'),		SB(version_major, 'S'),
@@ -75,7 +89,9 @@ static const struct field sb_fields[] = {
 	SB(meta_crc, 'S'),	SB(reserved1, 'S'),
 	SB(uuid, 'H'),		SB(data_bytes, 'H'),
 	SB(file_count, 'S'),	SB(dir_count, 'S'),
-	SB(volume_name, 'H'),	SB(reserved2, 'S'),
+	SB(volume_name, 'H'),	SB(crc_offset, 'S'),
+	SB(crc_table_crc, 'S'),	SB(reserved3, 'S'),
+	SB(reserved2, 'S'),
 };
 
 /* Inode classes depend on the type; see inode_class(). */
@@ -94,6 +110,19 @@ static const struct field dirent_fields[] = {
 	DE(type, 'S'),		DE(reserved, 'S'),
 	DE(name_offset, 'P'),
 };
+
+/* The other algorithm, a cluster_log2 that gives the same count (a
+ * one-cluster file) and a moved start of the stored bytes all obey the
+ * table's rules (the frames then fail to decode: the data pass's find). */
+static const struct field ztable_fields[] = {
+	ZT(algorithm, 'P'),	ZT(cluster_log2, 'P'),
+	ZT(reserved, 'S'),	ZT(cluster_count, 'S'),
+	ZT(data, 'P'),
+};
+
+/* One end of a cluster table: other ends can still obey every rule (the
+ * frames then fail to decode, which is the data pass's to find). */
+static const struct field zend_field = { "end", 0, 4, 'P' };
 
 static const struct field xattr_fields[] = {
 	XA(value_len, 'S'),
@@ -121,15 +150,20 @@ struct ctx {
 	unsigned long harmless, permissive, expected_valid;
 	unsigned long verify_only;	/* verify saw damage, walker did not */
 	unsigned long gaps, crashes, false_pos;
+	unsigned long data_caught;	/* data damage the walk's checks found */
 	unsigned long by_kind[8];
 	struct tally tally[256];
 	size_t ntally;
 };
 
-enum { K_TRUNC, K_FLIP, K_HUGE, K_CYCLE, K_FEATURE, K_PACKED, K_NKINDS };
+enum {
+	K_TRUNC, K_FLIP, K_HUGE, K_CYCLE, K_FEATURE, K_PACKED, K_ZTABLE,
+	K_DATA, K_NKINDS
+};
 static const char *const kind_names[] = {
 	"truncation", "bit flip", "huge/past-end value", "cycle/self-ref",
-	"feature bits", "packed flag",
+	"feature bits", "packed/compressed flag", "cluster table",
+	"file data, CRC table",
 };
 
 static void tally(struct ctx *c, const char *name, char cls, int changed)
@@ -170,6 +204,22 @@ static void write_image(struct ctx *c, const uint8_t *buf, size_t len,
 		perror(path);
 		exit(2);
 	}
+}
+
+/* Damaged file data that passed verify: the data checksums must see it. */
+static void data_result(struct ctx *c, const struct walk_summary *s,
+			const char *what, const char *field, int changed)
+{
+	if (c->img.ro_compat & XIPFS_RO_COMPAT_DATA_CRC && !s->data_damage) {
+		c->gaps++;
+		fprintf(stderr, "GAP %s: damaged data, but no data CRC "
+			"check failed\n", what);
+		tally(c, field, 'G', changed);
+		return;
+	}
+	c->data_caught += s->data_damage != 0;
+	c->permissive++;
+	tally(c, field, 'D', changed);
 }
 
 /* Walk one damaged image; buf is a heap block of exactly len bytes. */
@@ -222,6 +272,10 @@ static void run(struct ctx *c, int kind, uint8_t *buf, size_t len,
 		c->gaps++;
 		fprintf(stderr, "GAP %s: verify clean, but the walk found: %s\n",
 			what, s.first_problem);
+		return;
+	}
+	if (cls == 'D') {
+		data_result(c, &s, what, field, changed);
 		return;
 	}
 	if (!fixed || cls == 'S' || cls == 'T') {
@@ -312,12 +366,25 @@ static void truncations(struct ctx *c)
 	cuts[n++] = c->len - 1;
 	for (uint32_t i = 0; i <= c->img.inode_count && i <= MAX_INODES; i++)
 		cuts[n++] = c->img.inode_offset + (uint64_t)i * XIPFS_INODE_SIZE;
+	if (c->img.ro_compat & XIPFS_RO_COMPAT_DATA_CRC) {
+		uint64_t at = xipfs_le64(c->orig + offsetof(struct xipfs_super,
+							  crc_offset));
+
+		cuts[n++] = at;
+		cuts[n++] = at + 1;
+	}
 	for (uint32_t ino = 1; ino <= c->img.inode_count && n < 1000; ino++) {
+		struct xipfs_zfile_info zf;
+
 		if (xipfs_inode_get(&c->img, ino, &in))
 			continue;
 		if (S_ISDIR(in.mode)) {
 			cuts[n++] = in.data;
 			cuts[n++] = in.data + in.size;
+		} else if (in.flags & XIPFS_INODE_COMPRESSED &&
+			   !xipfs_zfile_get(&c->img, &in, &zf)) {
+			cuts[n++] = zf.data + zf.stored_size / 2;
+			cuts[n++] = zf.data + zf.stored_size;
 		} else if (S_ISREG(in.mode) && in.size) {
 			cuts[n++] = in.data + in.size / 2;
 			cuts[n++] = in.data + in.size;
@@ -370,8 +437,11 @@ static char inode_class(const struct ctx *c, const struct xipfs_inode_info *in,
 		return f->cls;
 	if (!strcmp(f->name, "mode"))	/* byte 1 bits 4..7: S_IFMT */
 		return byte == 1 && bit >= 4 ? 'S' : 'H';
+	/* flags byte 0 bit 0: PACKED, a valid change for a file stored in
+	 * place when the image allows it; every other bit breaks a rule */
 	if (!strcmp(f->name, "flags"))
-		return type == S_IFREG &&
+		return type == S_IFREG && byte == 0 && bit == 0 &&
+		       !(in->flags & XIPFS_INODE_COMPRESSED) &&
 		       (c->img.incompat & XIPFS_INCOMPAT_PACKED) ? 'P' : 'S';
 	/* size and data */
 	if (type == S_IFREG || type == S_IFLNK)
@@ -404,6 +474,21 @@ static void object_kind(const char *obj, const struct xipfs_inode_info *in,
 		snprintf(kind, size, "%.*s", (int)n, obj);
 }
 
+/*
+ * Feature bits one by one: incompat PACKED and COMPRESSED may be set on an
+ * image that does not use them (valid), or cleared on one that does
+ * (damage); ro_compat DATA_CRC goes with the superblock's crc fields, so
+ * flipping it alone is damage either way.
+ */
+static char super_bit_class(const struct field *f, unsigned int byte, int bit)
+{
+	if (!strcmp(f->name, "incompat") && byte == 0 && bit <= 1)
+		return 'P';
+	if (!strcmp(f->name, "ro_compat") && byte == 0 && bit == 0)
+		return 'S';
+	return f->cls;
+}
+
 static void flip_fields(struct ctx *c, uint64_t base, const char *obj,
 			const struct field *fields, size_t nfields,
 			const struct xipfs_inode_info *in, int write)
@@ -425,10 +510,8 @@ static void flip_fields(struct ctx *c, uint64_t base, const char *obj,
 						f->cls;
 				unsigned int at = f->off + b;
 
-				/* incompat bit 0 (PACKED) is a valid flag. */
-				if (!in && !strcmp(f->name, "incompat") &&
-				    b == 0 && bit == 0)
-					cls = 'P';
+				if (!in)
+					cls = super_bit_class(f, b, bit);
 				snprintf(field, sizeof(field), "%s.%s", kind,
 					 f->name);
 				snprintf(what, sizeof(what),
@@ -599,6 +682,146 @@ static void past_end(struct ctx *c)
 	}
 }
 
+/* ---- cluster tables ---- */
+
+#define NFIELDS(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* The ends worth damaging: the first few and the last. */
+static void zends(struct ctx *c, uint32_t ino, const struct xipfs_zfile_info *zf,
+		  int write)
+{
+	const uint32_t picks[] = { 0, 1, 2, zf->cluster_count - 1 };
+	char obj[32];
+
+	for (size_t k = 0; k < NFIELDS(picks); k++) {
+		uint64_t at = zf->table_offset + XIPFS_ZTABLE_HDR_SIZE +
+			      4 * (uint64_t)picks[k];
+
+		if (picks[k] >= zf->cluster_count ||
+		    (k == 3 && picks[k] <= 2))
+			continue;
+		snprintf(obj, sizeof(obj), "zend%u.%u", ino, picks[k]);
+		flip_fields(c, at, obj, &zend_field, 1, NULL, write);
+		huge_values(c, at, obj, NULL, &zend_field, 'P');
+	}
+}
+
+/* Ends that break a rule whatever the rest holds: each must be found. */
+static void zend_rules(struct ctx *c, const struct xipfs_inode_info *in,
+		       const struct xipfs_zfile_info *zf)
+{
+	uint64_t ends = zf->table_offset + XIPFS_ZTABLE_HDR_SIZE;
+	uint64_t last = ends + 4 * (uint64_t)(zf->cluster_count - 1);
+	uint64_t inode = c->img.inode_offset +
+			 (uint64_t)(in->ino - 1) * XIPFS_INODE_SIZE;
+	char what[128];
+	struct edit e;
+
+	snprintf(what, sizeof(what), "zend%u-first-zero", in->ino);
+	set_field(c, K_ZTABLE, ends, 0, 4, 0, what, "zend", 'S');
+	snprintf(what, sizeof(what), "zend%u-last-past-size", in->ino);
+	set_field(c, K_ZTABLE, last, 0, 4, in->size + 1, what, "zend", 'S');
+	if (zf->cluster_count >= 2) {
+		snprintf(what, sizeof(what), "zend%u-falls", in->ino);
+		set_field(c, K_ZTABLE, ends, 0, 4,
+			  xipfs_le32(c->orig + ends + 4) + 1, what, "zend",
+			  'S');
+	}
+	/* a table that claims 2^32 - 1 clusters, and the most a 4 GiB - 1
+	 * file can have: both refused in O(1) */
+	snprintf(what, sizeof(what), "ztable%u-count-2^32", in->ino);
+	set_field(c, K_ZTABLE, zf->table_offset, AT(xipfs_ztable, cluster_count),
+		  UINT32_MAX, what, "ztable.cluster_count", 'S');
+	e = (struct edit){
+		.off = (unsigned int)(zf->table_offset +
+				      offsetof(struct xipfs_ztable, cluster_count)),
+		.size = 4, .value = (1ull << 32) >> XIPFS_CLUSTER_LOG2_MIN,
+		.off2 = (unsigned int)(inode + offsetof(struct xipfs_inode, size)),
+		.size2 = 8, .value2 = XIPFS_ZFILE_MAX,
+	};
+	snprintf(what, sizeof(what), "ztable%u-4GiB-file", in->ino);
+	if (zf->cluster_log2 == XIPFS_CLUSTER_LOG2_MIN)
+		mutate(c, K_ZTABLE, &e, what, "ztable.cluster_count", 'S', 1);
+}
+
+static void ztables(struct ctx *c)
+{
+	struct xipfs_inode_info in;
+	struct xipfs_zfile_info zf;
+	unsigned int tables = 0;
+	char obj[32];
+
+	for (uint32_t ino = 1; ino <= c->img.inode_count && tables < MAX_ZTABLES;
+	     ino++) {
+		if (xipfs_inode_get(&c->img, ino, &in) ||
+		    !(in.flags & XIPFS_INODE_COMPRESSED) ||
+		    xipfs_zfile_get(&c->img, &in, &zf))
+			continue;
+		tables++;
+		snprintf(obj, sizeof(obj), "ztable%u", ino);
+		flip_fields(c, zf.table_offset, obj, ztable_fields,
+			    NFIELDS(ztable_fields), NULL,
+			    tables <= WRITE_ZTABLES);
+		for (size_t i = 0; i < NFIELDS(ztable_fields); i++)
+			huge_values(c, zf.table_offset, obj, NULL,
+				    &ztable_fields[i], ztable_fields[i].cls);
+		zends(c, ino, &zf, tables <= WRITE_ZTABLES);
+		zend_rules(c, &in, &zf);
+	}
+}
+
+/* ---- file data and the data CRC table ---- */
+
+static void flip_byte(struct ctx *c, uint64_t at, const char *what,
+		      const char *field, char cls)
+{
+	struct edit e = { .off = (unsigned int)at, .xor_bit = 1 };
+
+	mutate(c, K_DATA, &e, what, field, cls, 1);
+}
+
+static void data_flips(struct ctx *c)
+{
+	struct xipfs_inode_info in;
+	struct xipfs_data_crc_info dc;
+	unsigned int files = 0;
+	uint64_t off, len;
+	char what[128];
+
+	for (uint32_t ino = 1; ino <= c->img.inode_count &&
+			       files < MAX_DATA_FILES; ino++) {
+		if (xipfs_inode_get(&c->img, ino, &in) || !S_ISREG(in.mode) ||
+		    xipfs_file_stored_range(&c->img, &in, 0, in.size, &off,
+					    &len) || len == 0)
+			continue;
+		files++;
+		snprintf(what, sizeof(what), "data%u-first", ino);
+		flip_byte(c, off, what, "data", 'D');
+		snprintf(what, sizeof(what), "data%u-last", ino);
+		flip_byte(c, off + len - 1, what, "data", 'D');
+	}
+	if (xipfs_data_crc_get(&c->img, &dc))
+		return;
+	for (uint64_t i = 0; i < dc.blocks; i += dc.blocks / 4 + 1) {
+		snprintf(what, sizeof(what), "crc-table-entry%llu",
+			 (unsigned long long)i);
+		flip_byte(c, dc.table_offset + 4 * i, what, "crc-table", 'S');
+	}
+	/* after the table, up to the image's end: padding that no reader
+	 * serves and no checksum covers, so one variant only */
+	if (dc.table_offset + 4 * dc.blocks < c->len) {
+		uint8_t *buf = malloc(c->len);
+
+		if (!buf)
+			exit(2);
+		memcpy(buf, c->orig, c->len);
+		buf[c->len - 1] ^= 1;
+		run(c, K_DATA, buf, c->len, "crc-table-padding", "padding",
+		    'H', 1, 1);
+		free(buf);
+	}
+}
+
 /* ---- cycles and self-references ---- */
 
 static void cycles(struct ctx *c)
@@ -648,9 +871,30 @@ static void cycles(struct ctx *c)
 
 /* ---- feature bits and the packed flag ---- */
 
+/* The COMPRESSED flag on an inode it cannot describe: damage. */
+static void compressed_flag(struct ctx *c, const struct xipfs_inode_info *in,
+			    uint64_t base)
+{
+	struct edit e = {
+		.off = (unsigned int)base + offsetof(struct xipfs_inode, flags),
+		.size = FIELD_SIZE(xipfs_inode, flags),
+		.value = in->flags | XIPFS_INODE_COMPRESSED,
+		.off2 = offsetof(struct xipfs_super, incompat),
+		.size2 = FIELD_SIZE(xipfs_super, incompat),
+		.value2 = c->img.incompat | XIPFS_INCOMPAT_COMPRESSED,
+	};
+	char what[128];
+
+	if (in->flags & XIPFS_INODE_COMPRESSED)
+		return;
+	snprintf(what, sizeof(what), "compressed-flag-on-%s-%u",
+		 S_ISREG(in->mode) ? "plain" : "nonfile", in->ino);
+	mutate(c, K_PACKED, &e, what, "inode.flags", 'S', 1);
+}
+
 static void features(struct ctx *c)
 {
-	static const uint32_t bits[] = { 0x80000000u, 0x2u, 0x100u };
+	static const uint32_t bits[] = { 0x80000000u, 0x4u, 0x100u };
 	struct xipfs_inode_info in;
 	unsigned int files = 0;
 	char what[128];
@@ -661,6 +905,11 @@ static void features(struct ctx *c)
 			  c->img.incompat | bits[i],
 			  what, "super.incompat", 'S');
 	}
+	/* like PACKED: allowed on an image that has no such inode */
+	snprintf(what, sizeof(what), "incompat-compressed-unused");
+	set_field(c, K_FEATURE, 0, AT(xipfs_super, incompat),
+		  c->img.incompat | XIPFS_INCOMPAT_COMPRESSED, what,
+		  "super.incompat", 'V');
 	snprintf(what, sizeof(what), "compat-unknown");
 	set_field(c, K_FEATURE, 0, AT(xipfs_super, compat),
 		  c->img.compat | 0x80000000u, what,
@@ -680,9 +929,11 @@ static void features(struct ctx *c)
 
 		if (xipfs_inode_get(&c->img, ino, &in))
 			continue;
+		compressed_flag(c, &in, base);
 		e.value = in.flags | XIPFS_INODE_PACKED;
-		if (!S_ISREG(in.mode)) {
-			snprintf(what, sizeof(what), "packed-on-nonfile-%u",
+		if (!S_ISREG(in.mode) || in.flags & XIPFS_INODE_COMPRESSED) {
+			snprintf(what, sizeof(what), "packed-on-%s-%u",
+				 S_ISREG(in.mode) ? "compressed" : "nonfile",
 				 ino);
 			e.off2 = offsetof(struct xipfs_super, incompat);
 			e.size2 = FIELD_SIZE(xipfs_super, incompat);
@@ -738,6 +989,8 @@ static int corrupt_one(const char *path, const char *outdir, int quiet)
 	past_end(&c);
 	cycles(&c);
 	features(&c);
+	ztables(&c);
+	data_flips(&c);
 
 	printf("%s: %zu bytes, %u inodes, block %u\n", path, c.len,
 	       c.img.inode_count, c.img.block_size);
@@ -751,6 +1004,7 @@ static int corrupt_one(const char *path, const char *outdir, int quiet)
 	       c.noop, c.expected_valid, c.harmless, c.permissive, c.gaps);
 	printf("  verify found damage the walker did not see: %lu\n",
 	       c.verify_only);
+	printf("  damaged data the data checks found: %lu\n", c.data_caught);
 	if (c.outdir)
 		printf("  wrote %lu images to %s\n", c.written, c.outdir);
 	for (size_t i = 0; i < c.ntally; i++) {
@@ -761,7 +1015,8 @@ static int corrupt_one(const char *path, const char *outdir, int quiet)
 		printf("  passed verify after change (%s): %-28s x%lu "
 		       "(%lu changed what a reader sees)\n",
 		       t->cls == 'H' ? "harmless" :
-		       t->cls == 'P' ? "valid alternative? judge" : "GAP",
+		       t->cls == 'P' ? "valid alternative? judge" :
+		       t->cls == 'D' ? "file data: the data pass's" : "GAP",
 		       t->name, t->count, t->changed);
 	}
 	if (c.gaps || c.crashes || c.false_pos) {

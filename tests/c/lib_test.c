@@ -12,16 +12,19 @@
  *   /link        lnk   ino 4   -> "file"
  *   /zz-fifo     fifo  ino 6
  *
- * With `--write FILE` the program only writes that image to FILE, and with
+ * With `--write FILE` the program only writes that image to FILE, with
  * `--write-packed FILE` the same tree with /file packed at an unaligned
- * offset (seed images for the fuzz corpus).
+ * offset, and with `--write-zfile FILE` the image of compressed files and
+ * data checksums of test_compressed() (seed images for the fuzz corpus).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <lz4.h>
 #include <sys/stat.h>
+#include <zstd.h>
 
 #include "xipfs/xipfs.h"
 #include "test.h"
@@ -825,11 +828,741 @@ static void test_corrupt_accessors(const uint8_t *good, const struct layout *lo)
 	memcpy(copy, good, IMG_SIZE);
 }
 
-static int write_image(const char *path, const uint8_t *img)
+/* ---- compressed files and data checksums ---- */
+
+/*
+ * A second image, with both new features (block 4096):
+ *   /      dir   ino 1
+ *   /e     file  ino 5   empty
+ *   /l     file  ino 3   LZ4, 8 KiB clusters: lz4, lz4, 300 bytes raw
+ *   /x     file  ino 4   5000 bytes in place at 4096
+ *   /z     file  ino 2   zstd, 4 KiB clusters: zstd, raw, zstd, zstd,
+ *                        1000 bytes zstd (the partial last one)
+ * Stored clusters from 3 * 4096 on (l's right after z's, unaligned), then
+ * the data CRC table at the next block boundary.
+ */
+#define Z_NINODES	5
+#define Z_MAXSIZE	(16 * BLK)
+#define Z_ZSIZE		(4 * 4096 + 1000)
+#define Z_ZCOUNT	5
+#define Z_LSIZE		(2 * 8192 + 300)
+#define Z_LCOUNT	3
+
+struct zimage {
+	uint8_t img[Z_MAXSIZE];
+	uint64_t size;
+	uint64_t zt, lt;		/* cluster tables, in metadata */
+	uint64_t zdata, ldata;		/* their stored bytes */
+	uint64_t crc_offset, meta_end;
+	uint32_t zends[Z_ZCOUNT], lends[Z_LCOUNT];
+	uint8_t z[Z_ZSIZE], l[Z_LSIZE];	/* the files' contents */
+};
+
+/* xorshift: bytes no compressor shrinks */
+static void fill_random(uint8_t *p, size_t n, uint32_t seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed ^= seed << 13;
+		seed ^= seed >> 17;
+		seed ^= seed << 5;
+		p[i] = (uint8_t)seed;
+	}
+}
+
+static void fill_text(uint8_t *p, size_t n, unsigned salt)
+{
+	static const char words[] = "execute in place, compressed otherwise; ";
+
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(words[(i + salt) % (sizeof(words) - 1)] +
+				 (i / 512 % 3));
+}
+
+/* Store one cluster as the format says: compressed if that shrinks it,
+ * else raw.  Returns the stored length. */
+static uint32_t store_cluster(uint8_t *out, unsigned alg, const uint8_t *src,
+			      uint32_t len)
+{
+	static uint8_t tmp[2 * 8192 + 1024];
+	size_t n;
+
+	if (alg == XIPFS_ZALG_ZSTD) {
+		n = ZSTD_compress(tmp, sizeof(tmp), src, len, 3);
+		if (ZSTD_isError(n))
+			n = len;
+	} else {
+		int r = LZ4_compress_default((const char *)src, (char *)tmp,
+					     (int)len, (int)sizeof(tmp));
+
+		n = r > 0 ? (size_t)r : len;
+	}
+	if (n >= len) {
+		memcpy(out, src, len);
+		return len;
+	}
+	memcpy(out, tmp, n);
+	return (uint32_t)n;
+}
+
+/* Clusters of one file from *at on; fills ends, returns the table offset. */
+static uint64_t put_zfile(struct zimage *zi, uint64_t *cur, uint64_t *at,
+			  unsigned alg, unsigned log2, const uint8_t *src,
+			  uint64_t size, uint32_t *ends, uint32_t count)
+{
+	uint8_t table[XIPFS_ZTABLE_HDR_SIZE + 4 * Z_ZCOUNT];
+	struct xipfs_zfile_info zf = {
+		.algorithm = alg, .cluster_log2 = log2,
+		.cluster_count = count, .data = *at,
+	};
+	uint32_t end = 0;
+
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t off = (uint64_t)i << log2;
+		uint32_t len = (uint32_t)(size - off < (1u << log2) ?
+						  size - off : 1u << log2);
+
+		end += store_cluster(zi->img + *at + end, alg, src + off, len);
+		ends[i] = end;
+	}
+	*at += end;
+	CHECK_EQ(xipfs_encode_ztable(table, &zf, ends), 0);
+	return put_meta(zi->img, cur, table,
+			XIPFS_ZTABLE_HDR_SIZE + 4 * (size_t)count, 1);
+}
+
+/* super_crc, meta_crc and, if asked, the data CRC table and its CRC. */
+static void zfix(uint8_t *img, uint64_t size, int data_crcs)
+{
+	uint64_t meta_size = xipfs_le64(img + SB(meta_size));
+	uint64_t at = xipfs_le64(img + SB(crc_offset));
+
+	if (meta_size <= size - XIPFS_SUPER_SIZE)
+		xipfs_put_le32(img + SB(meta_crc),
+			       xipfs_crc32c(0, img + XIPFS_SUPER_SIZE,
+					    (size_t)meta_size));
+	if (data_crcs) {
+		uint64_t blocks = (at - BLK) / BLK;
+
+		for (uint64_t i = 0; i < blocks; i++)
+			xipfs_put_le32(img + at + 4 * i,
+				       xipfs_crc32c(0, img + BLK + i * BLK, BLK));
+		xipfs_put_le32(img + SB(crc_table_crc),
+			       xipfs_crc32c(0, img + at, 4 * blocks));
+	}
+	xipfs_put_le32(img + SB(super_crc), xipfs_super_crc(img));
+}
+
+static void build_zimage(struct zimage *zi)
+{
+	static const struct ent root[] = {
+		{ "e", 5, DT_REG }, { "l", 3, DT_REG },
+		{ "x", 4, DT_REG }, { "z", 2, DT_REG },
+	};
+	uint64_t cur = INODE_TABLE + Z_NINODES * XIPFS_INODE_SIZE, dirents;
+	uint64_t at = 3 * BLK, blocks;
+	struct xipfs_image sb = {
+		.version_major = XIPFS_VERSION_MAJOR, .block_log2 = 12,
+		.meta_offset = XIPFS_SUPER_SIZE, .data_offset = BLK,
+		.inode_offset = INODE_TABLE, .inode_count = Z_NINODES,
+		.incompat = XIPFS_INCOMPAT_COMPRESSED,
+		.ro_compat = XIPFS_RO_COMPAT_DATA_CRC,
+		.build_time = 1700000000, .file_count = 4, .dir_count = 1,
+		.volume_name = "zunit",
+	};
+	struct xipfs_data_crc_info dc;
+
+	memset(zi, 0, sizeof(*zi));
+	fill_text(zi->z, 4096, 0);
+	fill_random(zi->z + 4096, 4096, 12345);
+	fill_text(zi->z + 8192, 8192 + 1000, 7);
+	fill_text(zi->l, 2 * 8192, 3);
+	fill_random(zi->l + 2 * 8192, 300, 777);
+	dirents = put_dir(zi->img, &cur, root, 4);
+	zi->zdata = at;
+	zi->zt = put_zfile(zi, &cur, &at, XIPFS_ZALG_ZSTD, 12, zi->z, Z_ZSIZE,
+			   zi->zends, Z_ZCOUNT);
+	zi->ldata = at;
+	zi->lt = put_zfile(zi, &cur, &at, XIPFS_ZALG_LZ4, 13, zi->l, Z_LSIZE,
+			   zi->lends, Z_LCOUNT);
+	zi->meta_end = cur;
+	for (uint32_t i = 0; i < FILE_SIZE; i++)
+		zi->img[BLK + i] = (uint8_t)(i * 7 + 1);
+	put_inode(zi->img, 1, S_IFDIR | 0755, 2, 4 * 16, 1, dirents);
+	put_inode(zi->img, 2, S_IFREG | 0644, 1, Z_ZSIZE, 0, zi->zt);
+	put_inode(zi->img, 3, S_IFREG | 0600, 1, Z_LSIZE, 0, zi->lt);
+	put_inode(zi->img, 4, S_IFREG | 0755, 1, FILE_SIZE, 0, BLK);
+	put_inode(zi->img, 5, S_IFREG | 0644, 1, 0, 0, 0);
+	xipfs_put_le16(inode_at(zi->img, 2) + IN(flags), XIPFS_INODE_COMPRESSED);
+	xipfs_put_le16(inode_at(zi->img, 3) + IN(flags), XIPFS_INODE_COMPRESSED);
+
+	zi->crc_offset = (at + BLK - 1) & ~(uint64_t)(BLK - 1);
+	blocks = (zi->crc_offset - BLK) / BLK;
+	zi->size = zi->crc_offset + BLK;	/* 4 bytes a block: one block */
+	CHECK(zi->size <= Z_MAXSIZE && 4 * blocks <= BLK);
+	sb.image_size = zi->size;
+	sb.meta_end = cur;
+	sb.data_bytes = FILE_SIZE + at - 3 * BLK;
+	CHECK_EQ(xipfs_encode_super(zi->img, &sb), 0);
+	dc = (struct xipfs_data_crc_info){ .table_offset = zi->crc_offset };
+	CHECK_EQ(xipfs_encode_super_data_crc(zi->img, &dc), 0);
+	zfix(zi->img, zi->size, 1);
+}
+
+/* Every offset/length pattern that matters, against the known content. */
+static void check_reads(const struct xipfs_image *img, uint32_t ino,
+			const uint8_t *want, uint64_t size, uint32_t cs,
+			struct xipfs_zctx *z)
+{
+	const uint64_t offs[] = {
+		0, 1, cs - 1, cs, cs + 1, 2 * cs - 3, 2 * cs, size - cs,
+		size - 1, size, size + 1, size + cs, UINT64_MAX,
+	};
+	const size_t lens[] = { 0, 1, 7, cs - 1, cs, cs + 1, 2 * cs + 3,
+				(size_t)size, SIZE_MAX };
+	static uint8_t buf[4 * 8192 + 64];
+	struct xipfs_inode_info in;
+	unsigned long bad = 0;
+
+	CHECK_EQ(xipfs_inode_get(img, ino, &in), 0);
+	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		for (size_t j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
+			uint64_t off = offs[i];
+			size_t len = lens[j], expect;
+			ssize_t n;
+
+			expect = off >= size ? 0 :
+				 len > size - off ? (size_t)(size - off) : len;
+			if (expect > sizeof(buf))
+				continue;
+			memset(buf, 0xa5, sizeof(buf));
+			/* a length past the buffer is fine when clipped */
+			n = xipfs_file_read(img, &in, off, buf, len, z);
+			if (n != (ssize_t)expect ||
+			    (expect && memcmp(buf, want + off, expect)) ||
+			    (expect < sizeof(buf) && buf[expect] != 0xa5)) {
+				bad++;
+				fprintf(stderr, "  ino %u read(%llu, %zu) = %zd, "
+					"want %zu\n", ino,
+					(unsigned long long)off, len, n, expect);
+			}
+		}
+	}
+	CHECK_EQ(bad, 0);
+}
+
+static void test_zfile_reads(const struct zimage *zi,
+			     const struct xipfs_image *img,
+			     struct xipfs_zctx *z)
+{
+	struct xipfs_inode_info zin, lin, xin, root;
+	struct xipfs_zfile_info zf;
+	struct xipfs_cluster_info cl;
+	const uint8_t *p;
+	uint64_t off, len;
+	size_t avail;
+	uint8_t buf[16];
+	uint8_t x[FILE_SIZE];
+
+	TEST_SECTION("compressed files: decode, clusters, every read pattern");
+	CHECK_EQ(xipfs_inode_get(img, 2, &zin), 0);
+	CHECK_EQ(xipfs_inode_get(img, 3, &lin), 0);
+	CHECK_EQ(xipfs_inode_get(img, 4, &xin), 0);
+	CHECK_EQ(xipfs_inode_get(img, 1, &root), 0);
+	CHECK(zin.flags == XIPFS_INODE_COMPRESSED && zin.size == Z_ZSIZE);
+	CHECK(!xipfs_inode_mappable(img, &zin));
+	CHECK(xipfs_inode_mappable(img, &xin));
+	CHECK_EQ(xipfs_file_data(img, &zin, 0, 1, &p, &avail), -EOPNOTSUPP);
+	CHECK_EQ(xipfs_file_extent(img, &zin, &off, &len), -EOPNOTSUPP);
+	CHECK_EQ(xipfs_zfile_get(img, &xin, &zf), -EINVAL);
+	CHECK_EQ(xipfs_zfile_get(img, &root, &zf), -EINVAL);
+
+	CHECK_EQ(xipfs_zfile_get(img, &zin, &zf), 0);
+	CHECK(zf.algorithm == XIPFS_ZALG_ZSTD && zf.cluster_log2 == 12);
+	CHECK(zf.cluster_count == Z_ZCOUNT && zf.table_offset == zi->zt);
+	CHECK(zf.data == zi->zdata && zf.stored_size == zi->zends[4]);
+	for (uint32_t i = 0; i < Z_ZCOUNT; i++) {
+		CHECK_EQ(xipfs_cluster_get(img, &zin, &zf, i, &cl), 0);
+		CHECK_EQ(cl.file_offset, (uint64_t)i * 4096);
+		CHECK_EQ(cl.length, i < 4 ? 4096 : 1000);
+		CHECK_EQ(cl.image_offset, zi->zdata + (i ? zi->zends[i - 1] : 0));
+		CHECK(cl.stored == img->base + cl.image_offset);
+		/* cluster 1 is random: raw; the others shrink */
+		CHECK(i == 1 ? cl.stored_len == cl.length :
+			       cl.stored_len < cl.length);
+	}
+	CHECK_EQ(xipfs_cluster_get(img, &zin, &zf, Z_ZCOUNT, &cl), -ERANGE);
+	CHECK_EQ(xipfs_cluster_get(img, &zin, &zf, UINT32_MAX, &cl), -ERANGE);
+	CHECK_EQ(xipfs_zfile_get(img, &lin, &zf), 0);
+	CHECK(zf.algorithm == XIPFS_ZALG_LZ4 && zf.cluster_log2 == 13);
+	CHECK_EQ(xipfs_cluster_get(img, &lin, &zf, 2, &cl), 0);
+	CHECK(cl.length == 300 && cl.stored_len == 300);	/* raw, partial */
+	CHECK_EQ(xipfs_cluster_get(img, &lin, &zf, 0, &cl), 0);
+	CHECK(cl.stored_len < cl.length);
+
+	check_reads(img, 2, zi->z, Z_ZSIZE, 4096, z);
+	check_reads(img, 3, zi->l, Z_LSIZE, 8192, z);
+	for (uint32_t i = 0; i < FILE_SIZE; i++)
+		x[i] = (uint8_t)(i * 7 + 1);
+	check_reads(img, 4, x, FILE_SIZE, 4096, NULL);
+	check_reads(img, 4, x, FILE_SIZE, 4096, z);
+	CHECK_EQ(xipfs_file_read(img, &zin, 0, buf, 1, NULL), -EINVAL);
+	CHECK_EQ(xipfs_file_read(img, &zin, Z_ZSIZE, buf, 1, NULL), -EINVAL);
+	CHECK_EQ(xipfs_file_read(img, &root, 0, buf, 1, z), -EISDIR);
+
+	TEST_SECTION("xipfs_file_stored_range");
+	CHECK_EQ(xipfs_file_stored_range(img, &zin, 0, UINT64_MAX, &off, &len), 0);
+	CHECK(off == zi->zdata && len == zi->zends[4]);
+	/* one byte of the raw cluster 1: exactly its stored bytes */
+	CHECK_EQ(xipfs_file_stored_range(img, &zin, 4096 + 10, 1, &off, &len), 0);
+	CHECK(off == zi->zdata + zi->zends[0] &&
+	      len == zi->zends[1] - zi->zends[0]);
+	/* across clusters 0 and 1 */
+	CHECK_EQ(xipfs_file_stored_range(img, &zin, 4095, 2, &off, &len), 0);
+	CHECK(off == zi->zdata && len == zi->zends[1]);
+	CHECK_EQ(xipfs_file_stored_range(img, &zin, Z_ZSIZE - 1, 9, &off, &len), 0);
+	CHECK(off == zi->zdata + zi->zends[3] &&
+	      len == zi->zends[4] - zi->zends[3]);
+	CHECK_EQ(xipfs_file_stored_range(img, &zin, Z_ZSIZE, 9, &off, &len), 0);
+	CHECK_EQ(len, 0);
+	CHECK_EQ(xipfs_file_stored_range(img, &zin, 5, 0, &off, &len), 0);
+	CHECK_EQ(len, 0);
+	CHECK_EQ(xipfs_file_stored_range(img, &xin, 10, 20, &off, &len), 0);
+	CHECK(off == BLK + 10 && len == 20);
+	CHECK_EQ(xipfs_file_stored_range(img, &xin, 4990, 20, &off, &len), 0);
+	CHECK(off == BLK + 4990 && len == 10);
+	CHECK_EQ(xipfs_file_stored_range(img, &root, 0, 1, &off, &len), -EISDIR);
+}
+
+/* Open a copy of the image after edit(copy) with super and meta CRCs
+ * fixed; the result of xipfs_inode_get(ino), and verify's count. */
+struct zedit_result {
+	int open, inode;
+	long verify;
+};
+
+static struct zedit_result zedit(const struct zimage *zi, uint32_t ino,
+				 void (*edit)(uint8_t *, const struct zimage *))
+{
+	static uint8_t copy[Z_MAXSIZE];
+	struct xipfs_image img;
+	struct xipfs_inode_info in;
+	struct zedit_result r = { .verify = -1 };
+
+	memcpy(copy, zi->img, Z_MAXSIZE);
+	edit(copy, zi);
+	zfix(copy, zi->size, 0);
+	r.open = xipfs_image_open(&img, copy, zi->size);
+	if (r.open)
+		return r;
+	r.inode = xipfs_inode_get(&img, ino, &in);
+	r.verify = xipfs_verify(&img, NULL, NULL);
+	return r;
+}
+
+#define ZT(f)	offsetof(struct xipfs_ztable, f)
+#define ZEND(t, i)	((t) + XIPFS_ZTABLE_HDR_SIZE + 4 * (i))
+
+static void z_alg0(uint8_t *p, const struct zimage *zi) { p[zi->zt + ZT(algorithm)] = 0; }
+static void z_alg3(uint8_t *p, const struct zimage *zi) { p[zi->zt + ZT(algorithm)] = 3; }
+static void z_log11(uint8_t *p, const struct zimage *zi) { p[zi->zt + ZT(cluster_log2)] = 11; }
+static void z_log21(uint8_t *p, const struct zimage *zi) { p[zi->zt + ZT(cluster_log2)] = 21; }
+static void z_reserved(uint8_t *p, const struct zimage *zi) { p[zi->zt + ZT(reserved)] = 1; }
+static void z_count(uint8_t *p, const struct zimage *zi) { xipfs_put_le32(p + zi->zt + ZT(cluster_count), Z_ZCOUNT + 1); }
+static void z_count_max(uint8_t *p, const struct zimage *zi) { xipfs_put_le32(p + zi->zt + ZT(cluster_count), UINT32_MAX); }
+/* the largest file at 4 KiB clusters: 2^20 ends, far past the metadata */
+static void z_huge(uint8_t *p, const struct zimage *zi)
+{
+	xipfs_put_le32(p + zi->zt + ZT(cluster_count), 1u << 20);
+	xipfs_put_le64(inode_at(p, 2) + IN(size), XIPFS_ZFILE_MAX);
+}
+static void z_size0(uint8_t *p, const struct zimage *zi) { (void)zi; xipfs_put_le64(inode_at(p, 2) + IN(size), 0); }
+static void z_size_big(uint8_t *p, const struct zimage *zi) { (void)zi; xipfs_put_le64(inode_at(p, 2) + IN(size), XIPFS_ZFILE_MAX + 1ull); }
+static void z_table_unaligned(uint8_t *p, const struct zimage *zi) { xipfs_put_le64(inode_at(p, 2) + IN(data), zi->zt + 4); }
+static void z_table_past_meta(uint8_t *p, const struct zimage *zi) { xipfs_put_le64(inode_at(p, 2) + IN(data), (zi->meta_end - 8) & ~7ull); }
+static void z_table_in_data(uint8_t *p, const struct zimage *zi) { (void)zi; xipfs_put_le64(inode_at(p, 2) + IN(data), 2 * BLK); }
+static void z_last_small(uint8_t *p, const struct zimage *zi) { xipfs_put_le32(p + ZEND(zi->zt, 4), 4); }
+static void z_last_big(uint8_t *p, const struct zimage *zi) { xipfs_put_le32(p + ZEND(zi->zt, 4), Z_ZSIZE + 1); }
+static void z_data_zero(uint8_t *p, const struct zimage *zi) { xipfs_put_le64(p + zi->zt + ZT(data), 0); }
+/* stored bytes that run past crc_offset */
+static void z_data_past(uint8_t *p, const struct zimage *zi) { xipfs_put_le64(p + zi->zt + ZT(data), zi->crc_offset - 10); }
+static void z_no_incompat(uint8_t *p, const struct zimage *zi) { (void)zi; xipfs_put_le32(p + SB(incompat), 0); }
+static void z_with_packed(uint8_t *p, const struct zimage *zi)
+{
+	(void)zi;
+	xipfs_put_le16(inode_at(p, 2) + IN(flags),
+		       XIPFS_INODE_COMPRESSED | XIPFS_INODE_PACKED);
+	xipfs_put_le32(p + SB(incompat),
+		       XIPFS_INCOMPAT_COMPRESSED | XIPFS_INCOMPAT_PACKED);
+}
+static void z_on_dir(uint8_t *p, const struct zimage *zi) { (void)zi; xipfs_put_le16(inode_at(p, 1) + IN(flags), XIPFS_INODE_COMPRESSED); }
+/* a plain file whose bytes cross crc_offset */
+static void z_plain_past(uint8_t *p, const struct zimage *zi) { xipfs_put_le64(inode_at(p, 4) + IN(data), zi->crc_offset - BLK); }
+/* cluster ends: a stored length of 0, one that falls, one larger than
+ * the cluster, one past the stored size */
+static void z_end_equal(uint8_t *p, const struct zimage *zi) { xipfs_put_le32(p + ZEND(zi->zt, 1), zi->zends[0]); }
+static void z_end_falls(uint8_t *p, const struct zimage *zi) { xipfs_put_le32(p + ZEND(zi->zt, 2), zi->zends[0]); }
+static void z_end_long(uint8_t *p, const struct zimage *zi) { xipfs_put_le32(p + ZEND(zi->zt, 0), 4097); }
+static void z_end_past(uint8_t *p, const struct zimage *zi) { xipfs_put_le32(p + ZEND(zi->zt, 3), zi->zends[4] + 1); }
+static void z_same(uint8_t *p, const struct zimage *zi) { (void)p; (void)zi; }
+
+static void test_zfile_errors(const struct zimage *zi)
+{
+	static const struct {
+		const char *what;
+		void (*edit)(uint8_t *, const struct zimage *);
+		uint32_t ino;
+		int inode;	/* what xipfs_inode_get() says */
+	} cases[] = {
+		{ "algorithm 0", z_alg0, 2, -XIPFS_ECORRUPT },
+		{ "algorithm 3", z_alg3, 2, -XIPFS_ECORRUPT },
+		{ "cluster_log2 11", z_log11, 2, -XIPFS_ECORRUPT },
+		{ "cluster_log2 21", z_log21, 2, -XIPFS_ECORRUPT },
+		{ "reserved", z_reserved, 2, -XIPFS_ECORRUPT },
+		{ "count mismatch", z_count, 2, -XIPFS_ECORRUPT },
+		{ "count 2^32-1", z_count_max, 2, -XIPFS_ECORRUPT },
+		{ "2^20 ends", z_huge, 2, -XIPFS_EBOUNDS },
+		{ "size 0", z_size0, 2, -XIPFS_ECORRUPT },
+		{ "size 4 GiB", z_size_big, 2, -XIPFS_ECORRUPT },
+		{ "table unaligned", z_table_unaligned, 2, -XIPFS_ECORRUPT },
+		{ "table past metadata", z_table_past_meta, 2, -XIPFS_EBOUNDS },
+		{ "table in data", z_table_in_data, 2, -XIPFS_EBOUNDS },
+		{ "stored less than a byte a cluster", z_last_small, 2, -XIPFS_ECORRUPT },
+		{ "stored more than the file", z_last_big, 2, -XIPFS_ECORRUPT },
+		{ "stored bytes in metadata", z_data_zero, 2, -XIPFS_EBOUNDS },
+		{ "stored bytes past crc_offset", z_data_past, 2, -XIPFS_EBOUNDS },
+		{ "flag without incompat", z_no_incompat, 2, -XIPFS_ECORRUPT },
+		{ "flag with PACKED", z_with_packed, 2, -XIPFS_ECORRUPT },
+		{ "flag on a directory", z_on_dir, 1, -XIPFS_ECORRUPT },
+		{ "plain file past crc_offset", z_plain_past, 4, -XIPFS_EBOUNDS },
+		/* O(1) decode passes these; the cluster and verify do not */
+		{ "stored length 0", z_end_equal, 2, 0 },
+		{ "ends fall", z_end_falls, 2, 0 },
+		{ "cluster larger stored", z_end_long, 2, 0 },
+		{ "end past stored size", z_end_past, 2, 0 },
+	};
+	struct zedit_result r = zedit(zi, 2, z_same);
+
+	TEST_SECTION("compressed files: every damaged table field");
+	CHECK(r.open == 0 && r.inode == 0 && r.verify == 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = zedit(zi, cases[i].ino, cases[i].edit);
+		if (!CHECK(r.open == 0 && r.inode == cases[i].inode &&
+			   r.verify > 0))
+			fprintf(stderr, "  %s: open %d, inode %d (want %d), "
+				"verify %ld\n", cases[i].what, r.open, r.inode,
+				cases[i].inode, r.verify);
+	}
+}
+
+/* The cluster rules, each with its code, on the edited tables above. */
+static void check_cluster_err(const struct zimage *zi,
+			      void (*edit)(uint8_t *, const struct zimage *),
+			      uint32_t index, int want)
+{
+	static uint8_t copy[Z_MAXSIZE];
+	struct xipfs_image img;
+	struct xipfs_inode_info in;
+	struct xipfs_zfile_info zf;
+	struct xipfs_cluster_info cl;
+	static uint8_t buf[Z_ZSIZE];
+	struct xipfs_zctx *z = xipfs_zctx_new();
+
+	memcpy(copy, zi->img, Z_MAXSIZE);
+	edit(copy, zi);
+	zfix(copy, zi->size, 0);
+	CHECK(z != NULL);
+	CHECK_EQ(xipfs_image_open(&img, copy, zi->size), 0);
+	CHECK_EQ(xipfs_inode_get(&img, 2, &in), 0);
+	CHECK_EQ(xipfs_zfile_get(&img, &in, &zf), 0);
+	CHECK_EQ(xipfs_cluster_get(&img, &in, &zf, index, &cl), want);
+	/* a read through the cluster fails the same way, never gives bytes */
+	CHECK_EQ(xipfs_file_read(&img, &in, 0, buf, sizeof(buf), z), want);
+	xipfs_zctx_free(z);
+}
+
+static void test_cluster_errors(const struct zimage *zi)
+{
+	TEST_SECTION("xipfs_cluster_get: non-monotone, empty, long, past the end");
+	check_cluster_err(zi, z_end_equal, 1, -XIPFS_ECORRUPT);
+	check_cluster_err(zi, z_end_falls, 2, -XIPFS_ECORRUPT);
+	check_cluster_err(zi, z_end_long, 0, -XIPFS_ECORRUPT);
+	check_cluster_err(zi, z_end_past, 3, -XIPFS_EBOUNDS);
+}
+
+/* Decompress a hand-made cluster of length bytes stored as src. */
+static int decompress(struct xipfs_zctx *z, unsigned alg, const void *src,
+		      size_t stored, uint32_t length)
+{
+	static uint8_t out[8192];
+	const struct xipfs_zfile_info zf = { .algorithm = alg };
+	const struct xipfs_cluster_info cl = {
+		.stored = src, .stored_len = (uint32_t)stored,
+		.length = length,
+	};
+
+	return xipfs_cluster_decompress(z, &zf, &cl, out);
+}
+
+static void test_frames(struct xipfs_zctx *z)
+{
+	static uint8_t src[4096], frame[2 * 4096 + 64], lz[4200];
+	static const uint8_t skippable[12] = { 0x50, 0x2a, 0x4d, 0x18, 4 };
+	size_t n, m, odd = 0;
+	int k;
+
+	TEST_SECTION("cluster_decompress: hostile frames");
+	fill_text(src, sizeof(src), 1);
+	n = ZSTD_compress(frame, sizeof(frame), src, 4096, 3);
+	CHECK(!ZSTD_isError(n) && n < 4096);
+	CHECK_EQ(decompress(z, XIPFS_ZALG_ZSTD, frame, n, 4096), 0);
+	CHECK_EQ(decompress(NULL, XIPFS_ZALG_ZSTD, frame, n, 4096), -EINVAL);
+	/* right frame, wrong length either way */
+	CHECK_EQ(decompress(z, XIPFS_ZALG_ZSTD, frame, n, 4095), -XIPFS_ECORRUPT);
+	CHECK_EQ(decompress(z, XIPFS_ZALG_ZSTD, frame, n, 4097), -XIPFS_ECORRUPT);
+	/* a frame of 4095 bytes in a cluster of 4096 */
+	m = ZSTD_compress(frame, sizeof(frame), src, 4095, 3);
+	CHECK_EQ(decompress(z, XIPFS_ZALG_ZSTD, frame, m, 4096), -XIPFS_ECORRUPT);
+	/* two frames that add up, a frame and a trailing byte, a skippable
+	 * frame after it: not one frame */
+	m = ZSTD_compress(frame, sizeof(frame), src, 2048, 3);
+	n = ZSTD_compress(frame + m, sizeof(frame) - m, src + 2048, 2048, 3);
+	CHECK_EQ(decompress(z, XIPFS_ZALG_ZSTD, frame, m + n, 4096),
+		 -XIPFS_ECORRUPT);
+	n = ZSTD_compress(frame, sizeof(frame), src, 4096, 3);
+	frame[n] = 0;
+	CHECK_EQ(decompress(z, XIPFS_ZALG_ZSTD, frame, n + 1, 4096),
+		 -XIPFS_ECORRUPT);
+	memcpy(frame + n, skippable, sizeof(skippable));
+	CHECK_EQ(decompress(z, XIPFS_ZALG_ZSTD, frame, n + sizeof(skippable),
+			    4096), -XIPFS_ECORRUPT);
+	CHECK_EQ(decompress(z, XIPFS_ZALG_ZSTD, skippable, sizeof(skippable),
+			    4096), -XIPFS_ECORRUPT);
+	/* cut short, every byte flipped in turn: an error or the length */
+	CHECK_EQ(decompress(z, XIPFS_ZALG_ZSTD, frame, n - 1, 4096),
+		 -XIPFS_ECORRUPT);
+	CHECK_EQ(decompress(z, XIPFS_ZALG_ZSTD, frame, 3, 4096), -XIPFS_ECORRUPT);
+	for (size_t i = 0; i < n; i++) {
+		frame[i] ^= 0x10;
+		k = decompress(z, XIPFS_ZALG_ZSTD, frame, n, 4096);
+		frame[i] ^= 0x10;
+		odd += k != 0 && k != -XIPFS_ECORRUPT;
+	}
+	CHECK_EQ(odd, 0);
+	/* the context is fine after all that */
+	CHECK_EQ(decompress(z, XIPFS_ZALG_ZSTD, frame, n, 4096), 0);
+	/* LZ4 */
+	k = LZ4_compress_default((const char *)src, (char *)lz, 4096,
+				 (int)sizeof(lz));
+	CHECK(k > 0 && k < 4096);
+	CHECK_EQ(decompress(z, XIPFS_ZALG_LZ4, lz, (size_t)k, 4096), 0);
+	CHECK_EQ(decompress(z, XIPFS_ZALG_LZ4, lz, (size_t)k, 4095),
+		 -XIPFS_ECORRUPT);
+	CHECK_EQ(decompress(z, XIPFS_ZALG_LZ4, lz, (size_t)k, 4097),
+		 -XIPFS_ECORRUPT);
+	CHECK_EQ(decompress(z, XIPFS_ZALG_LZ4, lz, (size_t)k - 1, 4096),
+		 -XIPFS_ECORRUPT);
+	for (int i = 0; i < k; i++) {
+		int r;
+
+		lz[i] ^= 0x41;
+		r = decompress(z, XIPFS_ZALG_LZ4, lz, (size_t)k, 4096);
+		lz[i] ^= 0x41;
+		odd += r != 0 && r != -XIPFS_ECORRUPT;
+	}
+	CHECK_EQ(odd, 0);
+	/* a zstd frame read as LZ4, an unknown algorithm; raw needs neither */
+	CHECK_EQ(decompress(z, XIPFS_ZALG_LZ4, frame, n, 4096), -XIPFS_ECORRUPT);
+	CHECK_EQ(decompress(z, 9, frame, n, 4096), -XIPFS_ECORRUPT);
+	CHECK_EQ(decompress(NULL, 9, src, 4096, 4096), 0);
+}
+
+static void test_data_crc(const struct zimage *zi, const struct xipfs_image *unit)
+{
+	static uint8_t copy[Z_MAXSIZE];
+	struct xipfs_image img;
+	struct xipfs_data_crc_info dc;
+	uint64_t bad = 77, blocks = (zi->crc_offset - BLK) / BLK, at;
+
+	TEST_SECTION("data checksums: table, blocks, a flipped byte found");
+	CHECK_EQ(xipfs_image_open(&img, zi->img, zi->size), 0);
+	CHECK_EQ(xipfs_data_crc_get(&img, &dc), 0);
+	CHECK(dc.table_offset == zi->crc_offset && dc.blocks == blocks);
+	CHECK_EQ(dc.table_crc, xipfs_le32(zi->img + SB(crc_table_crc)));
+	CHECK_EQ(xipfs_data_crc_check_table(&img), 0);
+	for (uint64_t i = 0; i < blocks; i++)
+		CHECK_EQ(xipfs_data_block_check(&img, i), 0);
+	CHECK_EQ(xipfs_data_block_check(&img, blocks), -ERANGE);
+	CHECK_EQ(xipfs_data_block_check(&img, UINT64_MAX), -ERANGE);
+	CHECK_EQ(xipfs_data_crc_check(&img, BLK, zi->crc_offset - BLK, &bad), 0);
+	CHECK_EQ(xipfs_data_crc_check(&img, BLK, 0, &bad), 0);
+	CHECK_EQ(xipfs_data_crc_check(&img, 0, 0, &bad), 0);
+	CHECK_EQ(xipfs_data_crc_check(&img, zi->crc_offset - 1, 2, &bad),
+		 -XIPFS_EBOUNDS);
+	CHECK_EQ(xipfs_data_crc_check(&img, BLK - 1, 1, &bad), -XIPFS_EBOUNDS);
+	CHECK_EQ(xipfs_data_crc_check(&img, UINT64_MAX, 2, &bad),
+		 -XIPFS_EBOUNDS);
+	CHECK_EQ(bad, 77);
+	/* without the feature: ENODATA, and nothing to check */
+	CHECK_EQ(xipfs_data_crc_get(unit, &dc), -ENODATA);
+	CHECK_EQ(xipfs_data_crc_check_table(unit), -ENODATA);
+	CHECK_EQ(xipfs_data_block_check(unit, 0), -ENODATA);
+	CHECK_EQ(xipfs_data_crc_check(unit, BLK, 10, &bad), 0);
+
+	/* a byte of /x in its second block, one of z's first cluster */
+	memcpy(copy, zi->img, zi->size);
+	copy[BLK + 4500] ^= 0x20;
+	at = zi->zdata + 5;
+	copy[at] ^= 0x01;
+	CHECK_EQ(xipfs_image_open(&img, copy, zi->size), 0);
+	CHECK_EQ(xipfs_verify(&img, NULL, NULL), 0);	/* not verify's job */
+	CHECK_EQ(xipfs_data_block_check(&img, 0), 0);
+	CHECK_EQ(xipfs_data_block_check(&img, 1), -XIPFS_ECRC);
+	CHECK_EQ(xipfs_data_block_check(&img, (at - BLK) / BLK), -XIPFS_ECRC);
+	CHECK_EQ(xipfs_data_crc_check(&img, BLK, 4096, &bad), 0);
+	CHECK_EQ(xipfs_data_crc_check(&img, BLK, FILE_SIZE, &bad), -XIPFS_ECRC);
+	CHECK_EQ(bad, 1);
+	CHECK_EQ(xipfs_data_crc_check(&img, BLK + 4500, 1, NULL), -XIPFS_ECRC);
+	CHECK_EQ(xipfs_data_crc_check(&img, zi->zdata, 1, &bad), -XIPFS_ECRC);
+	CHECK_EQ(bad, (at - BLK) / BLK);
+	{
+		/* what a reader does: the stored range of what it serves */
+		struct xipfs_inode_info in;
+		uint64_t off, len;
+
+		CHECK_EQ(xipfs_inode_get(&img, 2, &in), 0);
+		CHECK_EQ(xipfs_file_stored_range(&img, &in, 100, 10, &off,
+						 &len), 0);
+		CHECK_EQ(xipfs_data_crc_check(&img, off, len, &bad),
+			 -XIPFS_ECRC);
+		CHECK_EQ(xipfs_inode_get(&img, 3, &in), 0);
+		CHECK_EQ(xipfs_file_stored_range(&img, &in, Z_LSIZE - 1, 1,
+						 &off, &len), 0);
+		CHECK_EQ(xipfs_data_crc_check(&img, off, len, &bad),
+			 (off - BLK) / BLK == (at - BLK) / BLK ?
+				 -XIPFS_ECRC : 0);
+	}
+	/* the table's own CRC: one problem for verify */
+	memcpy(copy, zi->img, zi->size);
+	copy[zi->crc_offset + 1] ^= 1;
+	CHECK_EQ(xipfs_image_open(&img, copy, zi->size), 0);
+	CHECK_EQ(xipfs_data_crc_check_table(&img), -XIPFS_ECRC);
+	CHECK_EQ(xipfs_verify(&img, NULL, NULL), 1);
+	CHECK_EQ(xipfs_data_block_check(&img, 0), -XIPFS_ECRC);
+}
+
+/* The superblock's data CRC fields at open. */
+static int open_crc_edit(const struct zimage *zi, uint32_t ro_compat,
+			 uint64_t crc_offset, uint32_t reserved3)
+{
+	static uint8_t copy[Z_MAXSIZE];
+	struct xipfs_image img;
+
+	memcpy(copy, zi->img, zi->size);
+	xipfs_put_le32(copy + SB(ro_compat), ro_compat);
+	xipfs_put_le64(copy + SB(crc_offset), crc_offset);
+	xipfs_put_le32(copy + SB(reserved3), reserved3);
+	zfix(copy, zi->size, 0);
+	return xipfs_image_open(&img, copy, zi->size);
+}
+
+static void test_data_crc_open(const struct zimage *zi)
+{
+	const uint32_t dcrc = XIPFS_RO_COMPAT_DATA_CRC;
+
+	TEST_SECTION("data checksums: the superblock's fields at open");
+	CHECK_EQ(open_crc_edit(zi, dcrc, zi->crc_offset, 0), 0);
+	CHECK_EQ(open_crc_edit(zi, dcrc, zi->crc_offset, 1), -XIPFS_ECORRUPT);
+	CHECK_EQ(open_crc_edit(zi, dcrc, zi->crc_offset + 8, 0), -XIPFS_EBOUNDS);
+	CHECK_EQ(open_crc_edit(zi, dcrc, 0, 0), -XIPFS_EBOUNDS);
+	CHECK_EQ(open_crc_edit(zi, dcrc, zi->size, 0), -XIPFS_EBOUNDS);
+	CHECK_EQ(open_crc_edit(zi, dcrc, zi->size + BLK, 0), -XIPFS_EBOUNDS);
+	CHECK_EQ(open_crc_edit(zi, dcrc, UINT64_MAX & ~(uint64_t)(BLK - 1), 0),
+		 -XIPFS_EBOUNDS);
+	/* a table at the data's start covers no block: valid */
+	CHECK_EQ(open_crc_edit(zi, dcrc, BLK, 0), 0);
+	/* the fields were reserved: without the feature they stay zero */
+	CHECK_EQ(open_crc_edit(zi, 0, zi->crc_offset, 0), -XIPFS_ECORRUPT);
+	CHECK_EQ(open_crc_edit(zi, 0, 0, 0), -XIPFS_ECORRUPT);	/* table CRC */
+}
+
+static void test_zencode(const struct zimage *zi, const struct xipfs_image *img)
+{
+	uint8_t buf[XIPFS_ZTABLE_HDR_SIZE + 4 * Z_ZCOUNT], sb[XIPFS_SUPER_SIZE];
+	struct xipfs_zfile_info zf = { .algorithm = 256 };
+	struct xipfs_data_crc_info dc;
+	uint32_t ends[Z_ZCOUNT];
+
+	TEST_SECTION("encoders: cluster table and data CRC fields round trip");
+	CHECK_EQ(xipfs_encode_ztable(buf, &zf, ends), -ERANGE);
+	zf = (struct xipfs_zfile_info){ .cluster_log2 = 256 };
+	CHECK_EQ(xipfs_encode_ztable(buf, &zf, ends), -ERANGE);
+	for (uint32_t ino = 2; ino <= 3; ino++) {
+		struct xipfs_inode_info in;
+		struct xipfs_cluster_info cl;
+		size_t len;
+
+		CHECK_EQ(xipfs_inode_get(img, ino, &in), 0);
+		CHECK_EQ(xipfs_zfile_get(img, &in, &zf), 0);
+		for (uint32_t i = 0; i < zf.cluster_count; i++) {
+			CHECK_EQ(xipfs_cluster_get(img, &in, &zf, i, &cl), 0);
+			ends[i] = (uint32_t)(cl.image_offset - zf.data) +
+				  cl.stored_len;
+		}
+		CHECK_EQ(xipfs_encode_ztable(buf, &zf, ends), 0);
+		len = XIPFS_ZTABLE_HDR_SIZE + 4 * (size_t)zf.cluster_count;
+		CHECK(memcmp(buf, img->base + zf.table_offset, len) == 0);
+	}
+	CHECK(zf.table_offset == zi->lt);
+	CHECK_EQ(xipfs_encode_super(sb, img), 0);
+	CHECK(memcmp(sb, img->base, XIPFS_SUPER_SIZE) != 0);	/* no CRC fields */
+	CHECK_EQ(xipfs_data_crc_get(img, &dc), 0);
+	CHECK_EQ(xipfs_encode_super_data_crc(sb, &dc), 0);
+	CHECK(memcmp(sb, img->base, XIPFS_SUPER_SIZE) == 0);
+}
+
+/* An incompat bit with no inode that needs it: valid, as with PACKED. */
+static void test_unused_incompat(const uint8_t *good)
+{
+	static uint8_t copy[IMG_SIZE];
+	struct xipfs_image img;
+
+	TEST_SECTION("COMPRESSED or PACKED set, no inode using it: valid");
+	for (uint32_t bit = 1; bit <= 2; bit++) {
+		memcpy(copy, good, IMG_SIZE);
+		xipfs_put_le32(copy + SB(incompat), bit);
+		fix_crcs(copy);
+		CHECK_EQ(xipfs_image_open(&img, copy, IMG_SIZE), 0);
+		CHECK_EQ(xipfs_verify(&img, NULL, NULL), 0);
+	}
+}
+
+static void test_compressed(const uint8_t *good, const struct xipfs_image *unit)
+{
+	static struct zimage zi;
+	struct xipfs_image img;
+	struct xipfs_zctx *z = xipfs_zctx_new();
+
+	build_zimage(&zi);
+	if (!CHECK(z != NULL) ||
+	    !CHECK(xipfs_image_open(&img, zi.img, zi.size) == 0))
+		return;
+	CHECK_EQ(xipfs_verify(&img, NULL, NULL), 0);
+	test_zfile_reads(&zi, &img, z);
+	test_zfile_errors(&zi);
+	test_cluster_errors(&zi);
+	test_frames(z);
+	test_data_crc(&zi, unit);
+	test_data_crc_open(&zi);
+	test_zencode(&zi, &img);
+	test_unused_incompat(good);
+	xipfs_zctx_free(z);
+}
+
+static int write_image(const char *path, const uint8_t *img, size_t size)
 {
 	FILE *f = fopen(path, "wb");
 
-	if (!f || fwrite(img, 1, IMG_SIZE, f) != IMG_SIZE) {
+	if (!f || fwrite(img, 1, size, f) != size) {
 		perror(path);
 		if (f)
 			fclose(f);
@@ -1053,7 +1786,7 @@ int main(int argc, char **argv)
 
 	build_image(good, &lo);
 	if (argc == 3 && strcmp(argv[1], "--write") == 0)
-		return write_image(argv[2], good);
+		return write_image(argv[2], good, IMG_SIZE);
 	if (argc == 3 && strcmp(argv[1], "--write-packed") == 0) {
 		/* The same tree with /file packed at an unaligned offset. */
 		static uint8_t packed[IMG_SIZE];
@@ -1065,7 +1798,13 @@ int main(int argc, char **argv)
 		xipfs_put_le16(inode_at(packed, 3) + IN(flags), XIPFS_INODE_PACKED);
 		xipfs_put_le32(packed + SB(incompat), XIPFS_INCOMPAT_PACKED);
 		fix_crcs(packed);
-		return write_image(argv[2], packed);
+		return write_image(argv[2], packed, IMG_SIZE);
+	}
+	if (argc == 3 && strcmp(argv[1], "--write-zfile") == 0) {
+		static struct zimage zi;
+
+		build_zimage(&zi);
+		return write_image(argv[2], zi.img, zi.size);
 	}
 	test_crc();
 	test_le();
@@ -1086,5 +1825,6 @@ int main(int argc, char **argv)
 	test_names();
 	test_verify(good, &lo);
 	test_corrupt_accessors(good, &lo);
+	test_compressed(good, &img);
 	return test_summary(argv[0]);
 }

@@ -16,6 +16,10 @@
 #define WALK_MAX_BYTES		(256ull << 20)	/* file bytes read */
 #define WALK_MAX_DEPTH		4096u
 #define WALK_CHUNK		65536u
+/* Decompressed bytes: a small image can claim a 4 GiB file of clusters
+ * that each shrink to a few bytes, so these get a budget of their own. */
+#define WALK_MAX_ZBYTES		(64ull << 20)
+#define WALK_CLUSTER_MAX	(1u << XIPFS_CLUSTER_LOG2_MAX)
 
 struct walker {
 	struct xipfs_image img;
@@ -25,6 +29,9 @@ struct walker {
 	uint32_t *refs;		/* entries naming each inode */
 	uint32_t *queue;	/* directories to walk, each at most once */
 	unsigned int *depth;	/* depth of queue[i] */
+	struct xipfs_zctx *z;	/* decompressors, for xipfs_file_read() */
+	uint8_t *cluster, *copy;	/* two clusters of the largest size */
+	uint64_t zbytes;	/* bytes decompressed so far */
 };
 
 static int bit_test_set(uint8_t *map, uint32_t i)
@@ -96,12 +103,145 @@ static void anomaly(struct walker *w, uint32_t ino, const char *fmt, ...)
 	note(w, "inode %u: %s", ino, msg);
 }
 
+/* Damage in the data itself (a block against its CRC, a frame that does
+ * not decode): the data pass's to find, not xipfs_verify()'s. */
+static void data_damage(struct walker *w, uint32_t ino, const char *what,
+			int err)
+{
+	w->s->data_damage++;
+	mix64(w, (uint64_t)(uint32_t)err);
+	if (!w->s->first_data_damage[0])
+		snprintf(w->s->first_data_damage,
+			 sizeof(w->s->first_data_damage), "inode %u: %s: %s",
+			 ino, what, xipfs_strerror(err));
+}
+
+static void take_bytes(struct walker *w, const uint8_t *p, size_t len)
+{
+	uint32_t crc = xipfs_crc32c(0, p, len);
+
+	for (size_t i = 0; i < len; i++)
+		w->s->sum += p[i];
+	mix(w, &crc, sizeof(crc));
+	w->s->bytes += len;
+}
+
+/*
+ * xipfs_file_read() of [off, off + len) must give want[0..len); a
+ * partial range of a cluster goes through the context's scratch, a whole
+ * one straight into the buffer, so both paths are compared.
+ */
+static void read_matches(struct walker *w, const struct xipfs_inode_info *in,
+			 uint64_t off, const uint8_t *want, size_t len)
+{
+	ssize_t n = xipfs_file_read(&w->img, in, off, w->copy, len, w->z);
+
+	if (n < 0)
+		error(w, in->ino, "file_read", (int)n);
+	else if ((size_t)n != len || memcmp(w->copy, want, len))
+		anomaly(w, in->ino, "file_read at %llu gives other bytes",
+			(unsigned long long)off);
+}
+
+/* One cluster: decoded on its own, then through xipfs_file_read(). */
+static void touch_cluster(struct walker *w, const struct xipfs_inode_info *in,
+			  const struct xipfs_zfile_info *zf, uint32_t i)
+{
+	struct xipfs_cluster_info cl;
+	int err = xipfs_cluster_get(&w->img, in, zf, i, &cl);
+
+	if (err) {
+		error(w, in->ino, "cluster_get", err);
+		return;
+	}
+	mix64(w, (uint64_t)cl.stored_len << 32 | cl.length);
+	w->zbytes += 3ull * cl.length;
+	err = xipfs_cluster_decompress(w->z, zf, &cl, w->cluster);
+	if (err) {
+		data_damage(w, in->ino, "cluster_decompress", err);
+		return;
+	}
+	take_bytes(w, w->cluster, cl.length);
+	read_matches(w, in, cl.file_offset, w->cluster, cl.length);
+	read_matches(w, in, cl.file_offset + cl.length / 3,
+		     w->cluster + cl.length / 3, cl.length / 3);
+}
+
+/* A compressed file: every cluster, the ranges that cross or pass its
+ * ends, and the calls that must refuse it. */
+static void touch_zfile(struct walker *w, const struct xipfs_inode_info *in)
+{
+	struct xipfs_zfile_info zf;
+	struct xipfs_cluster_info cl;
+	uint64_t off, len;
+	const uint8_t *p;
+	size_t avail;
+	uint32_t i;
+	int err;
+
+	if (xipfs_file_data(&w->img, in, 0, 1, &p, &avail) != -EOPNOTSUPP ||
+	    xipfs_file_extent(&w->img, in, &off, &len) != -EOPNOTSUPP ||
+	    xipfs_inode_mappable(&w->img, in))
+		anomaly(w, in->ino, "a compressed file is served in place");
+	if (xipfs_file_read(&w->img, in, 0, w->copy, 1, NULL) != -EINVAL)
+		anomaly(w, in->ino, "file_read without a context");
+	err = xipfs_zfile_get(&w->img, in, &zf);
+	if (err) {
+		error(w, in->ino, "zfile_get", err);
+		return;
+	}
+	mix64(w, (uint64_t)zf.algorithm << 32 | zf.cluster_log2);
+	for (i = 0; i < zf.cluster_count; i++) {
+		if (!step(w) || w->zbytes >= WALK_MAX_ZBYTES)
+			return;
+		touch_cluster(w, in, &zf, i);
+	}
+	if (xipfs_cluster_get(&w->img, in, &zf, i, &cl) != -ERANGE)
+		anomaly(w, in->ino, "cluster_get past the last cluster");
+	/* a range across the last two clusters' boundary, and past the end */
+	off = in->size > 2 ? in->size - 2 : 0;
+	err = (int)xipfs_file_read(&w->img, in, off, w->copy, 8, w->z);
+	if (err >= 0 && (uint64_t)err != in->size - off)
+		anomaly(w, in->ino, "read at the end gave %d bytes", err);
+	if (xipfs_file_read(&w->img, in, in->size, w->copy, 1, w->z) != 0 ||
+	    xipfs_file_read(&w->img, in, UINT64_MAX, w->copy, 1, w->z) != 0)
+		anomaly(w, in->ino, "read past end gave bytes");
+}
+
+/* The data CRC of every block the file's stored bytes meet. */
+static void touch_data_crc(struct walker *w, const struct xipfs_inode_info *in)
+{
+	uint64_t off, len, bad = UINT64_MAX;
+	int err = xipfs_file_stored_range(&w->img, in, 0, in->size, &off,
+					  &len);
+
+	if (err) {
+		error(w, in->ino, "file_stored_range", err);
+		return;
+	}
+	mix64(w, off);
+	mix64(w, len);
+	err = xipfs_data_crc_check(&w->img, off, len, &bad);
+	if (err == -XIPFS_ECRC)
+		data_damage(w, in->ino, "data_crc_check", err);
+	else if (err)
+		error(w, in->ino, "data_crc_check", err);
+	if (err && bad == UINT64_MAX)
+		anomaly(w, in->ino, "data_crc_check names no block");
+}
+
 static void touch_file(struct walker *w, const struct xipfs_inode_info *in)
 {
 	uint64_t off = 0, ext_off, ext_len;
 	const uint8_t *p;
 	size_t avail;
 	int err;
+
+	touch_data_crc(w, in);
+	if (in->flags & XIPFS_INODE_COMPRESSED) {
+		touch_zfile(w, in);
+		return;
+	}
 
 	err = xipfs_file_extent(&w->img, in, &ext_off, &ext_len);
 	if (err) {
@@ -114,8 +254,6 @@ static void touch_file(struct walker *w, const struct xipfs_inode_info *in)
 	}
 	mix64(w, (uint64_t)xipfs_inode_mappable(&w->img, in));
 	for (;;) {
-		uint32_t crc;
-
 		if (!step(w) || w->s->bytes >= WALK_MAX_BYTES)
 			return;
 		err = xipfs_file_data(&w->img, in, off, WALK_CHUNK, &p,
@@ -126,11 +264,9 @@ static void touch_file(struct walker *w, const struct xipfs_inode_info *in)
 		}
 		if (avail == 0)
 			break;
-		for (size_t i = 0; i < avail; i++)
-			w->s->sum += p[i];
-		crc = xipfs_crc32c(0, p, avail);
-		mix(w, &crc, sizeof(crc));
-		w->s->bytes += avail;
+		take_bytes(w, p, avail);
+		/* the copying reader agrees with the pointer one */
+		read_matches(w, in, off, p, avail < 4096 ? avail : 4096);
 		off += avail;
 	}
 	if (off != in->size)
@@ -407,6 +543,29 @@ static void check_links(struct walker *w)
 		anomaly(w, 0, "superblock file/dir counts");
 }
 
+/* The data CRC table and the calls around it, once per image. */
+static void touch_data_crc_table(struct walker *w)
+{
+	struct xipfs_data_crc_info dc;
+	int err = xipfs_data_crc_get(&w->img, &dc);
+
+	if (err == -ENODATA) {
+		if (xipfs_data_block_check(&w->img, 0) != -ENODATA ||
+		    xipfs_data_crc_check_table(&w->img) != -ENODATA)
+			anomaly(w, 0, "data CRC calls without the feature");
+		return;
+	}
+	mix64(w, dc.table_offset);
+	mix64(w, dc.blocks);
+	if (xipfs_data_crc_check_table(&w->img))
+		error(w, 0, "data CRC table", -XIPFS_ECRC);
+	if (xipfs_data_block_check(&w->img, dc.blocks) != -ERANGE)
+		anomaly(w, 0, "data_block_check past the table");
+	if (dc.blocks && xipfs_data_crc_check(&w->img, dc.table_offset, 1,
+					      NULL) != -XIPFS_EBOUNDS)
+		anomaly(w, 0, "data_crc_check of the table itself");
+}
+
 void walk_fix_crcs(uint8_t *buf, size_t len)
 {
 	uint64_t meta_size;
@@ -440,6 +599,7 @@ int walk_image(const void *data, size_t len, unsigned int flags,
 		out->verify = xipfs_verify(&w.img, NULL, NULL);
 	if (xipfs_check_meta_crc(&w.img))
 		anomaly(&w, 0, "metadata checksum");
+	touch_data_crc_table(&w);
 	xipfs_statfs(&w.img, &st);
 	if (st.block_size != w.img.block_size || st.files != w.img.inode_count ||
 	    st.blocks * st.block_size != w.img.image_size)
@@ -451,7 +611,11 @@ int walk_image(const void *data, size_t len, unsigned int flags,
 	w.refs = calloc(n, sizeof(*w.refs));
 	w.queue = calloc(n, sizeof(*w.queue));
 	w.depth = calloc(n, sizeof(*w.depth));
-	if (!w.queued || !w.refs || !w.queue || !w.depth) {
+	w.z = xipfs_zctx_new();
+	w.cluster = malloc(WALK_CLUSTER_MAX);
+	w.copy = malloc(WALK_CLUSTER_MAX);
+	if (!w.queued || !w.refs || !w.queue || !w.depth || !w.z ||
+	    !w.cluster || !w.copy) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -478,6 +642,9 @@ out:
 	free(w.refs);
 	free(w.queue);
 	free(w.depth);
+	xipfs_zctx_free(w.z);
+	free(w.cluster);
+	free(w.copy);
 	return ret;
 }
 

@@ -8,7 +8,9 @@
  * the root through readdir cookies and lookup.  Independently of
  * xipfs_verify() it checks the tree's consistency (lookup agrees with
  * readdir, entry types, parents, link counts, reachability, order), so the
- * two can be compared.  Every loop is bounded: a bit per inode and a step
+ * two can be compared.  Compressed files are read cluster by cluster and
+ * through xipfs_file_read(), and every file's stored bytes are checked
+ * against the data CRC table, so a fuzzer reaches the decompressors.  Every loop is bounded: a bit per inode and a step
  * budget, so a damaged image cannot make it loop or run for long.
  */
 #ifndef XIPFS_TESTS_WALK_H
@@ -31,9 +33,14 @@ struct walk_summary {
 	uint64_t fingerprint;	/* hash of everything observable */
 	uint64_t errors;	/* accessor calls that reported damage */
 	uint64_t anomalies;	/* inconsistencies the library let through */
+	uint64_t data_damage;	/* data blocks against their CRC, frames that
+				 * do not decode: for the data pass, not for
+				 * xipfs_verify(), so not counted as damage
+				 * by walk_found_damage() */
 	unsigned int max_depth;
 	int budget_exhausted;	/* stopped early: step budget used up */
 	char first_problem[160];	/* first error or anomaly, for humans */
+	char first_data_damage[160];
 };
 
 /* Read a whole file into a heap block of exactly its size (so a read past
