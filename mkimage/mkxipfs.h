@@ -264,6 +264,8 @@ void *xrealloc_array(void *p, size_t n, size_t size)
 const char *pool_add(struct strpool *p, const char *s, size_t len);
 void pool_free(struct strpool *p);
 uint64_t round_up(uint64_t v, uint64_t align);
+typedef int line_fn(void *arg, char *line, size_t len, unsigned long no);
+int for_each_line(const char *file, line_fn *fn, void *arg);
 uint64_t now_ns(void);
 
 /* hash.c: a 64-bit non-cryptographic hash for dedupe and the UUID.  CRC32C

@@ -84,41 +84,34 @@ static void add_path(struct xiplist *l, const char *path)
 	to->n++;
 }
 
-int xiplist_load(struct xiplist *l, const char *file)
-{
-	FILE *f = fopen(file, "re");
-	char *line = NULL;
-	size_t cap = 0;
-	unsigned long no = 0;
-	ssize_t len;
-	int r = 0;
+struct list_reader {
+	struct xiplist *l;
+	const char *file;
+};
 
-	if (!f) {
-		msg_errno(file, errno);
+static int list_line(void *arg, char *line, size_t len, unsigned long no)
+{
+	struct list_reader *lr = arg;
+	const char *path, *why;
+
+	if (len && line[len - 1] == '\n')
+		len--;
+	switch (xiplist_line(line, len, &path, &why)) {
+	case 1:
+		add_path(lr->l, path);
+		return 0;
+	case -1:
+		fprintf(stderr, "mkxipfs: %s:%lu: %s\n", lr->file, no, why);
 		return -1;
 	}
-	while (r == 0 && (len = getline(&line, &cap, f)) >= 0) {
-		const char *path, *why;
+	return 0;
+}
 
-		no++;
-		if (len && line[len - 1] == '\n')
-			len--;
-		switch (xiplist_line(line, (size_t)len, &path, &why)) {
-		case 1:
-			add_path(l, path);
-			break;
-		case -1:
-			fprintf(stderr, "mkxipfs: %s:%lu: %s\n", file, no, why);
-			r = -1;
-		}
-	}
-	if (r == 0 && ferror(f)) {
-		msg_errno(file, errno);
-		r = -1;
-	}
-	free(line);
-	fclose(f);
-	return r;
+int xiplist_load(struct xiplist *l, const char *file)
+{
+	struct list_reader lr = { l, file };
+
+	return for_each_line(file, list_line, &lr);
 }
 
 int xiplist_match(const struct xiplist *l, const char *relpath)
