@@ -45,6 +45,7 @@ struct fsck_ctx {
 	enum fsck_action action;
 	int verbose;
 	int quiet;
+	int metadata_only;		/* verify: skip the data pass */
 	uint64_t offset;		/* window inside the source file */
 	uint64_t size;			/* 0: to the end */
 	const char *image_path;
@@ -56,6 +57,9 @@ struct fsck_ctx {
 
 	/* outcome: FSCK_EXIT_* bits */
 	int status;
+
+	/* a progress line is on stderr: a message must clear it first */
+	int progress_drawn;
 };
 
 /* util.c: messages */
@@ -95,6 +99,35 @@ int inode_bits_init(struct inode_bits *b, uint32_t inode_count);
 /* Sets the bit; returns its previous value (1 when already set). */
 int inode_bits_test_set(struct inode_bits *b, uint32_t ino);
 void inode_bits_free(struct inode_bits *b);
+
+/*
+ * util.c: a progress line on stderr for long passes, as mkxipfs draws
+ * one: only on a terminal, not with -q, from one second into the pass
+ * (a quick check prints nothing), at most ten times a second, erased at
+ * the end.
+ */
+struct fsck_progress {
+	struct fsck_ctx *ctx;
+	const char *what;
+	uint64_t done, total;
+	uint64_t next_look;	/* done at which to look at the clock */
+	uint64_t start_ns, drawn_ns;
+	int enabled;
+};
+void fsck_progress_start(struct fsck_progress *pr, struct fsck_ctx *ctx,
+			 const char *what, uint64_t total);
+void fsck_progress_add(struct fsck_progress *pr, uint64_t n);
+void fsck_progress_end(struct fsck_progress *pr);
+
+/* data.c: every block against its CRC, every cluster decompressed; on
+ * success *fig says what was checked */
+struct fsck_data_figures {
+	int checksummed;	/* the image has data CRCs */
+	uint64_t blocks;	/* blocks checked against them */
+	uint64_t clusters;	/* clusters of compressed files */
+	uint64_t zfiles;	/* compressed files (inodes) */
+};
+int fsck_check_data(struct fsck_ctx *ctx, struct fsck_data_figures *fig);
 
 /* the actions */
 int fsck_verify(struct fsck_ctx *ctx);

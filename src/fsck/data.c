@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xipfsck's data pass, run after the structural check found nothing:
+ * every block of the data region against the data CRC table, then every
+ * cluster of every compressed file decompressed to its exact length.
+ *
+ * The block scan runs in image order and only remembers the first
+ * FSCK_DATA_MAX_BAD bad blocks (and counts the rest), so memory is
+ * bounded whatever the damage.  Naming the files that hold a bad block
+ * needs their paths, which only a tree walk gives; the walk that
+ * decompresses does it too, so a damaged image costs one walk more than a
+ * clean one: none.  Output stays bounded: after FSCK_DATA_MAX_REPORTS
+ * problem lines the rest are only counted.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fsck.h"
+
+/* Bad blocks remembered for naming their files; the rest are counted. */
+#define FSCK_DATA_MAX_BAD	XIPFS_VERIFY_MAX_PROBLEMS
+/* Problem lines printed before the rest are only counted. */
+#define FSCK_DATA_MAX_REPORTS	XIPFS_VERIFY_MAX_PROBLEMS
+
+struct data_pass {
+	struct fsck_ctx *ctx;
+	const struct xipfs_image *img;
+	int have_crc;
+	struct xipfs_data_crc_info dc;
+
+	/* block scan: the first bad blocks, ascending, and who holds them */
+	uint64_t bad[FSCK_DATA_MAX_BAD];
+	uint8_t held[FSCK_DATA_MAX_BAD];
+	size_t n_bad;
+	uint64_t bad_blocks;	/* all of them, listed or not */
+
+	/* the walk */
+	struct xipfs_zctx *z;
+	uint8_t *cluster;	/* one cluster of the largest size */
+	struct inode_bits files_seen;
+	struct inode_bits dirs_seen;
+	struct pathbuf path;
+	uint64_t clusters, zfiles, bad_clusters;
+
+	/* output */
+	uint64_t problems;	/* all of them */
+	uint64_t reports;	/* lines printed, at most FSCK_DATA_MAX_REPORTS */
+	struct fsck_progress progress;
+};
+
+/* One problem line, or a count once the limit is reached. */
+__attribute__((format(printf, 2, 3)))
+static void data_problem(struct data_pass *p, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	p->ctx->status |= FSCK_EXIT_CORRUPT;
+	p->problems++;
+	if (p->reports >= FSCK_DATA_MAX_REPORTS)
+		return;
+	p->reports++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fsck_err(p->ctx, FSCK_EXIT_CORRUPT, p->ctx->image_path, "%s", msg);
+}
+
+/* The same, about the file at the current path. */
+__attribute__((format(printf, 3, 4)))
+static void file_problem(struct data_pass *p, uint32_t ino, const char *fmt,
+			 ...)
+{
+	char msg[256];
+	char *path;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	path = fsck_escape_dup(p->path.buf, p->path.len);
+	data_problem(p, "inode %" PRIu32 " (%s): %s", ino, path ? path : "?",
+		     msg);
+	free(path);
+}
+
+static uint64_t block_offset(const struct data_pass *p, uint64_t block)
+{
+	return p->img->data_offset + (block << p->img->block_log2);
+}
+
+/* ---- the block scan ---------------------------------------------------- */
+
+static void scan_blocks(struct data_pass *p)
+{
+	uint64_t bs = p->img->block_size;
+
+	for (uint64_t i = 0; i < p->dc.blocks; i++) {
+		if (xipfs_data_block_check(p->img, i) != 0) {
+			if (p->n_bad < FSCK_DATA_MAX_BAD)
+				p->bad[p->n_bad++] = i;
+			p->bad_blocks++;
+		}
+		fsck_progress_add(&p->progress, bs);
+	}
+}
+
+/* Index of the first listed bad block >= block (n_bad when none). */
+static size_t first_bad_from(const struct data_pass *p, uint64_t block)
+{
+	size_t lo = 0, hi = p->n_bad;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (p->bad[mid] < block)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Report every listed bad block among this file's stored bytes. */
+static void claim_bad_blocks(struct data_pass *p,
+			     const struct xipfs_inode_info *inode)
+{
+	uint64_t at, len, first, last;
+
+	if (p->n_bad == 0 || inode->size == 0 ||
+	    xipfs_file_stored_range(p->img, inode, 0, inode->size, &at,
+				    &len) < 0 || len == 0)
+		return;
+	first = (at - p->img->data_offset) >> p->img->block_log2;
+	last = (at + len - 1 - p->img->data_offset) >> p->img->block_log2;
+	for (size_t k = first_bad_from(p, first);
+	     k < p->n_bad && p->bad[k] <= last; k++) {
+		p->held[k] = 1;
+		file_problem(p, inode->ino, "data block %" PRIu64 " (image "
+			     "offset 0x%" PRIx64 "): checksum mismatch",
+			     p->bad[k], block_offset(p, p->bad[k]));
+	}
+}
+
+/* Bad blocks no file holds: padding between or after files. */
+static void report_padding(struct data_pass *p)
+{
+	for (size_t k = 0; k < p->n_bad; k++) {
+		if (!p->held[k])
+			data_problem(p, "data block %" PRIu64 " (image offset "
+				     "0x%" PRIx64 "): checksum mismatch in "
+				     "padding (no file's data)", p->bad[k],
+				     block_offset(p, p->bad[k]));
+	}
+	if (p->bad_blocks > p->n_bad)
+		data_problem(p, "%" PRIu64 " more bad data blocks after block "
+			     "%" PRIu64 " not examined", p->bad_blocks - p->n_bad,
+			     p->bad[p->n_bad - 1]);
+}
+
+/* ---- decompressing ----------------------------------------------------- */
+
+static void decompress_file(struct data_pass *p,
+			    const struct xipfs_inode_info *inode)
+{
+	struct xipfs_zfile_info zf;
+	struct xipfs_cluster_info cl;
+	int r = xipfs_zfile_get(p->img, inode, &zf);
+
+	if (r < 0) {
+		file_problem(p, inode->ino, "cluster table: %s",
+			     xipfs_strerror(r));
+		return;
+	}
+	p->zfiles++;
+	for (uint32_t i = 0; i < zf.cluster_count; i++) {
+		r = xipfs_cluster_get(p->img, inode, &zf, i, &cl);
+		if (r < 0) {
+			file_problem(p, inode->ino, "cluster %" PRIu32 ": %s",
+				     i, xipfs_strerror(r));
+			p->bad_clusters++;
+			return;	/* the table is bad: the rest means nothing */
+		}
+		p->clusters++;
+		/* a raw cluster has nothing to check but its CRC */
+		if (cl.stored_len < cl.length &&
+		    xipfs_cluster_decompress(p->z, &zf, &cl, p->cluster) < 0) {
+			p->bad_clusters++;
+			file_problem(p, inode->ino, "cluster %" PRIu32 " (image "
+				     "offset 0x%" PRIx64 ", %" PRIu32 " bytes "
+				     "stored): does not decompress to its %"
+				     PRIu32 " bytes", i, cl.image_offset,
+				     cl.stored_len, cl.length);
+		}
+		fsck_progress_add(&p->progress, cl.length);
+	}
+}
+
+/* ---- the walk ------------------------------------------------------------ */
+
+static void walk_dir(struct data_pass *p, const struct xipfs_inode_info *dir,
+		     unsigned depth);
+
+static void walk_entry(struct data_pass *p, const struct xipfs_dirent_info *d,
+		       unsigned depth)
+{
+	struct xipfs_inode_info inode;
+	size_t saved;
+
+	/* the structure was verified: an entry that fails now is not ours
+	 * to report twice, so it is skipped */
+	if (xipfs_inode_get(p->img, d->ino, &inode) < 0 ||
+	    pathbuf_push(&p->path, d->name, d->name_len, &saved) < 0)
+		return;
+	if (S_ISDIR(inode.mode)) {
+		walk_dir(p, &inode, depth + 1);
+	} else if (S_ISREG(inode.mode) &&
+		   !inode_bits_test_set(&p->files_seen, inode.ino)) {
+		claim_bad_blocks(p, &inode);
+		if (inode.flags & XIPFS_INODE_COMPRESSED)
+			decompress_file(p, &inode);
+	}
+	pathbuf_pop(&p->path, saved);
+}
+
+static void walk_dir(struct data_pass *p, const struct xipfs_inode_info *dir,
+		     unsigned depth)
+{
+	struct xipfs_dirent_info d;
+	uint64_t cookie = 3;	/* the first stored entry, past . and .. */
+
+	if (depth > FSCK_MAX_DEPTH ||
+	    inode_bits_test_set(&p->dirs_seen, dir->ino))
+		return;
+	while (xipfs_readdir(p->img, dir, cookie, &d) > 0 &&
+	       d.cookie > cookie) {
+		walk_entry(p, &d, depth);
+		cookie = d.cookie;
+	}
+}
+
+/* Is a walk needed at all: compressed files, or bad blocks to name? */
+static int need_walk(const struct data_pass *p)
+{
+	return p->n_bad || (p->img->incompat & XIPFS_INCOMPAT_COMPRESSED);
+}
+
+/* Uncompressed bytes of every compressed inode: the walk's share of the
+ * progress line.  One look at each inode, no data touched. */
+static uint64_t compressed_bytes(const struct xipfs_image *img)
+{
+	struct xipfs_inode_info inode;
+	uint64_t sum = 0;
+
+	if (!(img->incompat & XIPFS_INCOMPAT_COMPRESSED))
+		return 0;
+	for (uint32_t ino = 1; ino <= img->inode_count; ino++) {
+		if (xipfs_inode_get(img, ino, &inode) == 0 &&
+		    S_ISREG(inode.mode) &&
+		    (inode.flags & XIPFS_INODE_COMPRESSED))
+			sum += inode.size;
+	}
+	return sum;
+}
+
+static int walk_tree(struct data_pass *p)
+{
+	struct xipfs_inode_info root;
+	int r;
+
+	if (!need_walk(p))
+		return 0;
+	p->z = xipfs_zctx_new();
+	p->cluster = malloc((size_t)1 << XIPFS_CLUSTER_LOG2_MAX);
+	if (!p->z || !p->cluster ||
+	    inode_bits_init(&p->files_seen, p->img->inode_count) < 0 ||
+	    inode_bits_init(&p->dirs_seen, p->img->inode_count) < 0 ||
+	    pathbuf_init(&p->path, "/") < 0)
+		return -ENOMEM;
+	r = xipfs_inode_get(p->img, XIPFS_ROOT_INO, &root);
+	if (r < 0)
+		return r;	/* verified a moment ago: cannot happen */
+	walk_dir(p, &root, 0);
+	return 0;
+}
+
+static void data_pass_free(struct data_pass *p)
+{
+	xipfs_zctx_free(p->z);
+	free(p->cluster);
+	inode_bits_free(&p->files_seen);
+	inode_bits_free(&p->dirs_seen);
+	pathbuf_free(&p->path);
+}
+
+/* ---- the pass ------------------------------------------------------------ */
+
+static void data_totals(struct data_pass *p)
+{
+	if (p->problems > p->reports)
+		fsck_err(p->ctx, FSCK_EXIT_CORRUPT, p->ctx->image_path,
+			 "%" PRIu64 " more data problems not listed",
+			 p->problems - p->reports);
+	fsck_err(p->ctx, FSCK_EXIT_CORRUPT, p->ctx->image_path,
+		 "data: %" PRIu64 " bad block%s, %" PRIu64 " bad cluster%s",
+		 p->bad_blocks, p->bad_blocks == 1 ? "" : "s",
+		 p->bad_clusters, p->bad_clusters == 1 ? "" : "s");
+}
+
+int fsck_check_data(struct fsck_ctx *ctx, struct fsck_data_figures *fig)
+{
+	struct data_pass *p = calloc(1, sizeof(*p));
+	int r;
+
+	if (!p) {
+		fsck_err(ctx, FSCK_EXIT_OPERATIONAL, NULL, "%s",
+			 strerror(ENOMEM));
+		return -1;
+	}
+	p->ctx = ctx;
+	p->img = &ctx->img;
+	p->have_crc = xipfs_data_crc_get(p->img, &p->dc) == 0;
+	if (p->have_crc && (r = xipfs_data_crc_check_table(p->img)) < 0) {
+		/* entries that cannot be trusted name no bad block */
+		data_problem(p, "data checksum table: %s; data blocks not "
+			     "checked", xipfs_strerror(r));
+		p->have_crc = 0;
+	}
+	fsck_progress_start(&p->progress, ctx, "checking data",
+			    (p->have_crc ? p->dc.blocks << p->img->block_log2 : 0) +
+			    compressed_bytes(p->img));
+	if (p->have_crc)
+		scan_blocks(p);
+	r = walk_tree(p);
+	fsck_progress_end(&p->progress);
+	if (r < 0)
+		fsck_err(ctx, fsck_err_exit_bit(r), ctx->image_path,
+			 "cannot check data: %s", xipfs_strerror(r));
+	else
+		report_padding(p);
+	if (p->problems)
+		data_totals(p);
+	*fig = (struct fsck_data_figures){
+		.checksummed = p->have_crc,
+		.blocks = p->have_crc ? p->dc.blocks : 0,
+		.clusters = p->clusters,
+		.zfiles = p->zfiles,
+	};
+	r = r < 0 || p->problems ? -1 : 0;
+	data_pass_free(p);
+	free(p);
+	return r;
+}
