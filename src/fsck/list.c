@@ -56,19 +56,62 @@ static void format_size(const struct xipfs_inode_info *inode, char *out,
 		snprintf(out, size, "%" PRIu64, inode->size);
 }
 
-/* Offset and mark columns: where a regular file's bytes are, and whether
- * they can be mapped in place ("map") or only copied ("pack"). */
-static void format_data(const struct xipfs_image *img,
-			const struct xipfs_inode_info *inode, char *off,
-			size_t off_size, const char **mark)
+/* The stored, offset and storage columns of a regular file. */
+struct data_cols {
+	char stored[24];	/* bytes the file takes in the image */
+	char off[24];		/* image offset of its first stored byte */
+	const char *kind;	/* map, pack, zstd, lz4, or - */
+};
+
+static const char *zalg_name(uint32_t algorithm)
 {
-	if ((inode->mode & S_IFMT) != S_IFREG || inode->size == 0) {
-		snprintf(off, off_size, "-");
-		*mark = "-";
+	switch (algorithm) {
+	case XIPFS_ZALG_ZSTD: return "zstd";
+	case XIPFS_ZALG_LZ4: return "lz4";
+	default: return "?";
+	}
+}
+
+/* A compressed file: where its clusters are stored and how many bytes. */
+static void format_compressed(struct list_walk *w,
+			      const struct xipfs_inode_info *inode,
+			      struct data_cols *c)
+{
+	struct xipfs_zfile_info zf;
+	int r = xipfs_zfile_get(&w->ctx->img, inode, &zf);
+
+	if (r < 0) {
+		snprintf(c->stored, sizeof(c->stored), "?");
+		snprintf(c->off, sizeof(c->off), "?");
+		c->kind = "?";
+		list_problem(w, inode->ino, r, "cluster table");
 		return;
 	}
-	snprintf(off, off_size, "0x%" PRIx64, inode->data);
-	*mark = xipfs_inode_mappable(img, inode) > 0 ? "map" : "pack";
+	snprintf(c->stored, sizeof(c->stored), "%" PRIu64, zf.stored_size);
+	snprintf(c->off, sizeof(c->off), "0x%" PRIx64, zf.data);
+	c->kind = zalg_name(zf.algorithm);
+}
+
+/* Where a regular file's bytes are, and how: mapped in place ("map"),
+ * packed and only copied ("pack"), or compressed ("zstd", "lz4"). */
+static void format_data(struct list_walk *w,
+			const struct xipfs_inode_info *inode,
+			struct data_cols *c)
+{
+	if ((inode->mode & S_IFMT) != S_IFREG || inode->size == 0) {
+		snprintf(c->stored, sizeof(c->stored), "-");
+		snprintf(c->off, sizeof(c->off), "-");
+		c->kind = "-";
+		return;
+	}
+	if (inode->flags & XIPFS_INODE_COMPRESSED) {
+		format_compressed(w, inode, c);
+		return;
+	}
+	snprintf(c->stored, sizeof(c->stored), "%" PRIu64, inode->size);
+	snprintf(c->off, sizeof(c->off), "0x%" PRIx64, inode->data);
+	c->kind = xipfs_inode_mappable(&w->ctx->img, inode) > 0 ? "map"
+								: "pack";
 }
 
 static void print_symlink_target(struct list_walk *w,
@@ -107,17 +150,17 @@ static void print_xattrs(struct list_walk *w,
 static void print_entry(struct list_walk *w,
 			const struct xipfs_inode_info *inode)
 {
-	char mode[11], size[48], when[48], off[24];
-	const char *mark;
+	char mode[11], size[48], when[48];
+	struct data_cols c;
 
 	fsck_mode_string(inode->mode, mode);
 	format_size(inode, size, sizeof(size));
 	fsck_format_time(inode->mtime, inode->mtime_nsec, w->ctx->verbose > 0,
 			 when, sizeof(when));
-	format_data(&w->ctx->img, inode, off, sizeof(off), &mark);
+	format_data(w, inode, &c);
 	printf("%8" PRIu32 " %s %5" PRIu32 " %5" PRIu32 " %5" PRIu32
-	       " %12s %s %12s %-4s ", inode->ino, mode, inode->nlink,
-	       inode->uid, inode->gid, size, when, off, mark);
+	       " %12s %12s %s %12s %-4s ", inode->ino, mode, inode->nlink,
+	       inode->uid, inode->gid, size, c.stored, when, c.off, c.kind);
 	fsck_print_escaped(stdout, w->path.buf, w->path.len);
 	if ((inode->mode & S_IFMT) == S_IFLNK)
 		print_symlink_target(w, inode);
@@ -190,9 +233,9 @@ static void list_dir(struct list_walk *w, const struct xipfs_inode_info *dir,
 static void print_header(int verbose)
 {
 	/* the mtime column is 19 wide, 29 with nanoseconds */
-	printf("%8s %-10s %5s %5s %5s %12s %-*s %12s %-4s %s\n", "ino",
-	       "mode", "nlink", "uid", "gid", "size", verbose ? 29 : 19,
-	       "mtime (UTC)", "offset", "data", "path");
+	printf("%8s %-10s %5s %5s %5s %12s %12s %-*s %12s %-4s %s\n", "ino",
+	       "mode", "nlink", "uid", "gid", "size", "stored",
+	       verbose ? 29 : 19, "mtime (UTC)", "offset", "data", "path");
 }
 
 int fsck_list(struct fsck_ctx *ctx)
