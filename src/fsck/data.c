@@ -157,10 +157,6 @@ static void report_padding(struct data_pass *p)
 				     "padding (no file's data)", p->bad[k],
 				     block_offset(p, p->bad[k]));
 	}
-	if (p->bad_blocks > p->n_bad)
-		data_problem(p, "%" PRIu64 " more bad data blocks after block "
-			     "%" PRIu64 " not examined", p->bad_blocks - p->n_bad,
-			     p->bad[p->n_bad - 1]);
 }
 
 /* ---- decompressing ----------------------------------------------------- */
@@ -300,16 +296,29 @@ static void data_pass_free(struct data_pass *p)
 
 /* ---- the pass ------------------------------------------------------------ */
 
+/* The last lines: what was not listed, and the count of each kind. */
 static void data_totals(struct data_pass *p)
 {
+	char blocks[96], clusters[48] = "";
+	int n;
+
 	if (p->problems > p->reports)
 		fsck_err(p->ctx, FSCK_EXIT_CORRUPT, p->ctx->image_path,
 			 "%" PRIu64 " more data problems not listed",
 			 p->problems - p->reports);
-	fsck_err(p->ctx, FSCK_EXIT_CORRUPT, p->ctx->image_path,
-		 "data: %" PRIu64 " bad block%s, %" PRIu64 " bad cluster%s",
-		 p->bad_blocks, p->bad_blocks == 1 ? "" : "s",
-		 p->bad_clusters, p->bad_clusters == 1 ? "" : "s");
+	if (!p->bad_blocks && !p->bad_clusters)
+		return;	/* the one problem said it all */
+	n = snprintf(blocks, sizeof(blocks), "%" PRIu64 " bad block%s",
+		     p->bad_blocks, p->bad_blocks == 1 ? "" : "s");
+	if (p->bad_blocks > p->n_bad)
+		snprintf(blocks + n, sizeof(blocks) - (size_t)n, " (files "
+			 "named for the first %zu only)", p->n_bad);
+	if (p->img->incompat & XIPFS_INCOMPAT_COMPRESSED)
+		snprintf(clusters, sizeof(clusters), ", %" PRIu64
+			 " bad cluster%s", p->bad_clusters,
+			 p->bad_clusters == 1 ? "" : "s");
+	fsck_err(p->ctx, FSCK_EXIT_CORRUPT, p->ctx->image_path, "data: %s%s",
+		 blocks, clusters);
 }
 
 int fsck_check_data(struct fsck_ctx *ctx, struct fsck_data_figures *fig)
