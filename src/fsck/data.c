@@ -43,8 +43,8 @@ struct data_pass {
 	struct xipfs_zctx *z;
 	uint8_t *cluster;	/* one cluster of the largest size */
 	struct inode_bits files_seen;
-	struct inode_bits dirs_seen;
-	struct pathbuf path;
+	struct fsck_walk walk;
+	int walking;		/* walk set up: to be freed */
 	uint64_t clusters, zfiles, bad_clusters;
 
 	/* output */
@@ -83,7 +83,7 @@ static void file_problem(struct data_pass *p, uint32_t ino, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	path = fsck_escape_dup(p->path.buf, p->path.len);
+	path = fsck_escape_dup(p->walk.path.buf, p->walk.path.len);
 	data_problem(p, "inode %" PRIu32 " (%s): %s", ino, path ? path : "?",
 		     msg);
 	free(path);
@@ -199,45 +199,17 @@ static void decompress_file(struct data_pass *p,
 
 /* ---- the walk ------------------------------------------------------------ */
 
-static void walk_dir(struct data_pass *p, const struct xipfs_inode_info *dir,
-		     unsigned depth);
-
-static void walk_entry(struct data_pass *p, const struct xipfs_dirent_info *d,
-		       unsigned depth)
+static void data_visit(struct fsck_walk *w, const struct xipfs_inode_info *inode)
 {
-	struct xipfs_inode_info inode;
-	size_t saved;
+	struct data_pass *p = w->arg;
 
-	/* the structure was verified: an entry that fails now is not ours
-	 * to report twice, so it is skipped */
-	if (xipfs_inode_get(p->img, d->ino, &inode) < 0 ||
-	    pathbuf_push(&p->path, d->name, d->name_len, &saved) < 0)
+	/* a hard link's data was seen under its first name */
+	if (!S_ISREG(inode->mode) ||
+	    inode_bits_test_set(&p->files_seen, inode->ino))
 		return;
-	if (S_ISDIR(inode.mode)) {
-		walk_dir(p, &inode, depth + 1);
-	} else if (S_ISREG(inode.mode) &&
-		   !inode_bits_test_set(&p->files_seen, inode.ino)) {
-		claim_bad_blocks(p, &inode);
-		if (inode.flags & XIPFS_INODE_COMPRESSED)
-			decompress_file(p, &inode);
-	}
-	pathbuf_pop(&p->path, saved);
-}
-
-static void walk_dir(struct data_pass *p, const struct xipfs_inode_info *dir,
-		     unsigned depth)
-{
-	struct xipfs_dirent_info d;
-	uint64_t cookie = 3;	/* the first stored entry, past . and .. */
-
-	if (depth > FSCK_MAX_DEPTH ||
-	    inode_bits_test_set(&p->dirs_seen, dir->ino))
-		return;
-	while (xipfs_readdir(p->img, dir, cookie, &d) > 0 &&
-	       d.cookie > cookie) {
-		walk_entry(p, &d, depth);
-		cookie = d.cookie;
-	}
+	claim_bad_blocks(p, inode);
+	if (inode->flags & XIPFS_INODE_COMPRESSED)
+		decompress_file(p, inode);
 }
 
 /* Is a walk needed at all: compressed files, or bad blocks to name? */
@@ -264,24 +236,26 @@ static uint64_t compressed_bytes(const struct xipfs_image *img)
 	return sum;
 }
 
+/* 0, or -1 when it could not run (said). */
 static int walk_tree(struct data_pass *p)
 {
 	struct xipfs_inode_info root;
-	int r;
 
 	if (!need_walk(p))
 		return 0;
 	p->z = xipfs_zctx_new();
 	p->cluster = malloc((size_t)1 << XIPFS_CLUSTER_LOG2_MAX);
 	if (!p->z || !p->cluster ||
-	    inode_bits_init(&p->files_seen, p->img->inode_count) < 0 ||
-	    inode_bits_init(&p->dirs_seen, p->img->inode_count) < 0 ||
-	    pathbuf_init(&p->path, "/") < 0)
-		return -ENOMEM;
-	r = xipfs_inode_get(p->img, XIPFS_ROOT_INO, &root);
-	if (r < 0)
-		return r;	/* verified a moment ago: cannot happen */
-	walk_dir(p, &root, 0);
+	    inode_bits_init(&p->files_seen, p->img->inode_count) < 0) {
+		fsck_err(p->ctx, FSCK_EXIT_OPERATIONAL, NULL, "%s",
+			 strerror(ENOMEM));
+		return -1;
+	}
+	if (fsck_walk_init(&p->walk, p->ctx, data_visit, p) < 0)
+		return -1;
+	p->walking = 1;
+	if (fsck_walk_root(&p->walk, &root) == 0)
+		fsck_walk_dir(&p->walk, &root, 0);
 	return 0;
 }
 
@@ -290,8 +264,8 @@ static void data_pass_free(struct data_pass *p)
 	xipfs_zctx_free(p->z);
 	free(p->cluster);
 	inode_bits_free(&p->files_seen);
-	inode_bits_free(&p->dirs_seen);
-	pathbuf_free(&p->path);
+	if (p->walking)
+		fsck_walk_free(&p->walk);
 }
 
 /* ---- the pass ------------------------------------------------------------ */
@@ -345,12 +319,10 @@ int fsck_check_data(struct fsck_ctx *ctx, struct fsck_data_figures *fig)
 			    compressed_bytes(p->img));
 	if (p->have_crc)
 		scan_blocks(p);
+	/* a walk that could not run has said why */
 	r = walk_tree(p);
 	fsck_progress_end(&p->progress);
-	if (r < 0)
-		fsck_err(ctx, fsck_err_exit_bit(r), ctx->image_path,
-			 "cannot check data: %s", xipfs_strerror(r));
-	else
+	if (r == 0)
 		report_padding(p);
 	if (p->problems)
 		data_totals(p);

@@ -119,6 +119,32 @@ void fsck_progress_start(struct fsck_progress *pr, struct fsck_ctx *ctx,
 void fsck_progress_add(struct fsck_progress *pr, uint64_t n);
 void fsck_progress_end(struct fsck_progress *pr);
 
+/* walk.c: the tree, depth first in directory order, for --list and the
+ * data pass; visit gets every entry below the start with w->path set */
+struct fsck_walk;
+typedef void (*fsck_visit_fn)(struct fsck_walk *w,
+			      const struct xipfs_inode_info *inode);
+struct fsck_walk {
+	struct fsck_ctx *ctx;
+	struct inode_bits dirs_seen;
+	struct pathbuf path;	/* of the entry visited: "/a/b" */
+	fsck_visit_fn visit;
+	void *arg;		/* the caller's */
+};
+/* 0, or -1 (said) when out of memory. */
+int fsck_walk_init(struct fsck_walk *w, struct fsck_ctx *ctx,
+		   fsck_visit_fn visit, void *arg);
+void fsck_walk_free(struct fsck_walk *w);
+/* The root inode: 0, or -1 (said) when damaged or not a directory. */
+int fsck_walk_root(struct fsck_walk *w, struct xipfs_inode_info *root);
+void fsck_walk_dir(struct fsck_walk *w, const struct xipfs_inode_info *dir,
+		   unsigned depth);
+/* "IMAGE: inode N (PATH): message" at the current path */
+void fsck_walk_problem_at(struct fsck_walk *w, uint32_t ino, int exit_bit,
+			  const char *message);
+void fsck_walk_problem(struct fsck_walk *w, uint32_t ino, int err,
+		       const char *what);
+
 /* data.c: every block against its CRC, every cluster decompressed; on
  * success *fig says what was checked */
 struct fsck_data_figures {

@@ -1,47 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * xipfsck --list: every entry, depth first in directory order, one line
- * each.  The walk trusts nothing: a damaged entry is reported and skipped,
- * a directory met a second time is reported and not entered, and depth is
- * bounded, so a corrupt image cannot make the listing loop.
+ * xipfsck --list: every entry, depth first in directory order (walk.c),
+ * one line each; the listing goes on around damage.
  */
 #include "config.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "fsck.h"
-
-struct list_walk {
-	struct fsck_ctx *ctx;
-	struct inode_bits dirs_seen;
-	struct pathbuf path;
-};
-
-/* A problem at the current path; exit_bit 0 derives it from err. */
-static void list_problem_at(struct list_walk *w, uint32_t ino, int exit_bit,
-			    const char *message)
-{
-	char *path = fsck_escape_dup(w->path.buf, w->path.len);
-
-	fsck_err(w->ctx, exit_bit, w->ctx->image_path,
-		 "inode %" PRIu32 " (%s): %s", ino, path ? path : "?",
-		 message);
-	free(path);
-}
-
-static void list_problem(struct list_walk *w, uint32_t ino, int err,
-			 const char *what)
-{
-	char msg[256];
-
-	snprintf(msg, sizeof(msg), "%s%s%s", what ? what : "",
-		 what ? ": " : "", xipfs_strerror(err));
-	list_problem_at(w, ino, fsck_err_exit_bit(err), msg);
-}
 
 /* Size column: bytes, or "major,minor" for a device. */
 static void format_size(const struct xipfs_inode_info *inode, char *out,
@@ -73,7 +42,7 @@ static const char *zalg_name(uint32_t algorithm)
 }
 
 /* A compressed file: where its clusters are stored and how many bytes. */
-static void format_compressed(struct list_walk *w,
+static void format_compressed(struct fsck_walk *w,
 			      const struct xipfs_inode_info *inode,
 			      struct data_cols *c)
 {
@@ -84,7 +53,7 @@ static void format_compressed(struct list_walk *w,
 		snprintf(c->stored, sizeof(c->stored), "?");
 		snprintf(c->off, sizeof(c->off), "?");
 		c->kind = "?";
-		list_problem(w, inode->ino, r, "cluster table");
+		fsck_walk_problem(w, inode->ino, r, "cluster table");
 		return;
 	}
 	snprintf(c->stored, sizeof(c->stored), "%" PRIu64, zf.stored_size);
@@ -94,7 +63,7 @@ static void format_compressed(struct list_walk *w,
 
 /* Where a regular file's bytes are, and how: mapped in place ("map"),
  * packed and only copied ("pack"), or compressed ("zstd", "lz4"). */
-static void format_data(struct list_walk *w,
+static void format_data(struct fsck_walk *w,
 			const struct xipfs_inode_info *inode,
 			struct data_cols *c)
 {
@@ -114,7 +83,7 @@ static void format_data(struct list_walk *w,
 								: "pack";
 }
 
-static void print_symlink_target(struct list_walk *w,
+static void print_symlink_target(struct fsck_walk *w,
 				 const struct xipfs_inode_info *inode)
 {
 	const char *target;
@@ -123,14 +92,14 @@ static void print_symlink_target(struct list_walk *w,
 
 	if (r < 0) {
 		fputs(" -> ?", stdout);
-		list_problem(w, inode->ino, r, "readlink");
+		fsck_walk_problem(w, inode->ino, r, "readlink");
 		return;
 	}
 	fputs(" -> ", stdout);
 	fsck_print_escaped(stdout, target, len);
 }
 
-static void print_xattrs(struct list_walk *w,
+static void print_xattrs(struct fsck_walk *w,
 			 const struct xipfs_inode_info *inode)
 {
 	struct xipfs_xattr_info x;
@@ -144,10 +113,10 @@ static void print_xattrs(struct list_walk *w,
 		       x.value_len == 1 ? "" : "s");
 	}
 	if (r < 0)
-		list_problem(w, inode->ino, r, "xattrs");
+		fsck_walk_problem(w, inode->ino, r, "xattrs");
 }
 
-static void print_entry(struct list_walk *w,
+static void print_entry(struct fsck_walk *w,
 			const struct xipfs_inode_info *inode)
 {
 	char mode[11], size[48], when[48];
@@ -169,67 +138,6 @@ static void print_entry(struct list_walk *w,
 		print_xattrs(w, inode);
 }
 
-static void list_dir(struct list_walk *w, const struct xipfs_inode_info *dir,
-		     unsigned depth);
-
-/* One stored entry: print it, and descend when it is a directory. */
-static void list_entry(struct list_walk *w, const struct xipfs_dirent_info *d,
-		       unsigned depth)
-{
-	struct xipfs_inode_info inode;
-	size_t saved;
-	int r;
-
-	if (pathbuf_push(&w->path, d->name, d->name_len, &saved) < 0) {
-		fsck_err(w->ctx, FSCK_EXIT_OPERATIONAL, NULL, "%s",
-			 strerror(ENOMEM));
-		return;
-	}
-	r = xipfs_inode_get(&w->ctx->img, d->ino, &inode);
-	if (r < 0) {
-		list_problem(w, d->ino, r, NULL);
-	} else {
-		print_entry(w, &inode);
-		if ((inode.mode & S_IFMT) == S_IFDIR)
-			list_dir(w, &inode, depth + 1);
-	}
-	pathbuf_pop(&w->path, saved);
-}
-
-static void list_dir(struct list_walk *w, const struct xipfs_inode_info *dir,
-		     unsigned depth)
-{
-	struct xipfs_dirent_info d;
-	uint64_t cookie = 3;	/* 3: the first stored entry, past . and .. */
-	int r;
-
-	if (inode_bits_test_set(&w->dirs_seen, dir->ino)) {
-		list_problem_at(w, dir->ino, FSCK_EXIT_CORRUPT,
-				"directory reached twice; not entered again");
-		return;
-	}
-	if (depth > FSCK_MAX_DEPTH) {
-		list_problem_at(w, dir->ino, FSCK_EXIT_CORRUPT,
-				"nested too deeply; not entered");
-		return;
-	}
-	for (;;) {
-		r = xipfs_readdir(&w->ctx->img, dir, cookie, &d);
-		if (r == 0)
-			break;
-		if (r < 0) {
-			/* entry i is cookie 3 + i: skip just the bad one */
-			list_problem(w, dir->ino, r, "directory entry");
-			cookie++;
-			continue;
-		}
-		list_entry(w, &d, depth);
-		if (d.cookie <= cookie)
-			break;	/* a cursor that does not advance would spin */
-		cookie = d.cookie;
-	}
-}
-
 static void print_header(int verbose)
 {
 	/* the mtime column is 19 wide, 29 with nanoseconds */
@@ -238,31 +146,24 @@ static void print_header(int verbose)
 	       verbose ? 29 : 19, "mtime (UTC)", "offset", "data", "path");
 }
 
+static void list_visit(struct fsck_walk *w,
+		       const struct xipfs_inode_info *inode)
+{
+	print_entry(w, inode);
+}
+
 int fsck_list(struct fsck_ctx *ctx)
 {
-	struct list_walk w = { .ctx = ctx };
+	struct fsck_walk w;
 	struct xipfs_inode_info root;
-	int r;
 
-	if (inode_bits_init(&w.dirs_seen, ctx->img.inode_count) < 0 ||
-	    pathbuf_init(&w.path, "/") < 0) {
-		fsck_err(ctx, FSCK_EXIT_OPERATIONAL, NULL, "%s",
-			 strerror(ENOMEM));
-		inode_bits_free(&w.dirs_seen);
+	if (fsck_walk_init(&w, ctx, list_visit, NULL) < 0)
 		return -1;
-	}
-	r = xipfs_inode_get(&ctx->img, XIPFS_ROOT_INO, &root);
-	if (r < 0) {
-		list_problem(&w, XIPFS_ROOT_INO, r, "root");
-	} else if ((root.mode & S_IFMT) != S_IFDIR) {
-		fsck_err(ctx, FSCK_EXIT_CORRUPT, ctx->image_path,
-			 "inode %d: root is not a directory", XIPFS_ROOT_INO);
-	} else {
+	if (fsck_walk_root(&w, &root) == 0) {
 		print_header(ctx->verbose);
 		print_entry(&w, &root);
-		list_dir(&w, &root, 0);
+		fsck_walk_dir(&w, &root, 0);
 	}
-	pathbuf_free(&w.path);
-	inode_bits_free(&w.dirs_seen);
+	fsck_walk_free(&w);
 	return ctx->status ? -1 : 0;
 }
