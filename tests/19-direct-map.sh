@@ -90,7 +90,7 @@ ok "refusals"
 # with nothing on stdout; an XIP file of the same image still maps.
 mkdir -p "$WORK/ztree"
 seq 1 100000 >"$WORK/ztree/numbers"
-cp "$(command -v true)" "$WORK/ztree/true"
+cp "$(type -P true)" "$WORK/ztree/true"
 "$MKXIPFS" -q --compress=zstd --xip=elf "$WORK/ztree" "$WORK/zstd.xip"
 xipfs_mount "$WORK/zstd.xip" "$mnt"
 for opt in "" -c; do

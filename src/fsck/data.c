@@ -288,11 +288,12 @@ static void data_totals(struct data_pass *p)
 		snprintf(blocks + n, sizeof(blocks) - (size_t)n, " (files "
 			 "named for the first %zu only)", p->n_bad);
 	if (p->img->incompat & XIPFS_INCOMPAT_COMPRESSED)
-		snprintf(clusters, sizeof(clusters), ", %" PRIu64
-			 " bad cluster%s", p->bad_clusters,
-			 p->bad_clusters == 1 ? "" : "s");
+		snprintf(clusters, sizeof(clusters), "%s%" PRIu64
+			 " bad cluster%s", p->have_crc ? ", " : "",
+			 p->bad_clusters, p->bad_clusters == 1 ? "" : "s");
+	/* without checksums there are no blocks to speak of */
 	fsck_err(p->ctx, FSCK_EXIT_CORRUPT, p->ctx->image_path, "data: %s%s",
-		 blocks, clusters);
+		 p->have_crc ? blocks : "", clusters);
 }
 
 int fsck_check_data(struct fsck_ctx *ctx, struct fsck_data_figures *fig)

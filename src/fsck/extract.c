@@ -392,8 +392,8 @@ static int copy_compressed(struct extract *ex, int fd,
 		if (n <= 0) {
 			char msg[128];
 
-			snprintf(msg, sizeof(msg), "compressed data at byte %"
-				 PRIu64 ": %s", pos, n < 0 ?
+			snprintf(msg, sizeof(msg), "cannot decompress the "
+				 "cluster at byte %" PRIu64 ": %s", pos, n < 0 ?
 				 xipfs_strerror((int)n) :
 				 "file data ends before its size");
 			image_err(ex, inode->ino, msg);
