@@ -18,12 +18,16 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "fsck.h"
 
 /* Bad blocks remembered for naming their files; the rest are counted. */
 #define FSCK_DATA_MAX_BAD	XIPFS_VERIFY_MAX_PROBLEMS
+/* The block scan faults the mapping in this much at a time. */
+#define PREFAULT_BYTES		(8u << 20)
 /* Problem lines printed before the rest are only counted. */
 #define FSCK_DATA_MAX_REPORTS	XIPFS_VERIFY_MAX_PROBLEMS
 
@@ -96,11 +100,34 @@ static uint64_t block_offset(const struct data_pass *p, uint64_t block)
 
 /* ---- the block scan ---------------------------------------------------- */
 
+/*
+ * Fault in the next stretch of the mapping in one call rather than a page
+ * fault every few pages: the scan reads every byte once, in order.  Only
+ * a hint; without MADV_POPULATE_READ (Linux 5.14) the reads fault as ever.
+ */
+static void prefault(const struct data_pass *p, uint64_t block, uint64_t n)
+{
+#ifdef MADV_POPULATE_READ
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = (uintptr_t)(p->img->base + block_offset(p, block));
+	uintptr_t end = start + (uintptr_t)(n << p->img->block_log2);
+
+	start &= ~(page - 1);
+	madvise((void *)start, end - start, MADV_POPULATE_READ);
+#else
+	(void)p, (void)block, (void)n;
+#endif
+}
+
 static void scan_blocks(struct data_pass *p)
 {
 	uint64_t bs = p->img->block_size;
+	uint64_t stretch = PREFAULT_BYTES >> p->img->block_log2;
 
 	for (uint64_t i = 0; i < p->dc.blocks; i++) {
+		if (i % stretch == 0)
+			prefault(p, i, p->dc.blocks - i < stretch ?
+					       p->dc.blocks - i : stretch);
 		if (xipfs_data_block_check(p->img, i) != 0) {
 			if (p->n_bad < FSCK_DATA_MAX_BAD)
 				p->bad[p->n_bad++] = i;
