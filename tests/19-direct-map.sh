@@ -85,3 +85,20 @@ as_user "$XIPFS_MAP" -c "$mnt/f1" | cmp -s - "$T/f1" ||
 	fail "a normal user reading a readable source failed"
 xipfs_unmount "$mnt"
 ok "refusals"
+
+# A compressed file has no bytes in the source to map: refused, clearly,
+# with nothing on stdout; an XIP file of the same image still maps.
+mkdir -p "$WORK/ztree"
+seq 1 100000 >"$WORK/ztree/numbers"
+cp "$(type -P true)" "$WORK/ztree/true"
+"$MKXIPFS" -q --compress=zstd --xip=elf "$WORK/ztree" "$WORK/zstd.xip"
+xipfs_mount "$WORK/zstd.xip" "$mnt"
+for opt in "" -c; do
+	expect_error "^xipfs-map: $mnt/numbers: compressed file; only XIP files can be mapped$" \
+		"$XIPFS_MAP" $opt "$mnt/numbers"
+	[ ! -s "$WORK/stdout" ] || fail "xipfs-map $opt wrote bytes of a compressed file"
+done
+"$XIPFS_MAP" -c "$mnt/true" | cmp -s - "$WORK/ztree/true" ||
+	fail "the XIP file of a compressed image does not map"
+xipfs_unmount "$mnt"
+ok "a compressed file is refused"

@@ -48,6 +48,13 @@ for opts in "" -n -y -p "-a -f"; do
 	want 4 "$FSCK_XIPFS" $opts "$WORK/bad.xip"
 	grep -q "cannot be repaired" "$WORK/err" || fail "fsck.xipfs $opts: no hint"
 done
+# Damage in file data (data checksums are on by default): caught as well.
+at=$("$XIPFSCK" -l "$WORK/img.xip" | awk '$NF == "/three-mb" { print $(NF - 2) }')
+cp "$WORK/img.xip" "$WORK/bad-data.xip"
+# 16 bytes no random file holds by chance
+printf 'damage, damage!!' | dd of="$WORK/bad-data.xip" bs=1 seek=$((at + 12345)) conv=notrunc status=none
+want 4 "$FSCK_XIPFS" "$WORK/bad-data.xip"
+grep -q "/three-mb): data block" "$WORK/err" || fail "fsck.xipfs: data damage: $(cat "$WORK/err")"
 head -c 8192 /dev/urandom >"$WORK/random.bin"
 want 4 "$FSCK_XIPFS" "$WORK/random.bin"
 want 8 "$FSCK_XIPFS" "$WORK/missing.xip"

@@ -48,7 +48,9 @@ struct xipfs_direct {
  * Map the file open on fd (a regular file on an xipfs mount) straight from
  * the mount's source, read-only and shared.  The caller must be able to
  * open the source for reading.  Returns 0 or a negated errno; *what names
- * the step that failed: -ENOTTY means fd is not on an xipfs mount.
+ * the step that failed: -ENOTTY means fd is not on an xipfs mount,
+ * -EMEDIUMTYPE that it is a compressed file (the daemon answers
+ * XIPFS_IOC_WHERE for one with EOPNOTSUPP), whose bytes cannot be mapped.
  */
 int xipfs_direct_map(int fd, struct xipfs_direct *out, const char **what);
 void xipfs_direct_unmap(struct xipfs_direct *d);

@@ -606,6 +606,10 @@ static void xipfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	err = get_inode(d, ino, &inode);
 	if (!err && !S_ISREG(inode.mode))
 		err = ENOTTY;
+	/* a compressed file's bytes are not in the source as such; the
+	 * client (xipfs_direct_map) reads EOPNOTSUPP as "compressed" */
+	if (!err && (inode.flags & XIPFS_INODE_COMPRESSED))
+		err = EOPNOTSUPP;
 	if (!err) {
 		memset(&w, 0, sizeof(w));
 		w.version = XIPFS_WHERE_VERSION;

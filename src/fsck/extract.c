@@ -390,8 +390,13 @@ static int copy_compressed(struct extract *ex, int fd,
 		int r;
 
 		if (n <= 0) {
-			image_err(ex, inode->ino, n < 0 ? xipfs_strerror((int)n)
-					: "file data ends before its size");
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "cannot decompress the "
+				 "cluster at byte %" PRIu64 ": %s", pos, n < 0 ?
+				 xipfs_strerror((int)n) :
+				 "file data ends before its size");
+			image_err(ex, inode->ino, msg);
 			return -1;
 		}
 		r = write_sparse(fd, ex->zbuf, (size_t)n, pos);
@@ -466,6 +471,10 @@ static int extract_file(struct extract *ex, int dirfd, const char *name,
 		host_err(ex, "close", errno);
 		r = -1;
 	}
+	/* a file cut short must not pass for the image's: we made the name
+	 * exclusively, so it is ours to take away */
+	if (r < 0 && unlinkat(dirfd, name, 0) < 0)
+		host_err(ex, "remove the partial file", errno);
 	return r;
 }
 
@@ -897,18 +906,22 @@ static int extract_init(struct extract *ex, struct fsck_ctx *ctx)
 	ex->gid = getegid();
 	/* SEEK_DATA means something only on a regular file */
 	ex->seek_data = fstat(ctx->map.fd, &st) == 0 && S_ISREG(st.st_mode);
-	ex->zctx = xipfs_zctx_new();
-	ex->zbuf = malloc(COPY_CHUNK);
-	if (!ex->zctx || !ex->zbuf ||
-	    inode_bits_init(&ex->dirs_seen, ctx->img.inode_count) < 0 ||
-	    links_init(ex) < 0 || pathbuf_init(&ex->path, dir) < 0) {
-		fsck_err(ctx, FSCK_EXIT_OPERATIONAL, NULL, "%s",
-			 strerror(ENOMEM));
-		return -1;
+	/* 2 MiB and a decompressor, only for an image that needs them */
+	if (ctx->img.incompat & XIPFS_INCOMPAT_COMPRESSED) {
+		ex->zctx = xipfs_zctx_new();
+		ex->zbuf = malloc(COPY_CHUNK);
+		if (!ex->zctx || !ex->zbuf)
+			goto nomem;
 	}
+	if (inode_bits_init(&ex->dirs_seen, ctx->img.inode_count) < 0 ||
+	    links_init(ex) < 0 || pathbuf_init(&ex->path, dir) < 0)
+		goto nomem;
 	ex->rel_start = ex->path.len +
 			(ex->path.len && dir[ex->path.len - 1] != '/');
 	return 0;
+nomem:
+	fsck_err(ctx, FSCK_EXIT_OPERATIONAL, NULL, "%s", strerror(ENOMEM));
+	return -1;
 }
 
 static void extract_fini(struct extract *ex)

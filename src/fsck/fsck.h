@@ -45,6 +45,7 @@ struct fsck_ctx {
 	enum fsck_action action;
 	int verbose;
 	int quiet;
+	int metadata_only;		/* verify: skip the data pass */
 	uint64_t offset;		/* window inside the source file */
 	uint64_t size;			/* 0: to the end */
 	const char *image_path;
@@ -56,6 +57,9 @@ struct fsck_ctx {
 
 	/* outcome: FSCK_EXIT_* bits */
 	int status;
+
+	/* a progress line is on stderr: a message must clear it first */
+	int progress_drawn;
 };
 
 /* util.c: messages */
@@ -95,6 +99,61 @@ int inode_bits_init(struct inode_bits *b, uint32_t inode_count);
 /* Sets the bit; returns its previous value (1 when already set). */
 int inode_bits_test_set(struct inode_bits *b, uint32_t ino);
 void inode_bits_free(struct inode_bits *b);
+
+/*
+ * util.c: a progress line on stderr for long passes, as mkxipfs draws
+ * one: only on a terminal, not with -q, from one second into the pass
+ * (a quick check prints nothing), at most ten times a second, erased at
+ * the end.
+ */
+struct fsck_progress {
+	struct fsck_ctx *ctx;
+	const char *what;
+	uint64_t done, total;
+	uint64_t next_look;	/* done at which to look at the clock */
+	uint64_t start_ns, drawn_ns;
+	int enabled;
+};
+void fsck_progress_start(struct fsck_progress *pr, struct fsck_ctx *ctx,
+			 const char *what, uint64_t total);
+void fsck_progress_add(struct fsck_progress *pr, uint64_t n);
+void fsck_progress_end(struct fsck_progress *pr);
+
+/* walk.c: the tree, depth first in directory order, for --list and the
+ * data pass; visit gets every entry below the start with w->path set */
+struct fsck_walk;
+typedef void (*fsck_visit_fn)(struct fsck_walk *w,
+			      const struct xipfs_inode_info *inode);
+struct fsck_walk {
+	struct fsck_ctx *ctx;
+	struct inode_bits dirs_seen;
+	struct pathbuf path;	/* of the entry visited: "/a/b" */
+	fsck_visit_fn visit;
+	void *arg;		/* the caller's */
+};
+/* 0, or -1 (said) when out of memory. */
+int fsck_walk_init(struct fsck_walk *w, struct fsck_ctx *ctx,
+		   fsck_visit_fn visit, void *arg);
+void fsck_walk_free(struct fsck_walk *w);
+/* The root inode: 0, or -1 (said) when damaged or not a directory. */
+int fsck_walk_root(struct fsck_walk *w, struct xipfs_inode_info *root);
+void fsck_walk_dir(struct fsck_walk *w, const struct xipfs_inode_info *dir,
+		   unsigned depth);
+/* "IMAGE: inode N (PATH): message" at the current path */
+void fsck_walk_problem_at(struct fsck_walk *w, uint32_t ino, int exit_bit,
+			  const char *message);
+void fsck_walk_problem(struct fsck_walk *w, uint32_t ino, int err,
+		       const char *what);
+
+/* data.c: every block against its CRC, every cluster decompressed; on
+ * success *fig says what was checked */
+struct fsck_data_figures {
+	int checksummed;	/* the image has data CRCs */
+	uint64_t blocks;	/* blocks checked against them */
+	uint64_t clusters;	/* clusters of compressed files */
+	uint64_t zfiles;	/* compressed files (inodes) */
+};
+int fsck_check_data(struct fsck_ctx *ctx, struct fsck_data_figures *fig);
 
 /* the actions */
 int fsck_verify(struct fsck_ctx *ctx);

@@ -20,14 +20,19 @@ static void usage(FILE *out)
 "Verify, list, show or extract an xipfs image.\n"
 "\n"
 "Actions (one at most; the default is --verify):\n"
-"  -n, --verify         check every structural rule and both CRCs\n"
+"  -n, --verify         check every structural rule and both CRCs, then\n"
+"                       every data block against its checksum and every\n"
+"                       compressed cluster by decompressing it\n"
 "  -l, --list           list every entry with inode, mode, owner, size,\n"
-"                       mtime, data offset and mappability\n"
+"                       stored size, mtime, data offset and storage\n"
+"                       (map, pack, zstd, lz4)\n"
 "  -s, --super          print the superblock\n"
 "  -x, --extract=DIR    extract the image into DIR (created if missing;\n"
 "                       an existing DIR must be empty)\n"
 "\n"
 "Options:\n"
+"  -m, --metadata-only  verify, extract: check the structure only, not\n"
+"                       the file data (the quick check)\n"
 "  -o, --offset=N       the image starts N bytes into IMAGE\n"
 "  -S, --size=N         the image window is N bytes long (default: to end)\n"
 "                       N: decimal, 0x hex, optional suffix K, M, G, T\n"
@@ -71,6 +76,7 @@ static int parse_args(struct fsck_ctx *ctx, int argc, char **argv)
 		{ "list", no_argument, NULL, 'l' },
 		{ "super", no_argument, NULL, 's' },
 		{ "extract", required_argument, NULL, 'x' },
+		{ "metadata-only", no_argument, NULL, 'm' },
 		{ "offset", required_argument, NULL, 'o' },
 		{ "size", required_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -81,7 +87,7 @@ static int parse_args(struct fsck_ctx *ctx, int argc, char **argv)
 	};
 	int seen = 0, c, bad = 0;
 
-	while ((c = getopt_long(argc, argv, "nlsx:o:S:qvhV", longopts,
+	while ((c = getopt_long(argc, argv, "nlsx:mo:S:qvhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'n': bad |= set_action(ctx, FSCK_VERIFY, &seen); break;
@@ -91,6 +97,7 @@ static int parse_args(struct fsck_ctx *ctx, int argc, char **argv)
 			bad |= set_action(ctx, FSCK_EXTRACT, &seen);
 			ctx->extract_dir = optarg;
 			break;
+		case 'm': ctx->metadata_only = 1; break;
 		case 'o': bad |= parse_size_opt("offset", optarg,
 						&ctx->offset); break;
 		case 'S': bad |= parse_size_opt("size", optarg,
@@ -207,7 +214,8 @@ static void verify_report(void *arg, uint32_t ino, int code,
 			 "inode %" PRIu32 ": %s", ino, message);
 }
 
-static void verify_summary(const struct fsck_ctx *ctx)
+static void verify_summary(const struct fsck_ctx *ctx,
+			   const struct fsck_data_figures *fig)
 {
 	const struct xipfs_image *img = &ctx->img;
 
@@ -215,10 +223,22 @@ static void verify_summary(const struct fsck_ctx *ctx)
 	       PRIu32 " regular files), %" PRIu64 " data bytes, block size %"
 	       PRIu32 "\n", ctx->image_path, img->inode_count, img->dir_count,
 	       img->file_count, img->data_bytes, img->block_size);
+	printf("%s: data: ", ctx->image_path);
+	if (!fig)
+		printf("not checked (--metadata-only)");
+	else if (fig->checksummed)
+		printf("%" PRIu64 " blocks match their checksums", fig->blocks);
+	else
+		printf("not checksummed (the image has no data CRCs)");
+	if (fig && fig->zfiles)
+		printf(", %" PRIu64 " clusters of %" PRIu64 " compressed "
+		       "files decompress", fig->clusters, fig->zfiles);
+	putchar('\n');
 }
 
 int fsck_verify(struct fsck_ctx *ctx)
 {
+	struct fsck_data_figures fig;
 	long problems = xipfs_verify(&ctx->img, verify_report, ctx);
 
 	if (problems < 0) {
@@ -234,9 +254,13 @@ int fsck_verify(struct fsck_ctx *ctx)
 			 problems == 1 ? "" : "s");
 		return -1;
 	}
+	/* the data pass only after the structure is sound: only then is it
+	 * known which bytes are whose */
+	if (!ctx->metadata_only && fsck_check_data(ctx, &fig) < 0)
+		return -1;
 	/* extract verifies first too; its -v means something else */
 	if (ctx->action == FSCK_VERIFY && ctx->verbose && !ctx->quiet)
-		verify_summary(ctx);
+		verify_summary(ctx, ctx->metadata_only ? NULL : &fig);
 	return 0;
 }
 

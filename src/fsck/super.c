@@ -19,10 +19,12 @@ static const struct feature_name compat_names[] = {
 
 static const struct feature_name incompat_names[] = {
 	{ XIPFS_INCOMPAT_PACKED, "packed" },
+	{ XIPFS_INCOMPAT_COMPRESSED, "compressed" },
 	{ 0, NULL },
 };
 
 static const struct feature_name ro_compat_names[] = {
+	{ XIPFS_RO_COMPAT_DATA_CRC, "data_crc" },
 	{ 0, NULL },
 };
 
@@ -109,6 +111,31 @@ static void print_crcs(struct fsck_ctx *ctx)
 			 "metadata: %s", xipfs_strerror(r));
 }
 
+/* The data CRC table: where, how many blocks, and (with -v) its CRC. */
+static void print_data_crc(struct fsck_ctx *ctx)
+{
+	struct xipfs_data_crc_info dc;
+	int r;
+
+	if (xipfs_data_crc_get(&ctx->img, &dc) < 0) {
+		printf("%-20s none\n", "data crc table:");
+		return;
+	}
+	print_region("data crc table:", dc.table_offset, 4 * dc.blocks);
+	printf("%-20s %" PRIu64 "\n", "data crc blocks:", dc.blocks);
+	if (!ctx->verbose) {
+		printf("%-20s 0x%08" PRIx32 " (not checked; -v checks it)\n",
+		       "table crc32c:", dc.table_crc);
+		return;
+	}
+	r = xipfs_data_crc_check_table(&ctx->img);
+	printf("%-20s 0x%08" PRIx32 " (%s)\n", "table crc32c:", dc.table_crc,
+	       r == 0 ? "ok" : xipfs_strerror(r));
+	if (r < 0)
+		fsck_err(ctx, fsck_err_exit_bit(r), ctx->image_path,
+			 "data crc table: %s", xipfs_strerror(r));
+}
+
 int fsck_super(struct fsck_ctx *ctx)
 {
 	const struct xipfs_image *img = &ctx->img;
@@ -128,6 +155,7 @@ int fsck_super(struct fsck_ctx *ctx)
 	       img->build_time);
 	print_uuid(img->uuid);
 	print_crcs(ctx);
+	print_data_crc(ctx);
 	printf("%-20s \"", "label:");
 	fsck_print_escaped(stdout, img->volume_name,
 			   strnlen(img->volume_name,

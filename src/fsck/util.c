@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fsck.h"
 
@@ -22,6 +23,15 @@ static void vmessage(const char *path, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+/* A message must not run on from a progress line. */
+static void clear_progress(struct fsck_ctx *ctx)
+{
+	if (!ctx->progress_drawn)
+		return;
+	fputs("\r\033[K", stderr);
+	ctx->progress_drawn = 0;
+}
+
 /* An error: recorded in the exit status, printed unless -q. */
 void fsck_err(struct fsck_ctx *ctx, int exit_bit, const char *path,
 	      const char *fmt, ...)
@@ -31,6 +41,7 @@ void fsck_err(struct fsck_ctx *ctx, int exit_bit, const char *path,
 	ctx->status |= exit_bit;
 	if (ctx->quiet)
 		return;
+	clear_progress(ctx);
 	va_start(ap, fmt);
 	vmessage(path, fmt, ap);
 	va_end(ap);
@@ -43,9 +54,63 @@ void fsck_note(struct fsck_ctx *ctx, const char *path, const char *fmt, ...)
 
 	if (ctx->quiet)
 		return;
+	clear_progress(ctx);
 	va_start(ap, fmt);
 	vmessage(path, fmt, ap);
 	va_end(ap);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Look at the clock once per this many bytes done, not per block. */
+#define PROGRESS_STEP		(8u << 20)
+#define PROGRESS_DELAY_NS	1000000000u
+#define PROGRESS_PERIOD_NS	100000000u
+
+void fsck_progress_start(struct fsck_progress *pr, struct fsck_ctx *ctx,
+			 const char *what, uint64_t total)
+{
+	memset(pr, 0, sizeof(*pr));
+	pr->ctx = ctx;
+	pr->what = what;
+	pr->total = total;
+	pr->enabled = !ctx->quiet && isatty(STDERR_FILENO) && total > 0;
+	pr->next_look = PROGRESS_STEP;
+	if (pr->enabled)
+		pr->start_ns = now_ns();
+}
+
+void fsck_progress_add(struct fsck_progress *pr, uint64_t n)
+{
+	uint64_t now;
+
+	pr->done += n;
+	if (!pr->enabled || pr->done < pr->next_look)
+		return;
+	pr->next_look = pr->done + PROGRESS_STEP;
+	now = now_ns();
+	if (now - pr->start_ns < PROGRESS_DELAY_NS ||
+	    now - pr->drawn_ns < PROGRESS_PERIOD_NS)
+		return;
+	pr->drawn_ns = now;
+	fprintf(stderr, "\r%s: %s %3u%% (%" PRIu64 " of %" PRIu64 " MiB)"
+		"\033[K", FSCK_PROG, pr->what,
+		(unsigned)(pr->done >= pr->total ? 100 :
+			   pr->done * 100 / pr->total),
+		pr->done >> 20, pr->total >> 20);
+	fflush(stderr);
+	pr->ctx->progress_drawn = 1;
+}
+
+void fsck_progress_end(struct fsck_progress *pr)
+{
+	clear_progress(pr->ctx);
 }
 
 /* Which exit bit a library return code deserves. */

@@ -61,6 +61,27 @@ static int mount_source(dev_t dev, char *out, size_t size)
 	return 0;
 }
 
+/*
+ * The daemon answers XIPFS_IOC_WHERE for a compressed file with
+ * EOPNOTSUPP: its bytes are not in the source as such.  Another file
+ * system may give EOPNOTSUPP for an ioctl it does not know, so that
+ * answer means "compressed" only from a file on an xipfs mount.
+ */
+static int where_failed(int fd, int err)
+{
+	char source[4096];
+	struct stat st;
+
+	if (err == EINVAL || err == ENOSYS)
+		return -ENOTTY;
+	if (err != EOPNOTSUPP)
+		return -err;
+	if (fstat(fd, &st) < 0 ||
+	    mount_source(st.st_dev, source, sizeof(source)) < 0)
+		return -ENOTTY;
+	return -EMEDIUMTYPE;
+}
+
 /* Open the source and check it is the file the daemon maps. */
 static int open_source(const struct xipfs_direct *d, int *sfd)
 {
@@ -86,7 +107,7 @@ int xipfs_direct_map(int fd, struct xipfs_direct *out, const char **what)
 	memset(out, 0, sizeof(*out));
 	*what = "ask the daemon where the file lives";
 	if (ioctl(fd, XIPFS_IOC_WHERE, &out->where) < 0)
-		return errno == EINVAL || errno == ENOSYS ? -ENOTTY : -errno;
+		return where_failed(fd, errno);
 	*what = "unknown answer from the daemon";
 	if (out->where.version != XIPFS_WHERE_VERSION)
 		return -EPROTO;

@@ -24,6 +24,7 @@ static void usage(FILE *out)
 "For each FILE on an xipfs mount, map its bytes straight from the mount's\n"
 "source (which you must be able to read) and say where they are:\n"
 "  FILE: SOURCE offset OFFSET size SIZE aligned|packed\n"
+"A compressed file cannot be mapped (only XIP files can): read it instead.\n"
 "\n"
 "  -c, --cat       write the bytes, read from the direct mapping, to\n"
 "                  standard output instead\n"
@@ -63,6 +64,11 @@ static int map_one(const char *path, int cat)
 	if (err == -ENOTTY) {
 		fprintf(stderr, "xipfs-map: %s: not a regular file on an "
 			"xipfs mount\n", path);
+		return 1;
+	}
+	if (err == -EMEDIUMTYPE) {
+		fprintf(stderr, "xipfs-map: %s: compressed file; only XIP "
+			"files can be mapped\n", path);
 		return 1;
 	}
 	if (err) {
