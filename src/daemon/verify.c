@@ -57,7 +57,8 @@ int xipfsd_verify_setup(struct xipfsd *d, int asked)
 		if (asked == 1)
 			fprintf(stderr, "xipfs: %s: verify: the image has no "
 				"data checksums (built with --no-data-crc or "
-				"by an older mkxipfs); mounting without\n",
+				"by an older mkxipfs); mounting without checking "
+				"data\n",
 				d->source);
 		return 0;
 	}
