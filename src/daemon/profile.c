@@ -142,6 +142,33 @@ static int starts_elf(struct writer *w, const struct xipfs_inode_info *inode)
 	       !memcmp(head, "\177ELF", 4);
 }
 
+/* The longest line mkxipfs --xip-list takes. */
+#define LIST_LINE_MAX	4095
+
+/*
+ * path as a line mkxipfs --xip-list reads back as that one path: a
+ * backslash before each of "*?[\\" (else the line is an fnmatch(3)
+ * pattern), and a leading '/' (which it drops) where the name starts with
+ * a blank or a '#' (else it is blank or a comment).  0, or -1 when the
+ * line would be too long for it.
+ */
+static int list_line(const char *path, char *line)
+{
+	size_t n = 0;
+
+	if (*path == ' ' || *path == '\t' || *path == '#')
+		line[n++] = '/';
+	for (const char *p = path; *p; p++) {
+		if (n + 2 > LIST_LINE_MAX)
+			return -1;
+		if (strchr("*?[\\", *p))
+			line[n++] = '\\';
+		line[n++] = *p;
+	}
+	line[n] = '\0';
+	return 0;
+}
+
 /*
  * One line a file for mkxipfs --xip-list, after a comment saying what was
  * seen; a file that was only read, and is no ELF file, is a comment only
@@ -154,6 +181,7 @@ static int write_one(void *ctx, const char *path,
 	struct writer *w = ctx;
 	uint32_t ino = inode->ino;
 	unsigned int flags, bytes;
+	char line[LIST_LINE_MAX + 1];
 	int elf;
 
 	if (!S_ISREG(inode->mode) || ino > w->d->img.inode_count ||
@@ -168,9 +196,9 @@ static int write_one(void *ctx, const char *path,
 				     memory_order_relaxed);
 	elf = starts_elf(w, inode);
 	w->files++;
-	if (strchr(path, '\n')) {
-		fprintf(w->f, "# inode %u: a name with a newline, left out\n",
-			ino);
+	if (strchr(path, '\n') || list_line(path, line)) {
+		fprintf(w->f, "# inode %u: a name with a newline, or too long, "
+			"left out\n", ino);
 		return 0;
 	}
 	if (!(flags & XIPFSD_PROFILE_EXEC) && !elf) {
@@ -180,7 +208,7 @@ static int write_one(void *ctx, const char *path,
 	w->xip++;
 	fprintf(w->f, "#%s%s read=%u%s\n%s\n",
 		flags & XIPFSD_PROFILE_EXEC ? " exec" : "", elf ? " elf" : "",
-		bytes, bytes == UINT32_MAX ? "+" : "", path);
+		bytes, bytes == UINT32_MAX ? "+" : "", line);
 	return 0;
 }
 
