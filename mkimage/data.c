@@ -4,7 +4,8 @@
  *
  * The metadata's size does not depend on where data goes, so data is
  * written first, in inode order: block-aligned files (2 MiB-aligned when
- * --align-huge and at least 2 MiB), then the packed area for small files.
+ * --align-huge and at least 2 MiB), then the packed area for small files,
+ * then the compressed files' clusters (zdata.c), byte-contiguous.
  *
  * Only files whose size is shared with another file can be duplicates.
  * Such a file is hashed as it is read; a (size, hash) match against data

@@ -32,6 +32,7 @@
 
 struct dtline {
 	struct build *c;
+	const char *file;	/* the table, for messages */
 	char where[64 + 4096];	/* "file:line", the prefix of every message */
 	char *label;		/* "file:line: PATH" */
 	char *f[MAX_FIELDS];
@@ -366,37 +367,26 @@ static int apply_line(struct dtline *d)
 	}
 }
 
-int devtable_apply(struct build *c, const char *file)
+/* One line of the table; d->where says FILE:LINE in its messages. */
+static int table_line(void *arg, char *line, size_t len, unsigned long no)
 {
-	struct dtline d = { .c = c };
-	FILE *f = fopen(file, "re");
-	char *line = NULL;
-	size_t cap = 0;
-	unsigned long lineno = 0;
-	ssize_t len;
-	int r = 0;
+	struct dtline *d = arg;
+	int r;
 
-	if (!f) {
-		msg_errno(file, errno);
+	snprintf(d->where, sizeof(d->where), "%s:%lu", d->file, no);
+	if (strlen(line) != len) {
+		msg_err(d->where, "NUL byte in line");
 		return -1;
 	}
-	while (r == 0 && (len = getline(&line, &cap, f)) >= 0) {
-		snprintf(d.where, sizeof(d.where), "%s:%lu", file, ++lineno);
-		if (strlen(line) != (size_t)len) {
-			msg_err(d.where, "NUL byte in line");
-			r = -1;
-		} else {
-			r = tokenize(&d, line);
-		}
-		if (r == 0)
-			r = apply_line(&d);
-	}
-	if (r == 0 && ferror(f)) {
-		msg_errno(file, errno);
-		r = -1;
-	}
-	free(line);
+	r = tokenize(d, line);
+	return r ? r : apply_line(d);
+}
+
+int devtable_apply(struct build *c, const char *file)
+{
+	struct dtline d = { .c = c, .file = file };
+	int r = for_each_line(file, table_line, &d);
+
 	free(d.label);
-	fclose(f);
 	return r;
 }

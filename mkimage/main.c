@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <lz4.h>
+#include <zstd.h>
 
 #include "xipfs/xipfs.h"
 #include "mkxipfs.h"
@@ -343,7 +345,10 @@ static int parse_one(struct build_options *o, int ch, char *arg)
 		usage(stdout);
 		exit(0);
 	case 'V':
-		printf("mkxipfs (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		/* the compressors' versions decide the compressed bytes */
+		printf("mkxipfs (%s) %s\nzstd %s, lz4 %s\n", PACKAGE_NAME,
+		       PACKAGE_VERSION, ZSTD_versionString(),
+		       LZ4_versionString());
 		exit(0);
 	default:
 		return bad_usage("invalid option");

@@ -40,6 +40,7 @@
 #define XN_SHARED_SIZE	 0x20	/* another file has the same size */
 #define XN_COMPRESSED	 0x40	/* stored in clusters: data indexes
 				 * build->zfiles until written */
+#define XN_XIP_LISTED	 0x80	/* a name of it is in --xip-list */
 
 /*
  * One inode.  Indexed by node id (creation order); the image's inode
@@ -242,6 +243,7 @@ struct build {
 	char *tmp_path;
 	int no_cfr;		/* copy_file_range unusable: use pread */
 	int progress;		/* draw the TTY progress line */
+	int compressing;	/* in the compressed files' pass */
 	uint64_t last_draw_ns;
 };
 
@@ -262,6 +264,8 @@ void *xrealloc_array(void *p, size_t n, size_t size)
 const char *pool_add(struct strpool *p, const char *s, size_t len);
 void pool_free(struct strpool *p);
 uint64_t round_up(uint64_t v, uint64_t align);
+typedef int line_fn(void *arg, char *line, size_t len, unsigned long no);
+int for_each_line(const char *file, line_fn *fn, void *arg);
 uint64_t now_ns(void);
 
 /* hash.c: a 64-bit non-cryptographic hash for dedupe and the UUID.  CRC32C
@@ -396,6 +400,19 @@ struct zslot *zpipe_slot(struct zpipe *p, int *err);
 void zpipe_submit(struct zpipe *p, struct zslot *s);
 int zpipe_drain(struct zpipe *p);	/* retire everything submitted */
 void zpipe_free(struct zpipe *p);
+
+/* xiplist.c: --xip-list */
+struct xiplist {
+	struct strlist paths;	/* plain paths, indexed */
+	struct htable index;	/* hash of a path -> its index in paths */
+	struct strlist patterns;
+};
+/* One line (len bytes, room for a NUL after): 0 to skip it, 1 with *path
+ * set, -1 with *why set. */
+int xiplist_line(char *line, size_t len, const char **path, const char **why);
+int xiplist_load(struct xiplist *l, const char *file);
+int xiplist_match(const struct xiplist *l, const char *relpath);
+void xiplist_free(struct xiplist *l);
 
 /* select.c */
 int select_compressed(struct build *c);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The progress line: bytes of file data copied so far, on a TTY only. */
+/* The progress line: bytes of file data copied (or compressed) so far,
+ * on a TTY only. */
 #include "config.h"
 
 #include <stdio.h>
@@ -33,9 +34,15 @@ void progress_update(struct build *c, int force)
 	c->last_draw_ns = now;
 	human(done, sizeof(done), c->st.copied);
 	human(all, sizeof(all), total);
-	fprintf(stderr, "\rmkxipfs: writing data %3u%% (%s of %s)\033[K",
+	fprintf(stderr, "\rmkxipfs: %s %3u%% (%s of %s)",
+		c->compressing ? "compressing" : "writing data",
 		total ? (unsigned)(c->st.copied * 100 / total) : 100u, done,
 		all);
+	if (c->compressing) {	/* what the compressed files came to */
+		human(done, sizeof(done), c->st.zstored);
+		fprintf(stderr, ", compressed files %s stored", done);
+	}
+	fputs("\033[K", stderr);
 	if (force)
 		fputc('\n', stderr);
 	fflush(stderr);

@@ -7,11 +7,14 @@
  * --xip=all keeps every file in place; none compresses every file it
  * can; elf keeps ELF executables and shared objects in place, which
  * takes the first bytes of each file (read here: from the spool for tar
- * input, from the source tree otherwise).  Empty files and files over
+ * input, from the source tree otherwise).  --xip-list keeps more files
+ * in place: any name of a file (hard links too) may match.  Empty files
+ * and files over
  * XIPFS_ZFILE_MAX are never compressed: the format does not allow it.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,7 +42,7 @@ static int stays_xip(struct data_writer *w, uint32_t id, int *keep)
 	const struct xnode *n = &c->nodes[id];
 
 	*keep = !S_ISREG(n->mode) || n->size == 0 ||
-		n->size > XIPFS_ZFILE_MAX;
+		n->size > XIPFS_ZFILE_MAX || n->flags & XN_XIP_LISTED;
 	if (*keep || c->opt.xip == XIP_NONE)
 		return 0;
 	return read_elf_header(w, id, keep);
@@ -67,13 +70,51 @@ static void add_zfile(struct build *c, uint32_t id, size_t *cap)
 	c->st.zbytes += n->size;
 }
 
+/* Mark every regular file one of whose names --xip-list matches. */
+static int mark_listed(struct build *c)
+{
+	struct xiplist l = { 0 };
+
+	if (!c->opt.xip_list)
+		return 0;
+	if (xiplist_load(&l, c->opt.xip_list) < 0)
+		return -1;
+	for (size_t e = 0; e < c->nents; e++) {
+		const struct xent *x = &c->ents[e];
+		struct xnode *n = &c->nodes[x->node];
+		char *dir, *path;
+		size_t len;
+
+		if (!S_ISREG(n->mode) || !n->ino)
+			continue;
+		dir = node_relpath(c, x->parent);
+		len = strlen(dir) + x->name_len + 2;
+		path = xmalloc(len);
+		if (x->parent == c->root)
+			snprintf(path, len, "%.*s", (int)x->name_len, x->name);
+		else
+			snprintf(path, len, "%s/%.*s", dir, (int)x->name_len,
+				 x->name);
+		if (xiplist_match(&l, path))
+			n->flags |= XN_XIP_LISTED;
+		free(path);
+		free(dir);
+	}
+	xiplist_free(&l);
+	return 0;
+}
+
 int select_compressed(struct build *c)
 {
 	struct data_writer w;
 	size_t cap = 0;
 	int r = 0;
 
-	if (!c->opt.z.alg || c->opt.xip == XIP_ALL)
+	if (!c->opt.z.alg)
+		return 0;
+	if (mark_listed(c) < 0)	/* checked even when it changes nothing */
+		return -1;
+	if (c->opt.xip == XIP_ALL)
 		return 0;
 	dw_init(&w, c);
 	for (uint32_t k = 0; r == 0 && k < c->ninodes; k++) {

@@ -160,3 +160,29 @@ uint64_t now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+/* Call fn on each line of file (newline kept, len bytes, number no);
+ * stop at its first nonzero return.  Reading errors say file. */
+int for_each_line(const char *file, line_fn *fn, void *arg)
+{
+	FILE *f = fopen(file, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned long no = 0;
+	ssize_t len;
+	int r = 0;
+
+	if (!f) {
+		msg_errno(file, errno);
+		return -1;
+	}
+	while (r == 0 && (len = getline(&line, &cap, f)) >= 0)
+		r = fn(arg, line, (size_t)len, ++no);
+	if (r == 0 && ferror(f)) {
+		msg_errno(file, errno);
+		r = -1;
+	}
+	free(line);
+	fclose(f);
+	return r;
+}

@@ -165,11 +165,12 @@ int write_compressed(struct data_writer *w, uint64_t *pos)
 		msg_err(NULL, "cannot start the compressor (out of memory?)");
 		return -1;
 	}
+	c->compressing = 1;
 	for (size_t zi = 0; r == 0 && zi < c->nzfiles; zi++)
 		r = write_zfile(&zw, (uint32_t)zi);
 	if (zpipe_drain(zw.pipe) < 0)
 		r = -1;
-	zpipe_free(zw.pipe);
+	zpipe_free(zw.pipe);	/* c->compressing stays: the last line says it */
 	/* a duplicate's clusters are where its representative's went */
 	for (size_t zi = 0; zi < c->nzfiles; zi++)
 		if (c->zfiles[zi].rep != NONE)
