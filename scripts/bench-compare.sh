@@ -16,8 +16,9 @@
 # RssAnon after the run (always), the page-cache growth from mapping the big
 # file through each xipfs mount (--mapped-cache), and the mount time of an
 # image of many empty files (--mount-files).  Targets outside the default
-# set: xipfs_open, xipfs_clonefd, xipfs_single (the variants that chose
-# xipfs's defaults), xfs_native (the tree on the xfs that holds the
+# set: xipfs_open, xipfs_clonefd, xipfs_single, xipfs_nopush (copy with
+# push-ahead off), xipfs_pt_all (passthrough for every file size: the
+# variants that chose xipfs's defaults), xfs_native (the tree on the xfs that holds the
 # passthrough image) and direct_xfs (the direct mapping of that image).
 #
 # Usage: scripts/bench-compare.sh [options]   (--help lists them)
@@ -32,7 +33,7 @@ export LC_ALL=C
 erofsfuse=${EROFSFUSE:-$top/_deps/erofs-utils/bin/erofsfuse}
 [ -x "$erofsfuse" ] || erofsfuse=$(command -v erofsfuse || echo erofsfuse)
 default_targets="xipfs_copy xipfs_splice xipfs_passthrough xipfs_uring squashfuse erofsfuse erofs squashfs tmpfs direct"
-extra_targets="xipfs_open xipfs_clonefd xipfs_single xfs_native direct_xfs"
+extra_targets="xipfs_open xipfs_clonefd xipfs_single xipfs_nopush xipfs_pt_all xfs_native direct_xfs"
 all_targets="$default_targets $extra_targets"
 param=/sys/module/fuse/parameters/enable_uring
 usage() {
@@ -137,12 +138,12 @@ fi
 kernel_has() { grep -qw "$1" /proc/filesystems || { modprobe -q "$1" 2>/dev/null && grep -qw "$1" /proc/filesystems; }; }
 for t in $targets; do
 	case $t in
-	xipfs_copy|xipfs_splice|xipfs_open|xipfs_clonefd|xipfs_single|direct) [ -z "$fuse_why" ] || skip $t "$fuse_why";;
+	xipfs_copy|xipfs_splice|xipfs_open|xipfs_clonefd|xipfs_single|xipfs_nopush|direct) [ -z "$fuse_why" ] || skip $t "$fuse_why";;
 	xfs_native|direct_xfs)
 		if [ $root = 0 ]; then skip $t "needs root (the xfs is loop-mounted)"
 		elif ! command -v mkfs.xfs >/dev/null; then skip $t "mkfs.xfs missing (xfsprogs)"
 		fi;;
-	xipfs_passthrough)
+	xipfs_passthrough|xipfs_pt_all)
 		if [ $root = 0 ]; then skip $t "needs root (registering backing files needs CAP_SYS_ADMIN; the xfs is loop-mounted)"
 		elif ! grep -q 'passthrough yes' <<<"$xver"; then skip $t "$xipfs is built without passthrough (libfuse 3.17+: scripts/build-libfuse.sh)"
 		elif ! command -v mkfs.xfs >/dev/null; then skip $t "mkfs.xfs missing (xfsprogs)"
@@ -280,7 +281,8 @@ fi
 on xipfs_open && fuse_mount xipfs_open "$xipfs" -f -v -o read=splice,open "$base/x.img" "$base/mnt/xipfs_open"
 on xipfs_clonefd && fuse_mount xipfs_clonefd "$xipfs" -f -v -o read=splice,clone_fd "$base/x.img" "$base/mnt/xipfs_clonefd"
 on xipfs_single && fuse_mount xipfs_single "$xipfs" -f -v -s -o read=splice "$base/x.img" "$base/mnt/xipfs_single"
-if on xipfs_passthrough || on xfs_native || on direct_xfs; then
+on xipfs_nopush && fuse_mount xipfs_nopush "$xipfs" -f -v -o read=copy,push=off "$base/x.img" "$base/mnt/xipfs_nopush"
+if on xipfs_passthrough || on xipfs_pt_all || on xfs_native || on direct_xfs; then
 	# Passthrough clones the image's blocks, which tmpfs cannot: the image
 	# goes onto xfs (reflink=1) on a loop device over a tmpfs file, so the
 	# medium is still RAM.  The xfs is sized for one copy of the image, and
@@ -296,6 +298,7 @@ if on xipfs_passthrough || on xfs_native || on direct_xfs; then
 	if on xfs_native; then run cp -a "$tree" "$base/xfs/tree" || die "copying the tree onto the xfs failed"; fi
 fi
 on xipfs_passthrough && fuse_mount xipfs_passthrough "$xipfs" -f -v -o passthrough=on "$base/xfs/x.img" "$base/mnt/xipfs_passthrough"
+on xipfs_pt_all && fuse_mount xipfs_pt_all "$xipfs" -f -v -o passthrough=on,passthrough_min=0 "$base/xfs/x.img" "$base/mnt/xipfs_pt_all"
 # direct_xfs reads the image on the xfs straight, found through a mount of it.
 on direct_xfs && fuse_mount xipfs_xfs "$xipfs" -f -v -o read=splice "$base/xfs/x.img" "$base/mnt/xipfs_xfs"
 if on xipfs_uring; then

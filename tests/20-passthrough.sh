@@ -67,7 +67,8 @@ for fs in xfs btrfs; do
 	make_fs $fs 512M
 	cp "$WORK/aligned.xip" "$WORK/packed.xip" "$WORK/fs-$fs/"
 	: >"$WORK/xipfs.log"
-	xipfs_mount "$WORK/fs-$fs/aligned.xip" "$mnt" -v -o passthrough=on
+	# passthrough_min=0: every block-aligned file passes through
+	xipfs_mount "$WORK/fs-$fs/aligned.xip" "$mnt" -v -o passthrough=on,passthrough_min=0
 	compare_all "$fs"
 	compare_all "$fs, again"	# second opens reuse the backing ids
 	xipfs_unmount "$mnt"
@@ -79,6 +80,31 @@ for fs in xfs btrfs; do
 	[ "${opens:-0}" -ge 14 ] || fail "$fs: $opens passthrough opens: $pt"
 	case $pt in *" 0 backing files live"*) ;; *) fail "$fs: backing files left: $pt";; esac
 	ok "$fs: $opens passthrough opens, no READ request"
+
+	# The default threshold (1M): only f5242880 passes through, the
+	# smaller files go to the page cache (READs, no clones); a private
+	# writable mapping of a passed-through file changes the mapping only.
+	: >"$WORK/xipfs.log"
+	xipfs_mount "$WORK/fs-$fs/aligned.xip" "$mnt" -v -o passthrough=on
+	compare_all "$fs, passthrough_min"
+	python3 - "$mnt/f5242880" "$T/f5242880" <<'PY' || fail "$fs: MAP_PRIVATE write under passthrough"
+import mmap, sys
+with open(sys.argv[1], "rb") as f:
+    m = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE,
+                  prot=mmap.PROT_READ | mmap.PROT_WRITE)
+    m[4096:4100] = b"XIPW"
+    assert m[4096:4100] == b"XIPW"
+    m.close()
+with open(sys.argv[1], "rb") as a, open(sys.argv[2], "rb") as b:
+    assert a.read() == b.read(), "the private write reached the file"
+PY
+	xipfs_unmount "$mnt"
+	pt=$(stat_line passthrough)
+	small=$(echo "$pt" | sed -n 's/.*, \([0-9]*\) opens below passthrough_min.*/\1/p')
+	case $(stat_line requests) in *" READ="*) ;; *) fail "$fs: small files passed through: $pt";; esac
+	[ "${small:-0}" -ge 6 ] || fail "$fs: ${small:-0} opens below passthrough_min: $pt"
+	case $pt in *"passthrough: 0 opens"*) fail "$fs: the 5 MiB file did not pass through: $pt";; esac
+	ok "$fs: files under passthrough_min by the page cache ($small opens), the big one passed through; MAP_PRIVATE writes stay private"
 
 	: >"$WORK/xipfs.log"
 	xipfs_mount "$WORK/fs-$fs/packed.xip" "$mnt" -v

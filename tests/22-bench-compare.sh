@@ -131,7 +131,7 @@ ok "one run over $(echo $measured | wc -w) targets ($measured): JSON, PNG, gnupl
 # ---- the targets outside the default set, and the figures of the retired
 # bench-read.sh and bench-bypass.sh: daemon memory, the page cache a
 # mapping fills, the mount time of a many-file image
-extra="xipfs_open xipfs_clonefd xipfs_single"
+extra="xipfs_open xipfs_clonefd xipfs_single xipfs_nopush"
 [ $have_xfs = 1 ] && extra+=" xfs_native direct_xfs"
 bench "$WORK/extra" $tiny --reps 1 --cache warm --workloads seq,walk \
 	--targets "xipfs_splice ${extra// /,},squashfuse" --mapped-cache --mount-files 2000 --out "$WORK/out-extra"

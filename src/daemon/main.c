@@ -40,6 +40,9 @@ struct options {
 	 * checked whole by numbers_valid(). */
 	char *uid_text, *gid_text, *max_backing_text, *idle_timeout_text;
 	char *entry_timeout_text, *attr_timeout_text, *negative_timeout_text;
+	char *push, *push_max, *push_budget, *push_window_text;
+	char *passthrough_min;
+	unsigned int push_window;
 };
 
 #define OPT(t, field, v) { t, offsetof(struct options, field), v }
@@ -52,6 +55,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("read=%s", read_mode, 0),
 	OPT("passthrough=%s", passthrough, 0),
 	OPT("backing_dir=%s", backing_dir, 0),
+	OPT("passthrough_min=%s", passthrough_min, 0),
 	OPT("subdir=%s", subdir, 0),
 	OPT("profile=%s", profile, 0),
 	OPT("verify", verify, 1),
@@ -82,6 +86,11 @@ static const struct fuse_opt option_spec[] = {
 	OPT("attr_timeout=%s", attr_timeout_text, 0),
 	OPT("negative_timeout=%lf", negative_timeout, 0),
 	OPT("negative_timeout=%s", negative_timeout_text, 0),
+	OPT("push=%s", push, 0),
+	OPT("push_max=%s", push_max, 0),
+	OPT("push_budget=%s", push_budget, 0),
+	OPT("push_window=%u", push_window, 0),
+	OPT("push_window=%s", push_window_text, 0),
 	FUSE_OPT_END
 };
 
@@ -120,6 +129,8 @@ static void usage(void)
 "    -o backing_dir=DIR     where the clones live (default: the source's\n"
 "                           directory; same file system)\n"
 "    -o max_backing=N       clones live at once at most (default: 4096)\n"
+"    -o passthrough_min=N   smaller files are served through the page cache\n"
+"                           even with passthrough (default: 1M)\n"
 "    -o verify | noverify   check the data CRC of every block a READ serves\n"
 "                           (once a block; EIO on a mismatch; default: %s)\n"
 "    -o profile=FILE        write the files run and read to FILE (at unmount\n"
@@ -131,6 +142,12 @@ static void usage(void)
 "    -o entry_timeout=S     seconds the kernel caches names (default: 1e6)\n"
 "    -o attr_timeout=S      seconds the kernel caches attributes (1e6)\n"
 "    -o negative_timeout=S  seconds the kernel caches absent names (1e6)\n"
+"    -o push=on|off         push-ahead: once a directory's files are read,\n"
+"                           store the next small files' data in the page\n"
+"                           cache before they are asked for (default: on)\n"
+"    -o push_max=N          largest file pushed (default: 64K)\n"
+"    -o push_window=N       entries pushed ahead of the reader (default: 32)\n"
+"    -o push_budget=N       bytes pushed ahead of the reader (default: 4M)\n"
 "\n", VERIFY_DEFAULT ? "verify" : "noverify");
 }
 
@@ -240,9 +257,38 @@ static int numbers_valid(const struct options *o)
 	       number_valid("gid", o->gid_text, UINT32_MAX - 1, 0) &&
 	       number_valid("max_backing", o->max_backing_text, ULONG_MAX, 0) &&
 	       number_valid("timeout", o->idle_timeout_text, UINT_MAX, 0) &&
+	       number_valid("push_window", o->push_window_text, PUSH_WINDOW_MAX, 0) &&
 	       number_valid("entry_timeout", o->entry_timeout_text, 0, 1) &&
 	       number_valid("attr_timeout", o->attr_timeout_text, 0, 1) &&
 	       number_valid("negative_timeout", o->negative_timeout_text, 0, 1);
+}
+
+/* push=, push_max=, push_budget=, push_window=: push-ahead's bounds. */
+static int push_options(const struct options *o, struct xipfsd_push *p)
+{
+	if (!o->push || !strcmp(o->push, "on")) {
+		p->on = 1;
+	} else if (!strcmp(o->push, "off")) {
+		p->on = 0;
+	} else {
+		fprintf(stderr, "xipfs: push=%s: expected on or off\n", o->push);
+		return -1;
+	}
+	p->max_file = PUSH_MAX_DEFAULT;
+	p->budget = PUSH_BUDGET_DEFAULT;
+	p->window = o->push_window_text ? o->push_window : PUSH_WINDOW_DEFAULT;
+	if (size_option("push_max", o->push_max, &p->max_file) ||
+	    size_option("push_budget", o->push_budget, &p->budget))
+		return -1;
+	if (p->max_file > PUSH_MAX_LIMIT) {
+		fprintf(stderr, "xipfs: push_max=%s: at most %u bytes\n",
+			o->push_max, PUSH_MAX_LIMIT);
+		return -1;
+	}
+	/* nothing to push within these bounds: the same as push=off */
+	if (!p->max_file || !p->budget || !p->window)
+		p->on = 0;
+	return 0;
 }
 
 static int apply_options(struct options *o, struct xipfsd *d,
@@ -321,10 +367,14 @@ static int apply_options(struct options *o, struct xipfsd *d,
 		d->open_requests = 1;
 	}
 	d->max_backing = o->max_backing;
+	d->passthrough_min = PASSTHROUGH_MIN_DEFAULT;
+	if (size_option("passthrough_min", o->passthrough_min,
+			&d->passthrough_min))
+		return -1;
 	d->entry_timeout = o->entry_timeout;
 	d->attr_timeout = o->attr_timeout;
 	d->negative_timeout = o->negative_timeout;	/* numbers_valid() */
-	return 0;
+	return push_options(o, &d->push);
 }
 
 /* Map SOURCE and check its superblock; -1 after a one-line message. */
@@ -524,6 +574,12 @@ static int serve(struct xipfsd *d, struct fuse_session *se,
 	if (xipfsd_stats_start(d))
 		fuse_log(FUSE_LOG_WARNING, "xipfs: no SIGUSR1 reports: %s\n",
 			 strerror(errno));
+	if (xipfsd_push_start(d)) {
+		/* an optimisation: the mount serves without it */
+		fuse_log(FUSE_LOG_WARNING, "xipfs: %s: no push-ahead: %s\n",
+			 d->source, strerror(ENOMEM));
+		d->push.on = 0;
+	}
 	if (xipfsd_idle_start(d)) {
 		fuse_log(FUSE_LOG_ERR, "xipfs: %s: timeout=%u: cannot start "
 			 "the idle timer: %s\n", d->source, d->idle_timeout,
@@ -533,6 +589,7 @@ static int serve(struct xipfsd *d, struct fuse_session *se,
 		ret = run_loop(se, cmd);
 		xipfsd_idle_stop(d);
 	}
+	xipfsd_push_stop(d);
 	xipfsd_stats_stop(d);
 	xipfsd_read_stop(d);
 	if (d->verbose)

@@ -34,25 +34,6 @@ static void xipfsd_count(struct xipfsd *d, enum xipfsd_op op)
 		xipfsd_idle_touch(d);
 }
 
-/*
- * FUSE calls its root inode 1, and so does the image; with subdir= the
- * mount's root is image inode root_ino instead.  The two numbers trade
- * places, which keeps the mapping one to one and stateless (it is its own
- * inverse).  The image's root could then only show up as the ".." of the
- * subdirectory, and get_inode makes that ".." point at itself.
- */
-static uint64_t xipfsd_swap_root(const struct xipfsd *d, uint64_t ino)
-{
-	if (ino == 1)
-		return d->root_ino;
-	if (ino == d->root_ino)
-		return 1;
-	return ino;
-}
-
-#define xipfsd_to_image(d, ino) xipfsd_swap_root(d, ino)
-#define xipfsd_to_fuse(d, ino) xipfsd_swap_root(d, ino)
-
 static struct xipfsd *ctx(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
@@ -154,6 +135,7 @@ static int lookup_entry(struct xipfsd *d, fuse_ino_t parent, const char *name,
 	    (err = xipfs_entry_check(&dir, &de, &child)))
 		return to_errno(d, err, child.ino);
 	fill_entry(d, &child, e);
+	xipfsd_push_note_entry(d, dir.ino, de.cookie, child.ino);
 	return 0;
 }
 
@@ -308,7 +290,12 @@ static size_t add_entry(struct xipfsd *d, fuse_req_t req, char *buf,
 		fill_entry(d, &inode, &e);
 	}
 	n = fuse_add_direntry_plus(req, buf, room, name, &e, de->cookie);
-	return n > room ? 0 : n;
+	if (n > room)
+		return 0;
+	/* handed out with its inode: the kernel now has it */
+	if (e.ino)
+		xipfsd_push_note_entry(d, dir->ino, de->cookie, de->ino);
+	return n;
 }
 
 static void reply_listing(fuse_req_t req, fuse_ino_t ino, char *buf,
@@ -463,6 +450,7 @@ static int find_read(struct xipfsd *d, fuse_ino_t ino, uint64_t off,
 
 	if (err)
 		return err;
+	xipfsd_push_note_read(d, inode->ino, off);
 	if (d->verify.on && S_ISREG(inode->mode) &&
 	    (err = xipfsd_verify_read(d, inode, off, size)))
 		return to_errno(d, err, inode->ino);

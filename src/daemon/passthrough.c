@@ -139,6 +139,10 @@ static int make_backing(fuse_req_t req, struct xipfsd *d,
 	if (inode->size == 0 || !xipfs_inode_mappable(&d->img, inode) ||
 	    xipfs_file_extent(&d->img, inode, &offset, &length))
 		return 0;
+	if (inode->size < d->passthrough_min) {
+		atomic_fetch_add(&d->stats.passthrough_small, 1);
+		return 0;
+	}
 	if (atomic_load(&d->stats.backing_live) >= d->max_backing) {
 		atomic_fetch_add(&d->stats.fallbacks, 1);
 		return 0;

@@ -65,10 +65,20 @@ void xipfsd_stats_report(struct xipfsd *d, const char *when)
 	if (d->passthrough_active)
 		fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: passthrough: "
 			 "%lu opens, %lu backing files live, %lu fallbacks to "
-			 "the page cache\n", when, d->source,
+			 "the page cache, %lu opens below passthrough_min\n",
+			 when, d->source,
 			 load(&d->stats.passthrough_opens),
 			 load(&d->stats.backing_live),
-			 load(&d->stats.fallbacks));
+			 load(&d->stats.fallbacks),
+			 load(&d->stats.passthrough_small));
+	if (d->push.on)
+		fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: push-ahead: "
+			 "%lu files, %lu bytes pushed; %lu of them READ all "
+			 "the same; %lu not pushed, unknown to the kernel\n",
+			 when, d->source, load(&d->stats.push_files),
+			 load(&d->stats.push_bytes),
+			 load(&d->stats.push_missed),
+			 load(&d->stats.push_unknown));
 }
 
 /* sigwait() in a thread of its own: the report may take locks and log,

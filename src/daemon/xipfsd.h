@@ -45,7 +45,53 @@ struct xipfsd_stats {
 	atomic_ulong backing_live;	/* backing files registered now */
 	atomic_ulong fallbacks;		/* opens that could have passed through
 					 * but went to the page cache */
+	atomic_ulong passthrough_small;	/* opens below passthrough_min */
+	atomic_ulong push_files;	/* small files pushed ahead */
+	atomic_ulong push_bytes;	/* their bytes */
+	atomic_ulong push_missed;	/* pushed, then READ all the same */
+	atomic_ulong push_unknown;	/* not pushed: the kernel had no inode */
 };
+
+/* push.c: small files' data into the page cache ahead of the reader.
+ * Defaults chosen by measurement (docs/BENCHMARKS.md, push-ahead). */
+#define PUSH_MAX_DEFAULT	(64u << 10)
+#define PUSH_MAX_LIMIT		(1u << 20)	/* the thread's buffer */
+#define PUSH_WINDOW_DEFAULT	32u
+#define PUSH_WINDOW_MAX		4096u
+#define PUSH_BUDGET_DEFAULT	(4ull << 20)
+struct xipfsd_push_slot {
+	uint32_t index;		/* entry pushed, ahead of the reader */
+	uint64_t bytes;
+};
+struct xipfsd_push {
+	/* settings, fixed before the first request */
+	int on;
+	uint64_t max_file;	/* push_max: largest file pushed */
+	uint32_t window;	/* push_window: entries ahead of the reader */
+	uint64_t budget;	/* push_budget: bytes ahead of the reader */
+	/* per inode: the directory and entry index it was handed out from */
+	_Atomic uint32_t *dir_of, *index_of;
+	atomic_uchar *state;	/* per inode: not yet, pushed, read */
+	/* the reader followed, under lock */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	uint32_t dir;		/* its directory */
+	uint32_t reader;	/* entry index it read last */
+	uint32_t next, limit;	/* entries to push: [next, limit) */
+	struct xipfsd_push_slot *ring;	/* pushed, not yet reached */
+	unsigned ring_head, ring_len;
+	uint64_t ahead;		/* bytes in the ring */
+	/* the thread's own */
+	uint8_t *buf;		/* a compressed file, decompressed */
+	struct xipfs_zctx *zctx;
+	pthread_t thread;
+	int running, stop;
+};
+
+/* A backing file costs a clone and a registration on the first open
+ * (~225 us measured), which a small file never wins back: below this,
+ * the page cache serves.  Chosen by measurement (docs/BENCHMARKS.md). */
+#define PASSTHROUGH_MIN_DEFAULT	(1ull << 20)
 
 enum xipfsd_passthrough {
 	XIPFSD_PT_AUTO,		/* where every precondition holds */
@@ -124,6 +170,7 @@ struct xipfsd {
 	char *backing_dir;		/* where backing files are created */
 	const char *backing_dir_opt;	/* as given with backing_dir= */
 	unsigned long max_backing;	/* live backing files at most */
+	uint64_t passthrough_min;	/* smaller files: page cache */
 	struct xipfsd_open_table open_inodes;	/* with passthrough_active */
 	struct fuse_session *se;
 	int refused;			/* passthrough=on found no kernel support */
@@ -146,7 +193,27 @@ struct xipfsd {
 	struct xipfsd_stats stats;
 	struct xipfsd_reporter reporter;
 	struct xipfsd_idle idle;
+	struct xipfsd_push push;
 };
+
+/*
+ * FUSE calls its root inode 1, and so does the image; with subdir= the
+ * mount's root is image inode root_ino instead.  The two numbers trade
+ * places, which keeps the mapping one to one and stateless (it is its own
+ * inverse).  The image's root could then only show up as the ".." of the
+ * subdirectory, and get_inode makes that ".." point at itself.
+ */
+static inline uint64_t xipfsd_swap_root(const struct xipfsd *d, uint64_t ino)
+{
+	if (ino == 1)
+		return d->root_ino;
+	if (ino == d->root_ino)
+		return 1;
+	return ino;
+}
+
+#define xipfsd_to_image(d, ino) xipfsd_swap_root(d, ino)
+#define xipfsd_to_fuse(d, ino) xipfsd_swap_root(d, ino)
 
 /* A damaged image and a lost source share one budget of ten messages. */
 static inline int xipfsd_may_complain(struct xipfsd *d)
@@ -257,5 +324,12 @@ void xipfsd_stats_stop(struct xipfsd *d);
 void xipfsd_idle_touch(struct xipfsd *d);
 int xipfsd_idle_start(struct xipfsd *d);
 void xipfsd_idle_stop(struct xipfsd *d);
+
+/* push.c: push-ahead of small files (push=on|off, push_max=, ...). */
+void xipfsd_push_note_entry(struct xipfsd *d, uint32_t dir, uint64_t cookie,
+			    uint32_t ino);
+void xipfsd_push_note_read(struct xipfsd *d, uint32_t ino, uint64_t off);
+int xipfsd_push_start(struct xipfsd *d);
+void xipfsd_push_stop(struct xipfsd *d);
 
 #endif /* XIPFSD_H */

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Push-ahead: when the files of a directory start being read, a thread of
+ * its own stores the data of the small files that follow, in directory
+ * order, into the kernel's page cache (fuse_lowlevel_notify_store), so the
+ * reader's next read() is served from the cache with no round trip.
+ *
+ * - The trigger is the first READ of a file (offset 0) whose directory
+ *   entry the mount has handed out, not a listing: a stat walk lists
+ *   everything and reads nothing, and must not pay for pushes.
+ * - The kernel keeps pages only for an inode it has in its cache, so
+ *   only entries handed out by READDIRPLUS (which the mount always uses)
+ *   or LOOKUP are known; notify_store answers ENOENT for the rest.
+ * - A thread, never a request handler: libfuse warns that a notification
+ *   sent from inside a handler can deadlock against the kernel.
+ * - Bounded: files of at most push_max bytes, at most push_window entries
+ *   and push_budget bytes ahead of the reader, one reader followed at a
+ *   time (the last directory read from wins), nothing once the reader
+ *   stops.  Memory: 9 bytes per inode, a window ring and one buffer.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "xipfsd.h"
+
+enum { PUSH_NONE, PUSH_DONE, PUSH_READ };	/* struct xipfsd_push.state */
+
+/* The kernel's cookie of the entry after stored entry i is i + 4. */
+#define COOKIE_OF_INDEX(i) ((uint64_t)(i) + 3)
+
+void xipfsd_push_note_entry(struct xipfsd *d, uint32_t dir, uint64_t cookie,
+			    uint32_t ino)
+{
+	struct xipfsd_push *p = &d->push;
+
+	/* cookie resumes after the entry: stored entry cookie - 4 */
+	if (!p->on || ino == 0 || ino > d->img.inode_count || cookie < 4 ||
+	    cookie - 4 > UINT32_MAX)
+		return;
+	atomic_store_explicit(&p->dir_of[ino - 1], dir, memory_order_relaxed);
+	atomic_store_explicit(&p->index_of[ino - 1], (uint32_t)(cookie - 4),
+			      memory_order_relaxed);
+}
+
+/* Entries the reader has passed leave the ring, and their bytes the budget. */
+static void reader_passed(struct xipfsd_push *p, uint32_t index)
+{
+	while (p->ring_len && p->ring[p->ring_head].index <= index) {
+		p->ahead -= p->ring[p->ring_head].bytes;
+		p->ring_head = (p->ring_head + 1) % p->window;
+		p->ring_len--;
+	}
+}
+
+void xipfsd_push_note_read(struct xipfsd *d, uint32_t ino, uint64_t off)
+{
+	struct xipfsd_push *p = &d->push;
+	uint32_t dir, index;
+
+	if (!p->running || off != 0 || ino == 0 || ino > d->img.inode_count)
+		return;
+	if (atomic_exchange(&p->state[ino - 1], PUSH_READ) == PUSH_DONE)
+		atomic_fetch_add_explicit(&d->stats.push_missed, 1,
+					  memory_order_relaxed);
+	dir = atomic_load_explicit(&p->dir_of[ino - 1], memory_order_relaxed);
+	if (!dir)
+		return;
+	index = atomic_load_explicit(&p->index_of[ino - 1],
+				     memory_order_relaxed);
+	pthread_mutex_lock(&p->lock);
+	if (dir != p->dir || index < p->reader || index >= p->next) {
+		/* another directory, a step back, or past what was pushed:
+		 * start over after this file */
+		p->dir = dir;
+		p->next = index + 1;
+		p->ring_len = 0;
+		p->ahead = 0;
+	} else {
+		reader_passed(p, index);
+	}
+	p->reader = index;
+	p->limit = index + 1 + p->window;
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* The bytes of a small file, from the mapping or decompressed. */
+static const uint8_t *file_bytes(struct xipfsd *d,
+				 const struct xipfs_inode_info *inode)
+{
+	struct xipfsd_push *p = &d->push;
+	ssize_t n;
+
+	if (!(inode->flags & XIPFS_INODE_COMPRESSED))
+		return d->img.base + inode->data;
+	n = xipfs_file_read(&d->img, inode, 0, p->buf, inode->size, p->zctx);
+	return n == (ssize_t)inode->size ? p->buf : NULL;
+}
+
+/*
+ * Entry index of dir, if it is a small regular file not pushed or read
+ * yet: its inode in *file.  1 if so, 0 if it is to be skipped.
+ */
+static int pushable(struct xipfsd *d, uint32_t dir, uint32_t index,
+		    struct xipfs_inode_info *file)
+{
+	struct xipfsd_push *p = &d->push;
+	struct xipfs_inode_info di;
+	struct xipfs_dirent_info de;
+
+	if (xipfs_inode_get(&d->img, dir, &di) || !S_ISDIR(di.mode) ||
+	    xipfs_readdir(&d->img, &di, COOKIE_OF_INDEX(index), &de) != 1 ||
+	    de.type != DT_REG || xipfs_inode_get(&d->img, de.ino, file) ||
+	    xipfs_entry_check(&di, &de, file))
+		return 0;
+	/* with verify, a damaged block is never handed to the kernel */
+	return file->size && file->size <= p->max_file &&
+	       atomic_load(&p->state[file->ino - 1]) == PUSH_NONE &&
+	       !(d->verify.on && xipfsd_verify_read(d, file, 0, file->size));
+}
+
+/* Push one file: its size in bytes when the kernel took it, else 0. */
+static uint64_t push_one(struct xipfsd *d, const struct xipfs_inode_info *file)
+{
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(file->size);
+	const uint8_t *bytes = file_bytes(d, file);
+	int err;
+
+	if (!bytes)
+		return 0;
+	bv.buf[0].mem = (void *)bytes;
+	err = fuse_lowlevel_notify_store(d->se, xipfsd_to_fuse(d, file->ino), 0,
+					 &bv, 0);
+	if (err == -ENOENT) {
+		/* the kernel does not have the inode: nothing to store into */
+		atomic_fetch_add_explicit(&d->stats.push_unknown, 1,
+					  memory_order_relaxed);
+		return 0;
+	}
+	if (err)
+		return 0;
+	atomic_store(&d->push.state[file->ino - 1], PUSH_DONE);
+	atomic_fetch_add_explicit(&d->stats.push_files, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&d->stats.push_bytes, file->size,
+				  memory_order_relaxed);
+	return file->size;
+}
+
+/*
+ * Entry index of dir, under the image guard: a source lost under the mount
+ * faults here as it would in a handler, and ends the pushing for good.
+ */
+static uint64_t push_entry(struct xipfsd *d, uint32_t dir, uint32_t index,
+			   int *lost)
+{
+	struct xipfsd_guard g;
+	struct xipfs_inode_info file;
+	volatile uint64_t bytes = 0;	/* kept across the fault's jump */
+
+	if (sigsetjmp(g.env, 0)) {
+		*lost = 1;
+		return 0;
+	}
+	xipfsd_guard_current = &g;
+	if (pushable(d, dir, index, &file))
+		bytes = push_one(d, &file);
+	xipfsd_guard_end();
+	return bytes;
+}
+
+static int has_work(const struct xipfsd_push *p)
+{
+	return p->next < p->limit && p->ring_len < p->window &&
+	       p->ahead < p->budget;
+}
+
+static void *push_main(void *arg)
+{
+	struct xipfsd *d = arg;
+	struct xipfsd_push *p = &d->push;
+	int lost = 0;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stop && !lost) {
+		uint32_t dir = p->dir, index = p->next;
+		uint64_t bytes;
+
+		if (!has_work(p)) {
+			pthread_cond_wait(&p->wake, &p->lock);
+			continue;
+		}
+		p->next++;
+		pthread_mutex_unlock(&p->lock);
+		bytes = push_entry(d, dir, index, &lost);
+		pthread_mutex_lock(&p->lock);
+		/* only what is still ahead of the reader counts against the
+		 * window and the budget */
+		if (bytes && dir == p->dir && index > p->reader &&
+		    p->ring_len < p->window) {
+			unsigned slot = (p->ring_head + p->ring_len) % p->window;
+
+			p->ring[slot].index = index;
+			p->ring[slot].bytes = bytes;
+			p->ring_len++;
+			p->ahead += bytes;
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+static void push_free(struct xipfsd_push *p)
+{
+	free(p->dir_of);
+	free(p->index_of);
+	free(p->state);
+	free(p->ring);
+	free(p->buf);
+	xipfs_zctx_free(p->zctx);
+	p->dir_of = p->index_of = NULL;
+	p->state = NULL;
+	p->ring = NULL;
+	p->buf = NULL;
+	p->zctx = NULL;
+}
+
+int xipfsd_push_start(struct xipfsd *d)
+{
+	struct xipfsd_push *p = &d->push;
+	size_t n = d->img.inode_count;
+	int err;
+
+	if (!p->on)
+		return 0;
+	p->dir_of = calloc(n, sizeof(*p->dir_of));
+	p->index_of = calloc(n, sizeof(*p->index_of));
+	p->state = calloc(n, sizeof(*p->state));
+	p->ring = calloc(p->window, sizeof(*p->ring));
+	p->buf = malloc(p->max_file);
+	p->zctx = xipfs_zctx_new();
+	if (!p->dir_of || !p->index_of || !p->state || !p->ring || !p->buf ||
+	    !p->zctx) {
+		push_free(p);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->wake, NULL);
+	err = pthread_create(&p->thread, NULL, push_main, d);
+	if (err) {
+		push_free(p);
+		return -err;
+	}
+	p->running = 1;
+	return 0;
+}
+
+void xipfsd_push_stop(struct xipfsd *d)
+{
+	struct xipfsd_push *p = &d->push;
+
+	if (!p->running)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop = 1;
+	pthread_cond_signal(&p->wake);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->thread, NULL);
+	p->running = 0;
+	push_free(p);
+}
