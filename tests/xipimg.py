@@ -133,6 +133,10 @@ def claim_inodes(img, count):
     data_off = (inode_off + meta_size + block - 1) // block * block
     struct.pack_into("<QQQQQI", img, 24, data_off, 256, meta_size, data_off,
                      inode_off, count)
+    # no data region is left, so no data CRC table either
+    ro_compat = struct.unpack_from("<I", img, 16)[0] & ~1
+    struct.pack_into("<I", img, 16, ro_compat)
+    struct.pack_into("<QII", img, 160, 0, 0, 0)
     return data_off
 
 

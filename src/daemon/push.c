@@ -104,6 +104,22 @@ static const uint8_t *file_bytes(struct xipfsd *d,
 }
 
 /*
+ * With verify, a block that fails its CRC is never handed to the kernel.
+ * Checked quietly, outside the mount's verified-block bitmaps: the one
+ * complaint per bad block belongs to the READ that meets it, which names
+ * the file the reader asked for.
+ */
+static int stored_bytes_good(struct xipfsd *d,
+			     const struct xipfs_inode_info *file)
+{
+	uint64_t at, len;
+
+	return !xipfs_file_stored_range(&d->img, file, 0, file->size, &at,
+					&len) &&
+	       !xipfs_data_crc_check(&d->img, at, len, NULL);
+}
+
+/*
  * Entry index of dir, if it is a small regular file not pushed or read
  * yet: its inode in *file.  1 if so, 0 if it is to be skipped.
  */
@@ -119,10 +135,9 @@ static int pushable(struct xipfsd *d, uint32_t dir, uint32_t index,
 	    de.type != DT_REG || xipfs_inode_get(&d->img, de.ino, file) ||
 	    xipfs_entry_check(&di, &de, file))
 		return 0;
-	/* with verify, a damaged block is never handed to the kernel */
 	return file->size && file->size <= p->max_file &&
 	       atomic_load(&p->state[file->ino - 1]) == PUSH_NONE &&
-	       !(d->verify.on && xipfsd_verify_read(d, file, 0, file->size));
+	       (!d->verify.on || stored_bytes_good(d, file));
 }
 
 /* Push one file: its size in bytes when the kernel took it, else 0. */
@@ -135,8 +150,10 @@ static uint64_t push_one(struct xipfsd *d, const struct xipfs_inode_info *file)
 	if (!bytes)
 		return 0;
 	bv.buf[0].mem = (void *)bytes;
+	/* NO_SPLICE: the bytes are in memory, and a splice the kernel
+	 * refuses (ENOENT: no such inode) is logged by libfuse as an error */
 	err = fuse_lowlevel_notify_store(d->se, xipfsd_to_fuse(d, file->ino), 0,
-					 &bv, 0);
+					 &bv, FUSE_BUF_NO_SPLICE);
 	if (err == -ENOENT) {
 		/* the kernel does not have the inode: nothing to store into */
 		atomic_fetch_add_explicit(&d->stats.push_unknown, 1,
