@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -251,6 +252,7 @@ int xipfsd_push_start(struct xipfsd *d)
 {
 	struct xipfsd_push *p = &d->push;
 	size_t n = d->img.inode_count;
+	sigset_t all, old;
 	int err;
 
 	if (!p->on)
@@ -268,7 +270,14 @@ int xipfsd_push_start(struct xipfsd *d)
 	}
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
+	/* Signals are for the main thread (libfuse's handlers, which end the
+	 * loop only from there) and the SIGUSR1 reporter; SIGBUS stays open
+	 * for the image guard. */
+	sigfillset(&all);
+	sigdelset(&all, SIGBUS);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	err = pthread_create(&p->thread, NULL, push_main, d);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		push_free(p);
 		return -err;
