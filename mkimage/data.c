@@ -28,18 +28,8 @@
 
 #include "mkxipfs.h"
 
-#define IO_CHUNK (1u << 20)
 #define HUGE_ALIGN (2u << 20)
 #define SPARSE_MIN (1u << 20)	/* smaller files are copied whole */
-
-struct data_writer {
-	struct build *c;
-	uint8_t *buf, *buf2;	/* IO_CHUNK each */
-	struct htable written;	/* rep_key(size, content hash) -> node of
-				 * data already written: dedupe candidates */
-	int dir_fd;		/* cached parent directory of sources */
-	uint32_t dir_node;
-};
 
 /* Path of a node for messages: SOURCE/relative path. */
 static char *src_path(const struct build *c, uint32_t id)
@@ -90,7 +80,7 @@ static int parent_fd(struct data_writer *w, uint32_t dir)
 
 /* Open a regular file's data: the spool for tar input, else the file in
  * the source tree, checked to be what the scan saw. */
-static int open_source(struct data_writer *w, uint32_t id, int *fd, uint64_t *off)
+int open_source(struct data_writer *w, uint32_t id, int *fd, uint64_t *off)
 {
 	struct build *c = w->c;
 	const struct xnode *n = &c->nodes[id];
@@ -126,7 +116,7 @@ fail:
 }
 
 /* Close a source; a file that changed size while read is an error. */
-static int close_source(struct data_writer *w, uint32_t id, int fd, int check)
+int close_source(struct data_writer *w, uint32_t id, int fd, int check)
 {
 	struct build *c = w->c;
 	struct stat st;
@@ -142,7 +132,7 @@ static int close_source(struct data_writer *w, uint32_t id, int fd, int check)
 }
 
 /* pread exactly len bytes; a short file is an error, not zeros. */
-static int read_exact(struct build *c, uint32_t id, int fd, void *buf,
+int read_exact(struct build *c, uint32_t id, int fd, void *buf,
 		      size_t len, uint64_t off)
 {
 	while (len) {
@@ -160,7 +150,7 @@ static int read_exact(struct build *c, uint32_t id, int fd, void *buf,
 	return 0;
 }
 
-static void progressed(struct build *c, uint64_t n)
+void progressed(struct build *c, uint64_t n)
 {
 	c->st.copied += n;
 	progress_update(c, 0);
@@ -249,13 +239,13 @@ static int copy_file(struct data_writer *w, uint32_t id, int fd, uint64_t off,
 
 /* One 64-bit key for (size, content hash): for two files of one size the
  * keys are equal exactly when the content hashes are. */
-static uint64_t rep_key(uint64_t size, uint64_t hash)
+uint64_t rep_key(uint64_t size, uint64_t hash)
 {
 	return hash ^ size * 0x9e3779b97f4a7c15ull;
 }
 
 /* Hash the whole file; for a small one, leave its bytes in w->buf. */
-static int hash_source(struct data_writer *w, uint32_t id, int fd, uint64_t off,
+int hash_source(struct data_writer *w, uint32_t id, int fd, uint64_t off,
 		       uint64_t *h)
 {
 	uint64_t size = w->c->nodes[id].size, done = 0;
@@ -388,8 +378,11 @@ static int write_one(struct data_writer *w, uint32_t id, uint64_t *pos,
 	return close_source(w, id, fd, 1) < 0 ? -1 : r;
 }
 
-static int is_packed(const struct build *c, const struct xnode *n)
+/* Which pass stores a file: 0 in place, 1 packed, 2 in clusters. */
+static int pass_of(const struct build *c, const struct xnode *n)
 {
+	if (n->flags & XN_COMPRESSED)
+		return 2;
 	return n->size > 0 && n->size < c->opt.pack_small;
 }
 
@@ -442,37 +435,60 @@ int data_plan(struct build *c)
 		if (shares(sizes, n, x->size))
 			x->flags |= XN_SHARED_SIZE;
 		c->total_bytes += x->size;
-		bound += round_up(x->size, bs) +
-			 (c->opt.align_huge && x->size >= HUGE_ALIGN ?
-			  HUGE_ALIGN : 0);
+		if (x->flags & XN_COMPRESSED)	/* no cluster ever grows */
+			bound += x->size;
+		else
+			bound += round_up(x->size, bs) +
+				 (c->opt.align_huge && x->size >= HUGE_ALIGN ?
+				  HUGE_ALIGN : 0);
 	}
 	free(sizes);
-	c->image_bound = round_up(bound, bs);
+	bound = round_up(bound, bs);
+	if (!c->opt.no_data_crc)	/* the CRC table, one le32 a block */
+		bound += round_up((bound - c->data_offset) / bs * 4, bs);
+	c->image_bound = bound;
 	return 0;
+}
+
+void dw_init(struct data_writer *w, struct build *c)
+{
+	*w = (struct data_writer){ .c = c, .dir_fd = -1, .dir_node = NONE };
+	w->buf = xmalloc(IO_CHUNK);
+	w->buf2 = xmalloc(IO_CHUNK);
+}
+
+void dw_free(struct data_writer *w)
+{
+	if (w->dir_fd >= 0)
+		close(w->dir_fd);
+	w->dir_fd = -1;
+	free(w->buf);
+	free(w->buf2);
+	w->buf = w->buf2 = NULL;
+	ht_free(&w->written);
+	ht_free(&w->zwritten);
 }
 
 int write_data(struct build *c)
 {
-	struct data_writer w = { .c = c, .dir_fd = -1, .dir_node = NONE };
+	struct data_writer w;
 	uint64_t pos = c->data_offset;
 	int r = 0;
 
-	w.buf = xmalloc(IO_CHUNK);
-	w.buf2 = xmalloc(IO_CHUNK);
+	dw_init(&w, c);
 	for (int packed = 0; packed < 2; packed++) {
 		for (uint32_t k = 0; r == 0 && k < c->ninodes; k++) {
 			const struct xnode *n = &c->nodes[c->order[k]];
 
 			if (S_ISREG(n->mode) && n->size &&
-			    is_packed(c, n) == packed)
+			    pass_of(c, n) == packed)
 				r = write_one(&w, c->order[k], &pos, packed);
 		}
 	}
-	if (w.dir_fd >= 0)
-		close(w.dir_fd);
-	free(w.buf);
-	free(w.buf2);
-	ht_free(&w.written);
+	/* after the packed area: clusters need no alignment either */
+	if (r == 0 && c->nzfiles)
+		r = write_compressed(&w, &pos);
+	dw_free(&w);
 	c->data_end = pos;
 	c->image_size = round_up(pos, 1u << c->opt.block_log2);
 	progress_update(c, 1);

@@ -10,7 +10,9 @@
  *
  * Metadata, from XIPFS_SUPER_SIZE on: the inode table, every directory's
  * entry array (in inode order), all entry names (same order), symlink
- * targets (inode order), xattr blocks (order of first use).  layout_meta()
+ * targets (inode order), xattr blocks (order of first use), then the
+ * compressed files' cluster tables (inode order, each 8-aligned, as the
+ * format wants).  layout_meta()
  * computes the offsets; write.c streams the bytes in the same order.  This
  * file only computes: it writes nothing and calls nothing of the writer.
  */
@@ -117,6 +119,20 @@ int number_inodes(struct build *c)
 	return 0;
 }
 
+/* Only images with compressed files get the 8-alignment padding. */
+static uint64_t layout_ztables(struct build *c, uint64_t pos)
+{
+	if (!c->nzfiles)
+		return pos;
+	pos = round_up(pos, 8);
+	c->ztables_off = pos;
+	for (size_t i = 0; i < c->nzfiles; i++) {
+		c->zfiles[i].table_off = pos;
+		pos += ztable_size(&c->zfiles[i]);
+	}
+	return pos;
+}
+
 int layout_meta(struct build *c)
 {
 	uint64_t pos = XIPFS_SUPER_SIZE + (uint64_t)c->ninodes *
@@ -155,6 +171,7 @@ int layout_meta(struct build *c)
 			pos += b->len;
 		}
 	}
+	pos = layout_ztables(c, pos);
 	c->meta_end = pos;
 	c->data_offset = round_up(pos, 1u << c->opt.block_log2);
 	return 0;

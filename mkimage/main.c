@@ -22,7 +22,8 @@
 enum {
 	OPT_ALL_ROOT = 256, OPT_UID_MAP, OPT_GID_MAP, OPT_FORCE_UID,
 	OPT_FORCE_GID, OPT_PACK_SMALL, OPT_ALIGN_HUGE, OPT_MTIME,
-	OPT_UUID, OPT_TAR, OPT_CROSS_FS,
+	OPT_UUID, OPT_TAR, OPT_CROSS_FS, OPT_COMPRESS, OPT_CLUSTER_SIZE,
+	OPT_XIP, OPT_XIP_LIST, OPT_NO_DATA_CRC, OPT_THREADS,
 };
 
 static const struct option long_opts[] = {
@@ -41,6 +42,12 @@ static const struct option long_opts[] = {
 	{ "tar", required_argument, NULL, OPT_TAR },
 	{ "device-table", required_argument, NULL, 'D' },
 	{ "cross-fs", no_argument, NULL, OPT_CROSS_FS },
+	{ "compress", required_argument, NULL, OPT_COMPRESS },
+	{ "cluster-size", required_argument, NULL, OPT_CLUSTER_SIZE },
+	{ "xip", required_argument, NULL, OPT_XIP },
+	{ "xip-list", required_argument, NULL, OPT_XIP_LIST },
+	{ "no-data-crc", no_argument, NULL, OPT_NO_DATA_CRC },
+	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -202,10 +209,72 @@ static void strlist_add(struct strlist *l, char *s)
 	l->v[l->n++] = s;
 }
 
+/* The compression options; 1 when ch is not one of them. */
+static int parse_compression(struct build_options *o, int ch, char *arg)
+{
+	char why[160];
+	uint64_t v;
+
+	switch (ch) {
+	case OPT_COMPRESS:
+		return parse_compress(arg, &o->z, why, sizeof(why)) < 0 ?
+		       bad_usage("--compress: %s", why) : 0;
+	case OPT_CLUSTER_SIZE:
+		return parse_cluster_size(arg, &o->z.cluster_log2) < 0 ?
+		       bad_usage("--cluster-size: invalid size '%s' (a power "
+				 "of two from 4K to 1M)", arg) : 0;
+	case OPT_XIP:
+		o->xip_given = 1;
+		return parse_xip_mode(arg, &o->xip) < 0 ?
+		       bad_usage("--xip: invalid mode '%s' (all, elf or none)",
+				 arg) : 0;
+	case OPT_XIP_LIST:
+		o->xip_list = arg;
+		return 0;
+	case OPT_NO_DATA_CRC:
+		o->no_data_crc = 1;
+		return 0;
+	case OPT_THREADS:
+		if (parse_u64(arg, &v) < 0 || v < 1 || v > 256)
+			return bad_usage("--threads: invalid count '%s' (1 to "
+					 "256)", arg);
+		o->threads = (unsigned)v;
+		return 0;
+	}
+	return 1;
+}
+
+/* Defaults that depend on other options, and what cannot go together. */
+static int settle_compression(struct build_options *o)
+{
+	long cpus;
+
+	if (!o->z.alg) {
+		if (o->xip_given && o->xip != XIP_ALL)
+			return bad_usage("--xip=%s needs --compress",
+					 o->xip == XIP_ELF ? "elf" : "none");
+		if (o->z.cluster_log2)
+			return bad_usage("--cluster-size needs --compress");
+		if (o->xip_list)
+			return bad_usage("--xip-list needs --compress");
+		return 0;
+	}
+	if (!o->xip_given)
+		o->xip = XIP_ELF;
+	if (!o->threads) {
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		o->threads = cpus < 1 ? 1 : cpus > 64 ? 64 : (unsigned)cpus;
+	}
+	return 0;
+}
+
 static int parse_one(struct build_options *o, int ch, char *arg)
 {
 	uint64_t v;
+	int r = parse_compression(o, ch, arg);
 
+	if (r != 1)
+		return r;
 	switch (ch) {
 	case 'b':
 		return parse_block_size(o, arg) < 0 ?
@@ -300,6 +369,8 @@ static int parse_args(struct build_options *o, int argc, char **argv)
 	o->image = argv[optind];
 	if (o->pack_small > (1u << o->block_log2))
 		return bad_usage("--pack-small is larger than the block size");
+	if ((r = settle_compression(o)))
+		return r;
 	if (sde && *sde) {
 		if (parse_i64(sde, &o->sde) < 0)
 			return bad_usage("invalid SOURCE_DATE_EPOCH '%s'", sde);
@@ -418,6 +489,11 @@ static void summary(const struct build *c)
 		 (unsigned long long)s->dup_files,
 		 (unsigned long long)s->dup_bytes,
 		 (unsigned long long)s->packed_files);
+	if (s->zfiles)
+		msg_info(c, "compressed: %llu files, %llu bytes stored as %llu",
+			 (unsigned long long)s->zfiles,
+			 (unsigned long long)s->zbytes,
+			 (unsigned long long)s->zstored);
 	msg_info(c, "image: %s, %llu bytes, metadata %llu bytes, block size "
 		 "%u, uuid %02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
 		 "%02x%02x%02x%02x%02x%02x", c->opt.image,
@@ -449,6 +525,8 @@ static int build(struct build *c)
 	if (number_inodes(c) < 0)
 		return -1;
 	tally(c);
+	if (select_compressed(c) < 0)
+		return -1;
 	msg_info(c, "layout: %u inodes, %zu entries", c->ninodes, c->nents);
 	if (layout_meta(c) < 0 || data_plan(c) < 0)
 		return -1;
@@ -456,8 +534,8 @@ static int build(struct build *c)
 		 (unsigned long long)c->total_bytes);
 	c->progress = !c->opt.quiet && isatty(STDERR_FILENO) &&
 		      c->total_bytes > 0;
-	if (output_open(c) < 0 || write_data(c) < 0 || write_metadata(c) < 0 ||
-	    output_commit(c) < 0)
+	if (output_open(c) < 0 || write_data(c) < 0 || write_data_crc(c) < 0 ||
+	    write_metadata(c) < 0 || output_commit(c) < 0)
 		return -1;
 	summary(c);
 	return 0;
@@ -484,5 +562,7 @@ int main(int argc, char **argv)
 	free(c.opt.devtables.v);
 	free(c.opt.uid_map);
 	free(c.opt.gid_map);
+	free(c.zfiles);
+	free(c.zends);
 	return r;
 }

@@ -7,7 +7,11 @@
  *   ingest   scan.c (directory) or tar.c (libarchive)  -> tree
  *   edit     devtable.c                                -> tree
  *   number   layout.c: inode numbers, nlink, metadata offsets
- *   data     data.c: data placed, deduplicated and copied in one pass
+ *   select   select.c: which files are compressed (before the layout, as
+ *            each compressed file needs room for its cluster table)
+ *   data     data.c: data placed, deduplicated and copied in one pass;
+ *            zdata.c: compressed files' clusters (zpipe.c: the threads)
+ *   crc      datacrc.c: the data CRC table, read back from the image
  *   write    write.c: metadata, superblock (output.c: temp file, rename)
  *
  * Memory is what a tree of a million entries costs: one struct xnode per
@@ -34,6 +38,8 @@
 #define XN_SPOOLED	 0x08	/* data lives in the tar spool at src */
 #define XN_NODESCEND	 0x10	/* mount point: contents left out */
 #define XN_SHARED_SIZE	 0x20	/* another file has the same size */
+#define XN_COMPRESSED	 0x40	/* stored in clusters: data indexes
+				 * build->zfiles until written */
 
 /*
  * One inode.  Indexed by node id (creation order); the image's inode
@@ -114,6 +120,16 @@ struct strlist {
 	size_t n;
 };
 
+/* --xip: which files stay in place (uncompressed, mappable). */
+enum xip_mode { XIP_ALL, XIP_ELF, XIP_NONE };
+
+/* --compress and --cluster-size: how the other files are stored. */
+struct zopts {
+	uint32_t alg;		/* 0: no compression; XIPFS_ZALG_* */
+	int level;		/* zstd level; lz4: 0 fast, 1 HC */
+	uint32_t cluster_log2;
+};
+
 struct build_options {
 	const char *source;	/* directory or tar; "-" = stdin */
 	const char *image;
@@ -135,13 +151,31 @@ struct build_options {
 	size_t n_uid_map, n_gid_map;
 	struct strlist exclude;
 	struct strlist devtables;
+	struct zopts z;
+	enum xip_mode xip;
+	int xip_given;
+	const char *xip_list;	/* --xip-list FILE, or NULL */
+	int no_data_crc;
+	unsigned threads;	/* compression threads, >= 1 */
 	int quiet, verbose;
+};
+
+/* One compressed file: where its table and clusters are. */
+struct zfile {
+	uint64_t table_off;	/* of its struct xipfs_ztable, in metadata */
+	uint64_t data;		/* image offset of cluster 0's stored bytes */
+	uint64_t ends;		/* its first end in build->zends */
+	uint32_t count;		/* clusters */
+	uint32_t node;
+	uint32_t rep;		/* zfile whose clusters it shares, or NONE */
 };
 
 struct build_stats {
 	uint64_t files, dirs, symlinks, specials, hardlinks;
 	uint64_t dup_files, dup_bytes, packed_files;
 	uint64_t data_bytes;	/* stored, after dedupe */
+	uint64_t zfiles, zbytes;	/* compressed files, their length */
+	uint64_t zstored;	/* their bytes as stored, after dedupe */
 	uint64_t copied;	/* bytes written so far (progress) */
 	uint64_t reflinked;	/* bytes copy_file_range took */
 };
@@ -178,6 +212,9 @@ struct build {
 	uint64_t total_bytes;	/* file bytes before dedupe (progress) */
 	uint64_t names_off, links_off, xattrs_off;
 	int any_packed;
+	uint64_t ztables_off;	/* first cluster table, in metadata */
+	uint64_t crc_offset;	/* data CRC table; 0: none */
+	uint32_t crc_table_crc;
 	int64_t build_time;
 	uint32_t build_time_nsec;
 
@@ -193,6 +230,12 @@ struct build {
 	int64_t newest_sec;	/* newest input mtime (default build time) */
 	uint32_t newest_nsec;
 	int have_newest;
+
+	/* compressed files, in inode order */
+	struct zfile *zfiles;
+	size_t nzfiles;
+	uint32_t *zends;	/* every table's ends, end to end */
+	uint64_t nzends;
 
 	/* output */
 	int out_fd;
@@ -285,6 +328,12 @@ int read_tar(struct build *c);
 /* devtable.c */
 int devtable_apply(struct build *c, const char *file);
 
+/* Bytes a cluster table takes in metadata, 8-aligned. */
+static inline uint64_t ztable_size(const struct zfile *zf)
+{
+	return (XIPFS_ZTABLE_HDR_SIZE + 4 * (uint64_t)zf->count + 7) & ~7ull;
+}
+
 /* layout.c */
 int number_inodes(struct build *c);
 int layout_meta(struct build *c);
@@ -292,6 +341,70 @@ int layout_meta(struct build *c);
 /* data.c */
 int data_plan(struct build *c);
 int write_data(struct build *c);
+
+/* data.c: reading source files, shared with select.c and zdata.c */
+struct data_writer {
+	struct build *c;
+	uint8_t *buf, *buf2;	/* IO_CHUNK each */
+	struct htable written;	/* rep_key(size, content hash) -> node of
+				 * data already written: dedupe candidates */
+	struct htable zwritten;	/* the same for compressed files */
+	int dir_fd;		/* cached parent directory of sources */
+	uint32_t dir_node;
+};
+#define IO_CHUNK (1u << 20)
+void dw_init(struct data_writer *w, struct build *c);
+void dw_free(struct data_writer *w);
+int open_source(struct data_writer *w, uint32_t id, int *fd, uint64_t *off);
+int close_source(struct data_writer *w, uint32_t id, int fd, int check);
+int read_exact(struct build *c, uint32_t id, int fd, void *buf, size_t len,
+	       uint64_t off);
+int hash_source(struct data_writer *w, uint32_t id, int fd, uint64_t off,
+		uint64_t *h);
+uint64_t rep_key(uint64_t size, uint64_t hash);
+void progressed(struct build *c, uint64_t n);
+
+/* compress.c: option values, the ELF test, one cluster's compression */
+int parse_compress(const char *s, struct zopts *z, char *why, size_t len);
+int parse_cluster_size(const char *s, uint32_t *log2);
+int parse_xip_mode(const char *s, enum xip_mode *m);
+int elf_stays_xip(const uint8_t *hdr, size_t len);
+#define ELF_HDR_NEED 18		/* bytes elf_stays_xip() looks at */
+struct zcomp;
+struct zcomp *zcomp_new(const struct zopts *z);
+void zcomp_free(struct zcomp *zc);
+size_t zcomp_bound(const struct zopts *z);
+/* Compress len bytes of in into out (zcomp_bound() bytes): the stored
+ * length; len itself, with the bytes copied, when they do not shrink. */
+uint32_t zcomp_cluster(struct zcomp *zc, const void *in, uint32_t len,
+		       void *out);
+
+/* zpipe.c: clusters compressed by worker threads, retired in order */
+struct zslot {
+	uint8_t *in, *out;	/* a cluster; zcomp_bound() bytes */
+	uint32_t len, stored;	/* in: bytes; out: stored length */
+	uint32_t zfile, index;	/* the caller's: which file, which cluster */
+	int state;
+};
+struct zpipe;
+typedef int zpipe_retire_fn(void *arg, const struct zslot *s);
+struct zpipe *zpipe_new(const struct zopts *z, unsigned threads,
+			zpipe_retire_fn *retire, void *arg);
+/* A free slot, after retiring the oldest if all are in use (*err: what
+ * that retire returned). */
+struct zslot *zpipe_slot(struct zpipe *p, int *err);
+void zpipe_submit(struct zpipe *p, struct zslot *s);
+int zpipe_drain(struct zpipe *p);	/* retire everything submitted */
+void zpipe_free(struct zpipe *p);
+
+/* select.c */
+int select_compressed(struct build *c);
+
+/* zdata.c */
+int write_compressed(struct data_writer *w, uint64_t *pos);
+
+/* datacrc.c */
+int write_data_crc(struct build *c);
 
 /* write.c: metadata and superblock, from the layout */
 int write_metadata(struct build *c);

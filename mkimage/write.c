@@ -83,8 +83,10 @@ static uint64_t inode_size(const struct xnode *n)
 	return 0;
 }
 
-static uint64_t inode_data(const struct xnode *n)
+static uint64_t inode_data(const struct build *c, const struct xnode *n)
 {
+	if (n->flags & XN_COMPRESSED)
+		return c->zfiles[n->data].table_off;
 	if (S_ISREG(n->mode))
 		return n->size ? n->data : 0;
 	if (S_ISDIR(n->mode) || S_ISLNK(n->mode) || S_ISCHR(n->mode) ||
@@ -100,7 +102,8 @@ static void emit_inode(struct mstream *m, uint32_t id)
 	const struct xblob *b = n->xattr ? &c->blobs[n->xattr - 1] : NULL;
 	struct xipfs_inode_info in = {
 		.mode = n->mode,
-		.flags = n->flags & XN_PACKED ? XIPFS_INODE_PACKED : 0,
+		.flags = (n->flags & XN_PACKED ? XIPFS_INODE_PACKED : 0) |
+			 (n->flags & XN_COMPRESSED ? XIPFS_INODE_COMPRESSED : 0),
 		.nlink = n->nlink,
 		.uid = n->uid,
 		.gid = n->gid,
@@ -108,7 +111,7 @@ static void emit_inode(struct mstream *m, uint32_t id)
 		.mtime = n->mtime,
 		.mtime_nsec = n->mtime_nsec,
 		.parent = S_ISDIR(n->mode) ? parent_ino(c, id) : 0,
-		.data = inode_data(n),
+		.data = inode_data(c, n),
 		.xattr_offset = b ? b->meta_off : 0,
 		.xattr_size = b ? b->len : 0,
 	};
@@ -137,6 +140,38 @@ static void emit_dirents(struct mstream *m, const struct xnode *d,
 		xipfs_encode_dirent(ms_reserve(m, XIPFS_DIRENT_SIZE), &de,
 				    *name_off);
 		*name_off += e->name_len;
+	}
+}
+
+static void emit_zeros(struct mstream *m, uint64_t to)
+{
+	static const uint8_t zero[8];
+
+	while (m->off + m->len < to)
+		ms_put(m, zero, to - (m->off + m->len) < 8 ?
+			   to - (m->off + m->len) : 8);
+}
+
+/* The cluster tables, where layout_ztables() put them. */
+static void emit_ztables(struct mstream *m)
+{
+	const struct build *c = m->c;
+
+	for (size_t i = 0; i < c->nzfiles; i++) {
+		const struct zfile *zf = &c->zfiles[i];
+		const struct xipfs_zfile_info info = {
+			.algorithm = c->opt.z.alg,
+			.cluster_log2 = c->opt.z.cluster_log2,
+			.cluster_count = zf->count, .data = zf->data,
+		};
+		uint64_t len = ztable_size(zf);
+		uint8_t *buf = xcalloc(1, len);
+
+		emit_zeros(m, zf->table_off);
+		/* cannot fail: the algorithm and log2 are small numbers */
+		xipfs_encode_ztable(buf, &info, c->zends + zf->ends);
+		ms_put(m, buf, len);
+		free(buf);
 	}
 }
 
@@ -177,6 +212,7 @@ static void emit_all(struct mstream *m)
 		if (b && b->meta_off == m->off + m->len)
 			ms_put(m, c->xattr_pool + b->pool_off, b->len);
 	}
+	emit_ztables(m);
 }
 
 /*
@@ -191,7 +227,8 @@ static int emit_meta(struct build *c, uint32_t *meta_crc, uint8_t uuid[16])
 		c->opt.block_log2, c->image_size, (uint64_t)c->build_time,
 		c->build_time_nsec, c->st.data_bytes, c->data_offset,
 	};
-	uint8_t extra[sizeof(fields) + sizeof(c->opt.label)];
+	uint8_t extra[sizeof(fields) + sizeof(c->opt.label) + 12];
+	size_t nextra = sizeof(fields) + sizeof(c->opt.label);
 	uint64_t h1, h2;
 
 	m.buf = xmalloc(m.cap);
@@ -212,8 +249,15 @@ static int emit_meta(struct build *c, uint32_t *meta_crc, uint8_t uuid[16])
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		xipfs_put_le64(extra + 8 * i, fields[i]);
 	memcpy(extra + sizeof(fields), c->opt.label, sizeof(c->opt.label));
-	hash_update(&m.h1, extra, sizeof(extra));
-	hash_update(&m.h2, extra, sizeof(extra));
+	/* with data CRCs the UUID also follows the data; without, the bytes
+	 * hashed are what they always were, so old images stay identical */
+	if (c->crc_offset) {
+		xipfs_put_le64(extra + nextra, c->crc_offset);
+		xipfs_put_le32(extra + nextra + 8, c->crc_table_crc);
+		nextra += 12;
+	}
+	hash_update(&m.h1, extra, nextra);
+	hash_update(&m.h2, extra, nextra);
 	h1 = hash_final(&m.h1);
 	h2 = hash_final(&m.h2);
 	*meta_crc = m.crc;
@@ -233,7 +277,9 @@ static void encode_super(const struct build *c, uint8_t *sb, uint32_t meta_crc,
 		.version_major = XIPFS_VERSION_MAJOR,
 		.version_minor = XIPFS_VERSION_MINOR,
 		.compat = c->opt.align_huge ? XIPFS_COMPAT_ALIGN_HUGE : 0,
-		.incompat = c->any_packed ? XIPFS_INCOMPAT_PACKED : 0,
+		.incompat = (c->any_packed ? XIPFS_INCOMPAT_PACKED : 0) |
+			    (c->nzfiles ? XIPFS_INCOMPAT_COMPRESSED : 0),
+		.ro_compat = c->crc_offset ? XIPFS_RO_COMPAT_DATA_CRC : 0,
 		.block_log2 = c->opt.block_log2,
 		.image_size = c->image_size,
 		.meta_offset = XIPFS_SUPER_SIZE,
@@ -254,6 +300,14 @@ static void encode_super(const struct build *c, uint8_t *sb, uint32_t meta_crc,
 	/* cannot fail: block_log2 is 12..16 and meta_end follows the super */
 	if (xipfs_encode_super(sb, &img) < 0)
 		abort();
+	if (c->crc_offset) {
+		const struct xipfs_data_crc_info dc = {
+			.table_offset = c->crc_offset,
+			.table_crc = c->crc_table_crc,
+		};
+
+		xipfs_encode_super_data_crc(sb, &dc);
+	}
 }
 
 /* Metadata, then the superblock, with the UUID given or derived. */
