@@ -32,18 +32,7 @@ gcc -static -O2 -o "$tree/bin/hello" "$WORK/hello.c" 2>"$WORK/gcc.err" ||
 
 # Dynamic programs with every library ldd names, at the same paths, so the
 # tree works as a root directory.
-for prog in /bin/ls /bin/sh; do
-	cp -L "$prog" "$tree/bin/"
-	for lib in $(ldd "$prog" | awk '{for (i = 1; i <= NF; i++)
-			if ($i ~ /^\//) print $i}'); do
-		mkdir -p "$tree$(dirname "$lib")"
-		cp -L "$lib" "$tree$lib"
-	done
-done
-loader=$(ldd /bin/ls | awk '$1 ~ /^\// {print $1}')
-[ -n "$loader" ] && [ -f "$tree$loader" ] || fail "no dynamic loader in: $(ldd /bin/ls)"
-libpath=$(ldd /bin/ls | awk '$3 ~ /^\// {print $3}' | xargs -n1 dirname | sort -u)
-[ -n "$libpath" ] || fail "ldd /bin/ls names no library: $(ldd /bin/ls)"
+copy_programs "$tree" /bin/ls /bin/sh
 mkdir "$tree/data"
 echo 'a file to list' >"$tree/data/some file"
 "$MKXIPFS" -q "$tree" "$WORK/exec.xip"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # FUSE over io_uring (-o io_uring).  With the kernel switch on, a mount
 # serves the sample tree byte for byte (read() and mmap), its READs came
-# over the ring, and test 11 passes with every mount over the ring; with the switch off, or a libfuse without io_uring, the
+# over the ring, and tests 11 and 33 (compressed files) pass with every
+# mount over the ring; with the switch off, or a libfuse without io_uring, the
 # option is dropped with one line saying why and /dev/fuse serves.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 need_root
@@ -55,3 +56,9 @@ ok "io_uring: the tree reads right, $n READs came over the ring"
 XIPFS_MOUNT_OPTS=io_uring bash "$top_srcdir/tests/11-mount-tree.sh" >"$WORK/t11.log" 2>&1 ||
 	fail "test 11 over io_uring: $(tail -5 "$WORK/t11.log")"
 ok "test 11 passes over io_uring ($(grep -c '^ok:' "$WORK/t11.log") checks)"
+
+# Compressed files: each io_uring queue thread decompresses into its own
+# buffer with its own context.
+XIPFS_MOUNT_OPTS=io_uring bash "$top_srcdir/tests/33-mount-compressed.sh" >"$WORK/t33.log" 2>&1 ||
+	fail "test 33 over io_uring: $(tail -5 "$WORK/t33.log")"
+ok "test 33 passes over io_uring ($(grep -c '^ok:' "$WORK/t33.log") checks)"

@@ -137,6 +137,28 @@ make_sample_tree() {
 	touch -d '2022-06-07 08:09:10.987654321' "$d/sub/deeper" "$d/sub" "$d"
 }
 
+# copy_programs TREE PROG...: each program into TREE/bin, with every
+# library ldd names at its own path, so that TREE works as a root
+# directory (chroot TREE /bin/ls).  Sets $loader (the dynamic loader's
+# path) and $libpath (the directories of the libraries).
+copy_programs() {
+	local tree=$1 prog lib
+	shift
+	mkdir -p "$tree/bin"
+	for prog in "$@"; do
+		cp -L "$prog" "$tree/bin/"
+		for lib in $(ldd "$prog" | awk '{for (i = 1; i <= NF; i++)
+				if ($i ~ /^\//) print $i}'); do
+			mkdir -p "$tree$(dirname "$lib")"
+			cp -L "$lib" "$tree$lib"
+		done
+	done
+	loader=$(ldd "$1" | awk '$1 ~ /^\// {print $1}')
+	[ -n "$loader" ] && [ -f "$tree$loader" ] || fail "no dynamic loader in: $(ldd "$1")"
+	libpath=$(ldd "$1" | awk '$3 ~ /^\// {print $3}' | xargs -n1 dirname | sort -u)
+	[ -n "$libpath" ] || fail "ldd $1 names no library: $(ldd "$1")"
+}
+
 # Tests that switch /sys/module/fuse/parameters/enable_uring (21, 22) hold
 # this lock for their whole run, so that under make -j one never flips the
 # switch under the other.  Daemons they start inherit it and drop it when

@@ -7,6 +7,11 @@
                         with O_DIRECT; link counts of every node; readdir's
                         inode numbers and types are stat's
   same TREE MNT NAME... each file through read() and through mmap
+  preads TREE MNT SEED COUNT NAME...
+                        COUNT random preads of each file at odd offsets
+                        and lengths (across cluster ends, past EOF), half
+                        of them with O_DIRECT, so that READ gets exactly
+                        those ranges; every byte matches TREE
   statfs MNT IMAGE SRC BSIZE
                         statvfs: the image's block size, size in blocks,
                         inode count, read-only
@@ -28,6 +33,7 @@ import ctypes
 import errno
 import mmap
 import os
+import random
 import select
 import stat
 import subprocess
@@ -120,6 +126,41 @@ def same(tree, mnt, *names):
                 with mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as m:
                     if m[:] != want:
                         return f"{n}: mmap differs"
+    return 0
+
+
+def pread_ranges(rng, size, count):
+    """Offsets and lengths of count reads of a file of size bytes: around
+    every power-of-two boundary from 4 KiB (cluster and block ends), near
+    EOF and anywhere, of lengths from 1 byte to over 1 MiB."""
+    lengths = [1, 2, 7, 511, 4095, 4097, 65535, 65537, 131073, 1048577]
+    marks = [size, size - 1] + [1 << k for k in range(12, 25) if 1 << k < size]
+    for _ in range(count):
+        if rng.random() < 0.5 and marks:
+            off = max(0, rng.choice(marks) + rng.randint(-3, 3))
+        else:
+            off = rng.randrange(max(size, 1) + 10)
+        yield off, rng.choice(lengths) if rng.random() < 0.6 else rng.randint(1, 300000)
+
+
+def preads(tree, mnt, seed, count, *names):
+    rng = random.Random(int(seed))
+    done = 0
+    for n in names:
+        want = open(os.path.join(tree, n), "rb").read()
+        path = os.path.join(mnt, n)
+        fds = [os.open(path, os.O_RDONLY), os.open(path, os.O_RDONLY | os.O_DIRECT)]
+        try:
+            for i, (off, length) in enumerate(pread_ranges(rng, len(want), int(count))):
+                got = os.pread(fds[i % 2], length, off)
+                if got != want[off:off + length]:
+                    return (f"{n}: pread({length} at {off}{', O_DIRECT' if i % 2 else ''}) "
+                            f"gave {len(got)} bytes that differ")
+                done += 1
+        finally:
+            for fd in fds:
+                os.close(fd)
+    print(f"preads: {done} reads matched")
     return 0
 
 
@@ -236,7 +277,7 @@ def exit_after_unmount(pid, mnt):
     return 0
 
 
-COMMANDS = {"mapcmp": mapcmp, "same": same, "statfs": statfs,
+COMMANDS = {"mapcmp": mapcmp, "same": same, "preads": preads, "statfs": statfs,
             "private-map": private_map, "overrides": overrides,
             "subdir-ino": subdir_ino, "past-4g": past_4g, "exit-after-unmount": exit_after_unmount}
 

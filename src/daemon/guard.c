@@ -63,12 +63,17 @@ int xipfsd_guard_install(const void *start, size_t len)
  * mount's message budget) and answered EIO.  The guard ends here, and so
  * do the READ paths that see the loss without a fault.
  */
-void xipfsd_reply_lost(fuse_req_t req, struct xipfsd *d)
+void xipfsd_say_lost(struct xipfsd *d)
 {
 	atomic_fetch_add_explicit(&d->stats.lost, 1, memory_order_relaxed);
 	if (xipfsd_may_complain(d))
 		fuse_log(FUSE_LOG_ERR, "xipfs: %s: the source shrank or failed "
 			 "under the mount; answering EIO\n", d->source);
+}
+
+void xipfsd_reply_lost(fuse_req_t req, struct xipfsd *d)
+{
+	xipfsd_say_lost(d);
 	fuse_reply_err(req, EIO);
 }
 

@@ -82,8 +82,6 @@ void xipfsd_init(void *userdata, struct fuse_conn_info *conn)
 	fuse_apply_conn_info_opts(d->conn_opts, conn);
 	d->splice = d->read_mode == XIPFSD_READ_SPLICE &&
 		    (conn->want & FUSE_CAP_SPLICE_WRITE);
-	if (d->splice)
-		xipfsd_read_start(d);
 	if (d->read_mode == XIPFSD_READ_SPLICE && !d->splice &&
 	    (d->read_explicit || d->verbose))
 		fuse_log(FUSE_LOG_WARNING, "xipfs: the kernel cannot splice "

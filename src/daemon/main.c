@@ -24,6 +24,8 @@ struct options {
 	char *read_mode;
 	char *passthrough, *backing_dir;
 	char *subdir;
+	char *profile;
+	int verify;		/* 1 verify, 0 noverify, -1 the default */
 	unsigned long max_backing;
 	unsigned int idle_timeout;
 	int verbose;
@@ -51,6 +53,9 @@ static const struct fuse_opt option_spec[] = {
 	OPT("passthrough=%s", passthrough, 0),
 	OPT("backing_dir=%s", backing_dir, 0),
 	OPT("subdir=%s", subdir, 0),
+	OPT("profile=%s", profile, 0),
+	OPT("verify", verify, 1),
+	OPT("noverify", verify, 0),
 	OPT("timeout=%u", idle_timeout, 0),
 	OPT("timeout=%s", idle_timeout_text, 0),
 	OPT("-v", verbose, 1),
@@ -79,6 +84,10 @@ static const struct fuse_opt option_spec[] = {
 	OPT("negative_timeout=%s", negative_timeout_text, 0),
 	FUSE_OPT_END
 };
+
+/* -o verify unless noverify is given?  Its cost, measured (see the man
+ * page), decides. */
+#define VERIFY_DEFAULT 0
 
 static void usage(void)
 {
@@ -111,6 +120,10 @@ static void usage(void)
 "    -o backing_dir=DIR     where the clones live (default: the source's\n"
 "                           directory; same file system)\n"
 "    -o max_backing=N       clones live at once at most (default: 4096)\n"
+"    -o verify | noverify   check the data CRC of every block a READ serves\n"
+"                           (once a block; EIO on a mismatch; default: %s)\n"
+"    -o profile=FILE        write the files run and read to FILE (at unmount\n"
+"                           and on SIGUSR1), for mkxipfs --xip-list\n"
 "    -o io_uring            FUSE over io_uring, where libfuse and the kernel\n"
 "                           have it (-o io_uring_q_depth=N: queue depth)\n"
 "    -o acl | noacl         enforce POSIX ACLs stored in the image (default:\n"
@@ -118,7 +131,7 @@ static void usage(void)
 "    -o entry_timeout=S     seconds the kernel caches names (default: 1e6)\n"
 "    -o attr_timeout=S      seconds the kernel caches attributes (1e6)\n"
 "    -o negative_timeout=S  seconds the kernel caches absent names (1e6)\n"
-"\n");
+"\n", VERIFY_DEFAULT ? "verify" : "noverify");
 }
 
 #define ENABLE_URING "/sys/module/fuse/parameters/enable_uring"
@@ -291,6 +304,21 @@ static int apply_options(struct options *o, struct xipfsd *d,
 		fprintf(stderr, "xipfs: passthrough=%s: expected auto, on or "
 			"off\n", o->passthrough);
 		return -1;
+	}
+	/* A profile needs every OPEN (for its exec flag) and every READ,
+	 * which passthrough would take past the daemon. */
+	if (o->profile && d->passthrough == XIPFSD_PT_ON) {
+		fprintf(stderr, "xipfs: profile= and passthrough=on: passed-"
+			"through reads bypass the daemon, which could not see "
+			"them\n");
+		return -1;
+	}
+	if (o->profile) {
+		if (d->verbose && d->passthrough == XIPFSD_PT_AUTO)
+			fprintf(stderr, "xipfs: profile=: passthrough off, "
+				"so that the daemon sees every read\n");
+		d->passthrough = XIPFSD_PT_OFF;
+		d->open_requests = 1;
 	}
 	d->max_backing = o->max_backing;
 	d->entry_timeout = o->entry_timeout;
@@ -488,6 +516,11 @@ static int serve(struct xipfsd *d, struct fuse_session *se,
 {
 	int ret;
 
+	if (xipfsd_read_start(d)) {
+		fuse_log(FUSE_LOG_ERR, "xipfs: %s: cannot make a thread key\n",
+			 d->source);
+		return 1;
+	}
 	if (xipfsd_stats_start(d))
 		fuse_log(FUSE_LOG_WARNING, "xipfs: no SIGUSR1 reports: %s\n",
 			 strerror(errno));
@@ -501,8 +534,10 @@ static int serve(struct xipfsd *d, struct fuse_session *se,
 		xipfsd_idle_stop(d);
 	}
 	xipfsd_stats_stop(d);
+	xipfsd_read_stop(d);
 	if (d->verbose)
 		xipfsd_stats_report(d, "unmount");
+	xipfsd_profile_write(d, "at unmount");
 	/* libfuse returns the signal that ended the loop: a clean stop. */
 	return !d->refused && (ret == 0 || ret == SIGINT || ret == SIGTERM ||
 			       ret == SIGHUP) ? 0 : 1;
@@ -570,7 +605,7 @@ int main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fuse_cmdline_opts cmd;
 	struct options o = {
-		.acl = -1,
+		.acl = -1, .verify = -1,
 		.entry_timeout = 1e6, .attr_timeout = 1e6,
 		.negative_timeout = 1e6, .max_backing = 4096,
 	};
@@ -610,13 +645,19 @@ int main(int argc, char *argv[])
 	if (!d.conn_opts || add_mount_options(&args, o.source) ||
 	    open_source(&d, offset, size))
 		goto out;
-	if (resolve_subdir(&d)) {
+	if (resolve_subdir(&d) ||
+	    xipfsd_verify_setup(&d, o.verify >= 0 ? o.verify :
+				VERIFY_DEFAULT ? -1 : 0) ||
+	    xipfsd_profile_setup(&d, o.profile)) {
+		xipfsd_verify_free(&d);
 		xipfs_unmap_source(&d.map);
 		goto out;
 	}
 	d.backing_dir_opt = o.backing_dir;
 	ret = run_session(&d, &args, &cmd);
 	xipfsd_passthrough_free(&d);
+	xipfsd_verify_free(&d);
+	xipfsd_profile_free(&d);
 	xipfs_unmap_source(&d.map);
 out:
 	free(d.conn_opts);
@@ -629,6 +670,7 @@ out:
 	free(o.passthrough);
 	free(o.backing_dir);
 	free(o.subdir);
+	free(o.profile);
 	free(o.uid_text);
 	free(o.gid_text);
 	free(o.max_backing_text);

@@ -424,6 +424,9 @@ static void xipfsd_open(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_err(req, EROFS);
 		return;
 	}
+	if (d->profile.flags && ino <= UINT32_MAX)
+		xipfsd_profile_open(d, (uint32_t)xipfsd_to_image(d, ino),
+				    fi->flags);
 	if (d->passthrough_active) {
 		open_passthrough(req, d, ino, fi);
 		return;
@@ -446,13 +449,40 @@ static void xipfsd_release(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
+/*
+ * The bytes READ serves, inside the handler's guard: checked first with
+ * -o verify, then found in place (*ptr into the mapping) or decompressed
+ * into the thread's buffer (*zbuf).  0 or an errno.
+ */
+static int find_read(struct xipfsd *d, fuse_ino_t ino, uint64_t off,
+		     size_t size, struct xipfs_inode_info *inode,
+		     const uint8_t **ptr, const uint8_t **zbuf, size_t *len)
+{
+	int err = get_inode(d, ino, inode);
+	ssize_t n;
+
+	if (err)
+		return err;
+	if (d->verify.on && S_ISREG(inode->mode) &&
+	    (err = xipfsd_verify_read(d, inode, off, size)))
+		return to_errno(d, err, inode->ino);
+	if (S_ISREG(inode->mode) && (inode->flags & XIPFS_INODE_COMPRESSED)) {
+		n = xipfsd_zread(d, inode, off, size, zbuf);
+		err = n < 0 ? (int)n : 0;
+		*len = n < 0 ? 0 : (size_t)n;
+	} else {
+		err = xipfs_file_data(&d->img, inode, off, size, ptr, len);
+	}
+	return err ? to_errno(d, err, inode->ino) : 0;
+}
+
 static void xipfsd_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 			off_t off, struct fuse_file_info *fi)
 {
 	struct xipfsd *d = ctx(req);
 	struct xipfsd_guard g;
 	struct xipfs_inode_info inode;
-	const uint8_t *ptr = NULL;
+	const uint8_t *ptr = NULL, *zbuf = NULL;
 	size_t len = 0;
 	int err;
 
@@ -464,17 +494,20 @@ static void xipfsd_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 #endif
 
 	XIPFSD_GUARD(req, g);
-	err = get_inode(d, ino, &inode);
-	if (!err) {
-		err = xipfs_file_data(&d->img, &inode, (uint64_t)off, size,
-				      &ptr, &len);
-		err = err ? to_errno(d, err, inode.ino) : 0;
-	}
+	err = find_read(d, ino, (uint64_t)off, size, &inode, &ptr, &zbuf,
+			&len);
 	xipfsd_guard_end();
-	if (err)
+	if (err) {
 		fuse_reply_err(req, err);
+		return;
+	}
+	if (d->profile.flags)
+		xipfsd_profile_read(d, inode.ino, len);
+	if (zbuf)
+		xipfsd_reply_zread(req, d, zbuf, len);
 	else
-		xipfsd_reply_read(req, d, ptr, len);
+		xipfsd_reply_read(req, d, ptr, len,
+				  !!(inode.flags & XIPFS_INODE_PACKED));
 }
 
 static void xipfsd_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
@@ -586,7 +619,8 @@ static void xipfsd_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
-/* XIPFS_IOC_WHERE: where a regular file's bytes sit in the source. */
+/* XIPFS_IOC_WHERE: where a regular file's bytes sit in the source
+ * (EOPNOTSUPP for a compressed file, which xipfs-map cannot map). */
 static void xipfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 			 void *arg, struct fuse_file_info *fi, unsigned flags,
 			 const void *in_buf, size_t in_bufsz, size_t out_bufsz)
@@ -606,6 +640,9 @@ static void xipfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	err = get_inode(d, ino, &inode);
 	if (!err && !S_ISREG(inode.mode))
 		err = ENOTTY;
+	/* A compressed file's bytes are nowhere in the source as such. */
+	if (!err && (inode.flags & XIPFS_INODE_COMPRESSED))
+		err = EOPNOTSUPP;
 	if (!err) {
 		memset(&w, 0, sizeof(w));
 		w.version = XIPFS_WHERE_VERSION;

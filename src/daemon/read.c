@@ -4,7 +4,9 @@
  * image; this answers with them, by copy (fuse_reply_buf over the mapping)
  * or by splice from the source file through a pipe of the thread's own.
  * Either way the source is checked first, and a source that shrank under
- * the mount gets EIO, never short data.
+ * the mount gets EIO, never short data.  A compressed file's bytes are
+ * decompressed into a buffer of the thread's own, inside the handler's
+ * SIGBUS guard (the daemon reads the stored clusters itself).
  */
 #include "config.h"
 
@@ -41,7 +43,7 @@ static int source_covers(struct xipfsd *d, uint64_t pos, size_t len)
  * reader sees EIO.  (The splice path needs no check: it sees a short splice.)
  */
 static void reply_copy(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
-		       size_t len)
+		       size_t len, int packed)
 {
 	if (!source_covers(d, d->map.offset + (uint64_t)(ptr - d->img.base),
 			   len)) {
@@ -49,7 +51,8 @@ static void reply_copy(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
 		return;
 	}
 	if (fuse_reply_buf(req, (const char *)ptr, len) == 0)
-		atomic_fetch_add_explicit(&d->stats.bytes_copy, len,
+		atomic_fetch_add_explicit(packed ? &d->stats.bytes_packed :
+					  &d->stats.bytes_copy, len,
 					  memory_order_relaxed);
 }
 
@@ -58,38 +61,93 @@ static void reply_copy(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
  * libfuse the source fd instead would let a source that shrank mid-read
  * produce a short reply, which the kernel takes for EOF and caches as the
  * file's new size; here a short splice is seen, and answered with EIO.
- * The pipe hangs on the mount's key (d->splice_pipes) and is closed when
- * its thread ends.
  */
 struct splice_pipe {
 	int fd[2];
 	size_t size;		/* capacity: longer reads go by copy */
 };
 
-static void splice_pipe_free(void *p)
-{
-	struct splice_pipe *sp = p;
+/*
+ * What a thread keeps between its requests, each part made the first time
+ * it is needed: the splice pipe, and for compressed files a decompression
+ * context and the buffer their replies are decompressed into.  It hangs on
+ * the mount's key (d->thread_state) and is freed when its thread ends:
+ * libfuse's workers and io_uring queue threads end (cancelled and joined)
+ * before the loop returns, and xipfsd_read_stop frees the loop thread's.
+ */
+struct thread_state {
+	struct splice_pipe *pipe;
+	struct xipfs_zctx *z;
+	uint8_t *buf;
+	size_t buf_size;
+};
 
+static void splice_pipe_free(struct splice_pipe *sp)
+{
+	if (!sp)
+		return;
 	close(sp->fd[0]);
 	close(sp->fd[1]);
 	free(sp);
 }
 
-/* At INIT, once reads are to splice, before the first READ.  The key is
- * never deleted: it lives as long as the mount, which is the process. */
-void xipfsd_read_start(struct xipfsd *d)
+static void thread_state_free(void *p)
 {
-	if (pthread_key_create(&d->splice_pipes, splice_pipe_free))
-		abort();
+	struct thread_state *ts = p;
+
+	splice_pipe_free(ts->pipe);
+	xipfs_zctx_free(ts->z);
+	free(ts->buf);
+	free(ts);
+}
+
+/* Before the loop starts.  The key lives as long as the mount. */
+int xipfsd_read_start(struct xipfsd *d)
+{
+	if (pthread_key_create(&d->thread_state, thread_state_free))
+		return -1;
+	d->thread_key = 1;
+	return 0;
+}
+
+/* After the loop: the state of the thread that ran it (-s). */
+void xipfsd_read_stop(struct xipfsd *d)
+{
+	struct thread_state *ts;
+
+	if (!d->thread_key)
+		return;
+	ts = pthread_getspecific(d->thread_state);
+	if (ts) {
+		pthread_setspecific(d->thread_state, NULL);
+		thread_state_free(ts);
+	}
+}
+
+static struct thread_state *thread_state_get(struct xipfsd *d)
+{
+	struct thread_state *ts = pthread_getspecific(d->thread_state);
+
+	if (ts)
+		return ts;
+	ts = calloc(1, sizeof(*ts));
+	if (ts && pthread_setspecific(d->thread_state, ts)) {
+		free(ts);
+		ts = NULL;
+	}
+	return ts;
 }
 
 static struct splice_pipe *splice_pipe_get(struct xipfsd *d, size_t len)
 {
-	struct splice_pipe *sp = pthread_getspecific(d->splice_pipes);
+	struct thread_state *ts = thread_state_get(d);
+	struct splice_pipe *sp;
 	int size;
 
-	if (sp)
-		return sp;
+	if (!ts)
+		return NULL;
+	if (ts->pipe)
+		return ts->pipe;
 	sp = malloc(sizeof(*sp));
 	if (!sp)
 		return NULL;
@@ -101,7 +159,7 @@ static struct splice_pipe *splice_pipe_get(struct xipfsd *d, size_t len)
 	(void)fcntl(sp->fd[0], F_SETPIPE_SZ, (int)len);
 	size = fcntl(sp->fd[0], F_GETPIPE_SZ);
 	sp->size = size > 0 ? (size_t)size : 0;
-	pthread_setspecific(d->splice_pipes, sp);
+	ts->pipe = sp;
 	return sp;
 }
 
@@ -115,7 +173,8 @@ static void splice_pipe_reset(struct xipfsd *d, struct splice_pipe *sp)
 		if (read(sp->fd[0], scratch, sizeof(scratch)) <= 0)
 			break;
 	if (left > 0) {
-		pthread_setspecific(d->splice_pipes, NULL);
+		((struct thread_state *)pthread_getspecific(d->thread_state))
+			->pipe = NULL;
 		splice_pipe_free(sp);
 	}
 }
@@ -139,7 +198,7 @@ static int splice_in(struct xipfsd *d, struct splice_pipe *sp, uint64_t pos,
 }
 
 static void reply_splice(fuse_req_t req, struct xipfsd *d,
-			 const uint8_t *ptr, size_t len)
+			 const uint8_t *ptr, size_t len, int packed)
 {
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(len);
 	uint64_t pos = d->map.offset + (uint64_t)(ptr - d->img.base);
@@ -147,7 +206,7 @@ static void reply_splice(fuse_req_t req, struct xipfsd *d,
 	int err;
 
 	if (!sp || len > sp->size) {
-		reply_copy(req, d, ptr, len);
+		reply_copy(req, d, ptr, len, packed);
 		return;
 	}
 	err = splice_in(d, sp, pos, len);
@@ -155,7 +214,7 @@ static void reply_splice(fuse_req_t req, struct xipfsd *d,
 		/* Pipe slots are pages: an unaligned range may need one more
 		 * than the pipe has.  Those bytes go by copy. */
 		splice_pipe_reset(d, sp);
-		reply_copy(req, d, ptr, len);
+		reply_copy(req, d, ptr, len, packed);
 		return;
 	}
 	if (err) {
@@ -168,18 +227,83 @@ static void reply_splice(fuse_req_t req, struct xipfsd *d,
 	if (fuse_reply_data(req, &bv, 0))
 		splice_pipe_reset(d, sp);
 	else
-		atomic_fetch_add_explicit(&d->stats.bytes_splice, len,
+		atomic_fetch_add_explicit(packed ? &d->stats.bytes_packed :
+					  &d->stats.bytes_splice, len,
 					  memory_order_relaxed);
 }
 
 
 /* READ's reply with the image bytes [ptr, ptr + len): spliced when the
- * mount splices and the read spans two pages or more, else copied. */
+ * mount splices and the read spans two pages or more, else copied.
+ * packed: of a packed file (counted apart from files stored in place). */
 void xipfsd_reply_read(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
-		       size_t len)
+		       size_t len, int packed)
 {
 	if (d->splice && len >= 2 * (size_t)d->page_size)
-		reply_splice(req, d, ptr, len);
+		reply_splice(req, d, ptr, len, packed);
 	else
-		reply_copy(req, d, ptr, len);
+		reply_copy(req, d, ptr, len, packed);
+}
+
+/*
+ * A compressed file's bytes are decompressed into the thread's buffer,
+ * whole clusters straight from the mapping (partial ones through the
+ * context's scratch cluster), and that buffer is the reply: no other
+ * copy.  The buffer is as large as the largest READ the thread has seen
+ * (at least READ_MAX), and stays for the thread's next one.
+ */
+static uint8_t *zread_buffer(struct thread_state *ts, size_t size)
+{
+	if (size < READ_MAX)
+		size = READ_MAX;
+	if (ts->buf_size >= size)
+		return ts->buf;
+	free(ts->buf);
+	ts->buf = malloc(size);
+	ts->buf_size = ts->buf ? size : 0;
+	return ts->buf;
+}
+
+/* How many clusters [off, off + n) of a compressed file meets (n > 0). */
+static unsigned long clusters_met(const struct xipfsd *d,
+				  const struct xipfs_inode_info *inode,
+				  uint64_t off, size_t n)
+{
+	struct xipfs_zfile_info zf;
+
+	if (xipfs_zfile_get(&d->img, inode, &zf))
+		return 0;
+	return (unsigned long)(((off + n - 1) >> zf.cluster_log2) -
+			       (off >> zf.cluster_log2) + 1);
+}
+
+ssize_t xipfsd_zread(struct xipfsd *d, const struct xipfs_inode_info *inode,
+		     uint64_t off, size_t size, const uint8_t **out)
+{
+	struct thread_state *ts = thread_state_get(d);
+	uint8_t *buf;
+	ssize_t n;
+
+	if (!ts)
+		return -ENOMEM;
+	if (!ts->z && !(ts->z = xipfs_zctx_new()))
+		return -ENOMEM;
+	buf = zread_buffer(ts, size);
+	if (!buf)
+		return -ENOMEM;
+	n = xipfs_file_read(&d->img, inode, off, buf, size, ts->z);
+	if (n > 0)
+		atomic_fetch_add_explicit(&d->stats.clusters,
+					  clusters_met(d, inode, off, (size_t)n),
+					  memory_order_relaxed);
+	*out = buf;
+	return n;
+}
+
+void xipfsd_reply_zread(fuse_req_t req, struct xipfsd *d, const uint8_t *buf,
+			size_t len)
+{
+	if (fuse_reply_buf(req, (const char *)buf, len) == 0)
+		atomic_fetch_add_explicit(&d->stats.bytes_compressed, len,
+					  memory_order_relaxed);
 }

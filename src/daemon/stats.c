@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Counters of what the daemon did, reported on SIGUSR1 and at unmount, so
- * that a user (and the tests) can see which path served the reads.
+ * that a user (and the tests) can see which path served the reads: files
+ * in place by copy or splice, packed files, compressed files (bytes and
+ * clusters), and with -o verify the blocks checked and those that failed.
+ * SIGUSR1 also writes -o profile=FILE.
  */
 #include "config.h"
 
@@ -47,10 +50,18 @@ void xipfsd_stats_report(struct xipfsd *d, const char *when)
 	fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: requests:%s\n", when,
 		 d->source, used ? line : " none");
 	fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: read %lu bytes by "
-		 "copy, %lu by splice; %lu READs over io_uring; %lu requests "
-		 "failed on a lost source\n", when, d->source,
+		 "copy, %lu by splice (files in place), %lu of packed files, "
+		 "%lu decompressed from %lu clusters; %lu READs over io_uring; "
+		 "%lu requests failed on a lost source\n", when, d->source,
 		 load(&d->stats.bytes_copy), load(&d->stats.bytes_splice),
-		 load(&d->stats.uring_reads), load(&d->stats.lost));
+		 load(&d->stats.bytes_packed), load(&d->stats.bytes_compressed),
+		 load(&d->stats.clusters), load(&d->stats.uring_reads),
+		 load(&d->stats.lost));
+	if (d->verify.on)
+		fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: verify: %lu "
+			 "blocks checked, %lu failed their checksum\n", when,
+			 d->source, load(&d->stats.crc_blocks),
+			 load(&d->stats.crc_failures));
 	if (d->passthrough_active)
 		fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: passthrough: "
 			 "%lu opens, %lu backing files live, %lu fallbacks to "
@@ -60,7 +71,9 @@ void xipfsd_stats_report(struct xipfsd *d, const char *when)
 			 load(&d->stats.fallbacks));
 }
 
-/* sigwait() in a thread of its own: the report may take locks and log. */
+/* sigwait() in a thread of its own: the report may take locks and log,
+ * and the profile is written here.  Cancelled at unmount, but never in
+ * the middle of a report (a half-written profile, a held lock). */
 static void *report_on_signal(void *arg)
 {
 	sigset_t set, all;
@@ -73,9 +86,14 @@ static void *report_on_signal(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
-	for (;;)
-		if (sigwait(&set, &sig) == 0)
-			xipfsd_stats_report(arg, "SIGUSR1");
+	for (;;) {
+		if (sigwait(&set, &sig))
+			continue;
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
+		xipfsd_stats_report(arg, "SIGUSR1");
+		xipfsd_profile_write(arg, "on SIGUSR1");
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
+	}
 	return NULL;
 }
 

@@ -31,8 +31,14 @@ enum xipfsd_op {
 /* What the daemon did, reported on SIGUSR1 and at unmount. */
 struct xipfsd_stats {
 	atomic_ulong ops[XOP_COUNT];
-	atomic_ulong bytes_copy;	/* READ bytes handed over by copy */
-	atomic_ulong bytes_splice;	/* READ bytes moved by splice */
+	atomic_ulong bytes_copy;	/* READ bytes of files stored in place,
+					 * handed over by copy */
+	atomic_ulong bytes_splice;	/* the same, moved by splice */
+	atomic_ulong bytes_packed;	/* READ bytes of packed files */
+	atomic_ulong bytes_compressed;	/* READ bytes decompressed */
+	atomic_ulong clusters;		/* clusters those READs decompressed */
+	atomic_ulong crc_blocks;	/* -o verify: blocks checked */
+	atomic_ulong crc_failures;	/* -o verify: blocks that failed */
 	atomic_ulong lost;		/* requests answered EIO: source lost */
 	atomic_ulong uring_reads;	/* READs that came over io_uring */
 	atomic_ulong passthrough_opens;	/* opens bound to a backing file */
@@ -53,6 +59,31 @@ struct xipfsd_open_inode;
 struct xipfsd_open_table {
 	pthread_mutex_t lock;
 	struct xipfsd_open_inode *bucket[XIPFSD_OPEN_BUCKETS];
+};
+
+/*
+ * verify.c: -o verify, the data blocks whose CRC a READ already checked
+ * (good) or found wrong (bad): one bit each per block of the data region,
+ * set with atomic ops by whichever thread checked the block.
+ */
+struct xipfsd_verify {
+	int on;
+	uint64_t blocks;		/* of the data region (the CRC table's) */
+	atomic_ulong *good, *bad;
+};
+
+/*
+ * profile.c: -o profile=FILE, what each image inode was used for: a byte
+ * of XIPFSD_PROFILE_* flags and the bytes READ served (saturating at
+ * UINT32_MAX), five bytes an inode.  Written out by xipfsd_profile_write.
+ */
+#define XIPFSD_PROFILE_EXEC	0x1	/* opened for execve() */
+#define XIPFSD_PROFILE_READ	0x2	/* READ served bytes of it */
+struct xipfsd_profile {
+	char *path;			/* absolute: the daemon leaves its cwd */
+	atomic_uchar *flags;		/* [inode_count + 1] */
+	atomic_uint *bytes;		/* [inode_count + 1] */
+	pthread_mutex_t write_lock;	/* one writer at a time */
 };
 
 /* stats.c: the thread that reports on SIGUSR1. */
@@ -82,7 +113,9 @@ struct xipfsd {
 	enum xipfsd_read_mode read_mode;
 	int read_explicit;		/* read= was given: say if it cannot be */
 	int splice;			/* read_mode is splice and usable */
-	pthread_key_t splice_pipes;	/* each thread's pipe, with splice */
+	pthread_key_t thread_state;	/* read.c: each thread's pipe, zctx
+					 * and reply buffer, made on demand */
+	int thread_key;			/* thread_state was created */
 	int open_requests;		/* answer OPEN (else ENOSYS: no_open) */
 	int acl;			/* ask the kernel to enforce POSIX ACLs */
 	int acl_explicit;		/* -o acl given: say if it cannot be */
@@ -108,6 +141,8 @@ struct xipfsd {
 	unsigned int idle_timeout;	/* seconds without requests; 0: never */
 	atomic_llong last_request;	/* CLOCK_MONOTONIC ns, with a timeout */
 	atomic_long live_opens;		/* files and directories open now */
+	struct xipfsd_verify verify;
+	struct xipfsd_profile profile;
 	struct xipfsd_stats stats;
 	struct xipfsd_reporter reporter;
 	struct xipfsd_idle idle;
@@ -125,10 +160,48 @@ extern const struct fuse_lowlevel_ops xipfsd_ops;
 /* init.c: INIT, where the kernel's offer meets the options. */
 void xipfsd_init(void *userdata, struct fuse_conn_info *conn);
 
-/* read.c: READ's reply, copied from the mapping or spliced from the file. */
-void xipfsd_read_start(struct xipfsd *d);
+/*
+ * read.c: READ's reply, copied from the mapping or spliced from the file,
+ * or decompressed into the thread's own buffer.  xipfsd_read_start before
+ * the loop, xipfsd_read_stop after it (frees the calling thread's state;
+ * other threads' goes when they end).
+ */
+int xipfsd_read_start(struct xipfsd *d);
+void xipfsd_read_stop(struct xipfsd *d);
 void xipfsd_reply_read(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
-		       size_t len);
+		       size_t len, int packed);
+/* Inside the handler's guard: bytes [off, off + size) of a compressed file
+ * into this thread's buffer (*out); the count, or a negative code. */
+ssize_t xipfsd_zread(struct xipfsd *d, const struct xipfs_inode_info *inode,
+		     uint64_t off, size_t size, const uint8_t **out);
+void xipfsd_reply_zread(fuse_req_t req, struct xipfsd *d, const uint8_t *buf,
+			size_t len);
+
+/* verify.c: -o verify.  setup: at mount, -1 after a message. */
+int xipfsd_verify_setup(struct xipfsd *d, int asked);
+void xipfsd_verify_free(struct xipfsd *d);
+/* Inside the handler's guard, before bytes [off, off + size) of a regular
+ * file are served: 0, -EIO for a block that fails its CRC (said here), or
+ * another negative libxipfs code. */
+int xipfsd_verify_read(struct xipfsd *d, const struct xipfs_inode_info *inode,
+		       uint64_t off, size_t size);
+
+/* paths.c: names of image inodes, found by walking the image's tree from
+ * its root (never subdir=), depth first, in a guard of the caller's. */
+typedef int (*xipfsd_walk_fn)(void *ctx, const char *path,
+			      const struct xipfs_inode_info *inode);
+int xipfsd_walk(struct xipfsd *d, xipfsd_walk_fn fn, void *ctx);
+/* The first path of image inode ino ("" for the root); 0 or -ENOENT. */
+int xipfsd_path_of(struct xipfsd *d, uint32_t ino, char *buf, size_t size);
+
+/* profile.c: -o profile=FILE. */
+int xipfsd_profile_setup(struct xipfsd *d, const char *file);
+void xipfsd_profile_open(struct xipfsd *d, uint32_t ino, int flags);
+void xipfsd_profile_read(struct xipfsd *d, uint32_t ino, size_t bytes);
+/* The profile file, replaced whole (temp file + rename); outside any
+ * handler (the SIGUSR1 thread, or after the loop). */
+void xipfsd_profile_write(struct xipfsd *d, const char *when);
+void xipfsd_profile_free(struct xipfsd *d);
 
 /*
  * guard.c: SIGBUS protection.  A source that shrinks under a live mount
@@ -149,6 +222,8 @@ int xipfsd_guard_install(const void *start, size_t len);
 void xipfsd_guard_fault(fuse_req_t req);
 /* Count, say (within the budget) and answer EIO: the source is lost. */
 void xipfsd_reply_lost(fuse_req_t req, struct xipfsd *d);
+/* The same message for work outside a request (profile writes). */
+void xipfsd_say_lost(struct xipfsd *d);
 
 #define XIPFSD_GUARD(req, g)						\
 	do {								\

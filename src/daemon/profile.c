@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * -o profile=FILE: which files the mount's users ran and read, written as
+ * a list mkxipfs --xip-list takes unchanged, for profile-guided XIP (the
+ * files that are executed stay uncompressed and mappable).
+ *
+ * FUSE never sees mmap, so what it does see stands in for it: an OPEN
+ * whose flags carry the kernel's __FMODE_EXEC (execve opens a program so;
+ * measured on kernel 6.18: flags 0100040 for an exec, 0100000 for an
+ * open(2) for reading), and READs of files that start with an ELF header
+ * (the dynamic loader reads a shared object's headers before it maps it).
+ * Per image inode: a byte of flags and a saturating 32-bit count of the
+ * bytes READ served, updated with atomic ops by the handlers.  Reads the
+ * page cache answers are not seen: a profile shows first use.
+ *
+ * The file is written at unmount and on SIGUSR1 (by the thread that
+ * sigwait()s for it, never in a signal handler): to a temporary file
+ * beside FILE, renamed over it, so a reader sees the old or the new list.
+ * Paths come from a walk of the image at that moment (paths.c).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xipfsd.h"
+
+/* The kernel's __FMODE_EXEC, as it arrives in OPEN's flags; no libc header
+ * names it (it is not an open(2) flag). */
+#define KERNEL_FMODE_EXEC	040
+
+/* FILE made absolute (the daemon leaves its working directory when it
+ * goes to the background); its directory must exist and be writable. */
+static char *profile_path(const char *file)
+{
+	char *copy = strdup(file), *dir, *real = NULL, *out = NULL;
+	const char *base;
+
+	if (!copy)
+		return NULL;
+	base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	dir = dirname(copy);
+	if (*base && strcmp(base, ".") && strcmp(base, "..") &&
+	    (real = realpath(dir, NULL)) && access(real, W_OK) == 0 &&
+	    asprintf(&out, "%s/%s", strcmp(real, "/") ? real : "", base) < 0)
+		out = NULL;
+	free(real);
+	free(copy);
+	return out;
+}
+
+int xipfsd_profile_setup(struct xipfsd *d, const char *file)
+{
+	struct xipfsd_profile *p = &d->profile;
+	size_t n = (size_t)d->img.inode_count + 1;
+	struct stat st;
+
+	if (!file)
+		return 0;
+	p->path = profile_path(file);
+	if (!p->path || (stat(p->path, &st) == 0 && !S_ISREG(st.st_mode))) {
+		fprintf(stderr, "xipfs: profile=%s: %s\n", file, p->path ?
+			"not a regular file" : "its directory does not exist "
+			"or is not writable");
+		free(p->path);
+		p->path = NULL;
+		return -1;
+	}
+	p->flags = calloc(n, sizeof(*p->flags));
+	p->bytes = calloc(n, sizeof(*p->bytes));
+	if (!p->flags || !p->bytes) {
+		fprintf(stderr, "xipfs: profile=%s: out of memory\n", file);
+		xipfsd_profile_free(d);
+		return -1;
+	}
+	pthread_mutex_init(&p->write_lock, NULL);
+	return 0;
+}
+
+void xipfsd_profile_free(struct xipfsd *d)
+{
+	free(d->profile.path);
+	free(d->profile.flags);
+	free(d->profile.bytes);
+	d->profile.path = NULL;
+	d->profile.flags = NULL;
+	d->profile.bytes = NULL;
+}
+
+void xipfsd_profile_open(struct xipfsd *d, uint32_t ino, int flags)
+{
+	if (ino <= d->img.inode_count && (flags & KERNEL_FMODE_EXEC))
+		atomic_fetch_or_explicit(&d->profile.flags[ino],
+					 XIPFSD_PROFILE_EXEC,
+					 memory_order_relaxed);
+}
+
+void xipfsd_profile_read(struct xipfsd *d, uint32_t ino, size_t bytes)
+{
+	atomic_uint *count;
+	unsigned int old, sum;
+
+	if (ino > d->img.inode_count || bytes == 0)
+		return;
+	atomic_fetch_or_explicit(&d->profile.flags[ino], XIPFSD_PROFILE_READ,
+				 memory_order_relaxed);
+	count = &d->profile.bytes[ino];
+	old = atomic_load_explicit(count, memory_order_relaxed);
+	do {
+		sum = bytes >= UINT32_MAX - old ? UINT32_MAX :
+						  old + (unsigned int)bytes;
+	} while (sum != old &&
+		 !atomic_compare_exchange_weak_explicit(count, &old, sum,
+							memory_order_relaxed,
+							memory_order_relaxed));
+}
+
+/* One write of the profile: the open temporary file, and what the walk
+ * needs besides (the inodes already listed: hard links list once). */
+struct writer {
+	struct xipfsd *d;
+	FILE *f;
+	struct xipfs_zctx *z;
+	uint8_t *listed;	/* a bit per inode */
+	unsigned long files, xip;
+};
+
+static int starts_elf(struct writer *w, const struct xipfs_inode_info *inode)
+{
+	uint8_t head[4];
+
+	return xipfs_file_read(&w->d->img, inode, 0, head, sizeof(head),
+			       w->z) == (ssize_t)sizeof(head) &&
+	       !memcmp(head, "\177ELF", 4);
+}
+
+/*
+ * One line a file for mkxipfs --xip-list, after a comment saying what was
+ * seen; a file that was only read, and is no ELF file, is a comment only
+ * (keeping it XIP buys nothing: AXFS's finding), for the reader to take
+ * up by hand.  A name with a newline cannot be a line: it is left out.
+ */
+static int write_one(void *ctx, const char *path,
+		     const struct xipfs_inode_info *inode)
+{
+	struct writer *w = ctx;
+	uint32_t ino = inode->ino;
+	unsigned int flags, bytes;
+	int elf;
+
+	if (!S_ISREG(inode->mode) || ino > w->d->img.inode_count ||
+	    (w->listed[ino / 8] & (1u << (ino % 8))))
+		return 0;
+	flags = atomic_load_explicit(&w->d->profile.flags[ino],
+				     memory_order_relaxed);
+	if (!flags)
+		return 0;
+	w->listed[ino / 8] |= (uint8_t)(1u << (ino % 8));
+	bytes = atomic_load_explicit(&w->d->profile.bytes[ino],
+				     memory_order_relaxed);
+	elf = starts_elf(w, inode);
+	w->files++;
+	if (strchr(path, '\n')) {
+		fprintf(w->f, "# inode %u: a name with a newline, left out\n",
+			ino);
+		return 0;
+	}
+	if (!(flags & XIPFSD_PROFILE_EXEC) && !elf) {
+		fprintf(w->f, "# read=%u, not ELF: %s\n", bytes, path);
+		return 0;
+	}
+	w->xip++;
+	fprintf(w->f, "#%s%s read=%u%s\n%s\n",
+		flags & XIPFSD_PROFILE_EXEC ? " exec" : "", elf ? " elf" : "",
+		bytes, bytes == UINT32_MAX ? "+" : "", path);
+	return 0;
+}
+
+/* The walk, in a SIGBUS guard of its own: -EIO when the source is lost. */
+static int write_entries(struct writer *w)
+{
+	struct xipfsd_guard g;
+	int err;
+
+	xipfsd_guard_current = &g;
+	if (sigsetjmp(g.env, 0))
+		return -EIO;	/* the handler cleared the guard */
+	err = xipfsd_walk(w->d, write_one, w);
+	xipfsd_guard_end();
+	return err < 0 ? err : 0;
+}
+
+static void write_header(struct writer *w, const char *when)
+{
+	time_t now = time(NULL);
+	char stamp[64];
+
+	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
+	fprintf(w->f, "# xipfs profile of %s, written %s (%s)\n"
+		"# For mkxipfs --xip-list: one path a line, relative to the "
+		"image root.\n"
+		"# Listed: files opened for execution (exec) and ELF files "
+		"read (elf);\n"
+		"# read=N: bytes READ served (page-cache hits not seen).  "
+		"Files only\n"
+		"# read that are no ELF files are in comments.\n",
+		w->d->source, when, stamp);
+}
+
+/* Write the temporary file fd and close it; 0, or -1 with errno set. */
+static int write_profile(struct writer *w, int fd, const char *when)
+{
+	size_t map = (size_t)w->d->img.inode_count / 8 + 1;
+	int err = -1, saved;
+
+	w->listed = calloc(map, 1);
+	w->z = xipfs_zctx_new();
+	w->f = fdopen(fd, "w");
+	/* mkostemp makes it 0600; a profile is no secret.  err stays -1
+	 * with errno set on every failure. */
+	if (fchmod(fd, 0644)) {
+		err = -1;
+	} else if (!w->listed || !w->z || !w->f) {
+		errno = ENOMEM;
+	} else {
+		write_header(w, when);
+		err = write_entries(w);
+		if (err == 0)
+			fprintf(w->f, "# %lu files used, %lu listed\n",
+				w->files, w->xip);
+		if (err == -EIO)
+			xipfsd_say_lost(w->d);
+		if (err)
+			errno = EIO;	/* a lost source or a damaged root */
+		if (err == 0 && (fflush(w->f) || fsync(fd)))
+			err = -1;
+		err = err ? -1 : 0;
+	}
+	saved = errno;
+	if (w->f ? fclose(w->f) : close(fd))
+		err = -1;
+	else
+		errno = saved;
+	free(w->listed);
+	xipfs_zctx_free(w->z);
+	return err;
+}
+
+void xipfsd_profile_write(struct xipfsd *d, const char *when)
+{
+	struct xipfsd_profile *p = &d->profile;
+	struct writer w = { .d = d };
+	char *tmp = NULL;
+	int fd;
+
+	if (!p->path)
+		return;
+	pthread_mutex_lock(&p->write_lock);
+	if (asprintf(&tmp, "%s.XXXXXX", p->path) < 0) {
+		tmp = NULL;
+		fd = -1;
+	} else {
+		fd = mkostemp(tmp, O_CLOEXEC);
+	}
+	if (fd < 0 || write_profile(&w, fd, when) ||
+	    rename(tmp, p->path)) {
+		fuse_log(FUSE_LOG_ERR, "xipfs: profile=%s: cannot write it: "
+			 "%s\n", p->path, strerror(errno));
+		if (fd >= 0)
+			unlink(tmp);
+	} else if (d->verbose) {
+		fuse_log(FUSE_LOG_NOTICE, "xipfs: %s: profile written to %s "
+			 "(%s): %lu files used, %lu listed\n", d->source,
+			 p->path, when, w.files, w.xip);
+	}
+	free(tmp);
+	pthread_mutex_unlock(&p->write_lock);
+}
