@@ -134,6 +134,13 @@ trap 'exit 129' HUP
 xipfs=${XIPFS:-$top/xipfs} mkxipfs=${MKXIPFS:-$top/mkxipfs}
 xipfsck=${XIPFSCK:-$top/xipfsck} xipbench=${XIPBENCH:-$top/xipbench}
 xmap=${XIPFS_MAP:-$top/xipfs-map}
+# erofsfuse_path: $EROFSFUSE, else the one scripts/build-erofsfuse.sh put
+# in _deps, else erofsfuse on PATH (Debian 12 has none), else the bare name.
+erofsfuse_path() {
+	local e=${EROFSFUSE:-$top/_deps/erofs-utils/bin/erofsfuse}
+	[ -x "$e" ] || e=$(command -v erofsfuse || echo erofsfuse)
+	echo "$e"
+}
 # need_built PATH...: each must be built.
 need_built() {
 	local t
