@@ -129,15 +129,19 @@ for name in $order; do
 	esac
 	cmds+=("$(cmd "${build[$name]}")")
 done
-declare -A secs=() bytes=()
+# Wall time, and the CPU time (user + system) that a loaded machine
+# distorts less.
+declare -A secs=() cpu=() bytes=()
+TIMEFORMAT='%R %U %S'
 for r in $(seq "$build_reps"); do
 	for name in $order; do
 		say "build $r/$build_reps: $name"
 		rm -f "$base/$name.img"
-		s=$EPOCHREALTIME
-		${build[$name]} >"$base/build.log" 2>&1 || die "$name: $(cmd "${build[$name]}") failed: $(tail -3 "$base/build.log")"
-		e=$EPOCHREALTIME
-		secs[$name]+="$(awk -v s="$s" -v e="$e" 'BEGIN {print e - s}')"$'\n'
+		{ time ${build[$name]} >"$base/build.log" 2>&1; } 2>"$base/time" ||
+			die "$name: $(cmd "${build[$name]}") failed: $(tail -3 "$base/build.log")"
+		read -r wall user sys <"$base/time"
+		secs[$name]+=$wall$'\n'
+		cpu[$name]+="$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')"$'\n'
 		bytes[$name]=$(stat -c %s "$base/$name.img")
 	done
 done
@@ -216,10 +220,11 @@ echo '```'
 echo
 echo "## Image size and build time ($build_reps builds each, interleaved)"
 echo
-echo "| image | build s, median (min-max) | MiB | vs all-XIP | vs squashfs zstd |"
-echo "|---|---|---|---|---|"
+echo "| image | build s, median (min-max) | CPU s (user+sys) | MiB | vs all-XIP | vs squashfs zstd |"
+echo "|---|---|---|---|---|---|"
 for name in $order; do
-	printf '| %s | %s | %s | %s | %s |\n' "$name" "$(printf '%s' "${secs[$name]}" | stats %.2f)" \
+	printf '| %s | %s | %s | %s | %s | %s |\n' "$name" "$(printf '%s' "${secs[$name]}" | stats %.2f)" \
+		"$(printf '%s' "${cpu[$name]}" | stats %.1f)" \
 		"$(mib "${bytes[$name]}")" "$(ratio "${bytes[$name]}" "${bytes[xipfs_xip]}")" \
 		"$(ratio "${bytes[$name]}" "${bytes[squashfs_zstd]}")"
 done
