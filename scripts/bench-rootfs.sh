@@ -162,7 +162,7 @@ fuse_mount() {
 # the mounts NAME (the same FILE checked on each first).
 bench() {
 	local out=$1 baseline=$2 workloads=$3 file=$4 n size; shift 4
-	local args=("$xipbench" -q -r "$reps" -c cold -w "$workloads" -f "$file" -B "$baseline" --json "$base/$out.json")
+	local args=("$xipbench" -r "$reps" -c cold -w "$workloads" -f "$file" -B "$baseline" --json "$base/$out.json")
 	size=$(stat -c %s "$tree/$file")
 	for n in "$@"; do
 		[ "$(stat -c %s "$base/mnt/$n/$file")" = "$size" ] || die "$n: $file is not the tree's $size bytes"
@@ -170,7 +170,7 @@ bench() {
 	done
 	cmds+=("$(cmd "${args[@]}")")
 	say "xipbench $workloads on $*"
-	"${args[@]}" || die "xipbench failed: $(cmd "${args[@]}")"
+	"${args[@]}" >"$base/$out.txt" || die "xipbench failed: $(cmd "${args[@]}")"
 	python3 "$top/scripts/bench_report.py" table "$base/$out.json" >"$base/$out.md" ||
 		die "bench_report.py could not read $out.json"
 }
@@ -206,7 +206,7 @@ echo
 echo "Tree: $tar, $nentries entries, $nfiles regular files, $(mib "$nbytes") MiB in regular files, of which $(mib "$elf_bytes") MiB ELF executables and shared objects; extracted once onto tmpfs."
 [ ! -f "$tar.info" ] || { echo; echo '```'; cat "$tar.info"; echo '```'; }
 echo
-echo "Versions: $(ver "$mkxipfs" --version); $(ver mksquashfs -version); mkfs.cramfs and mkfs.erofs from Debian's util-linux $(dpkg-query -W -f '${Version}' util-linux) and erofs-utils $(dpkg-query -W -f '${Version}' erofs-utils); squashfuse $(dpkg-query -W -f '${Version}' squashfuse)$([ ! -x "$erofsfuse" ] || echo "; $(ver "$erofsfuse" --help)")."
+echo "Versions: $(ver "$mkxipfs" --version); $(ver mksquashfs -version); mkfs.cramfs and mkfs.erofs from Debian's util-linux $(dpkg-query -W -f '${Version}' util-linux) and erofs-utils $(dpkg-query -W -f '${Version}' erofs-utils); squashfuse $(dpkg-query -W -f '${Version}' squashfuse)$([ ! -x "$erofsfuse" ] || echo "; $("$erofsfuse" --help 2>&1 | grep -m1 '^erofsfuse')")."
 echo
 echo "Block sizes and threads: mkxipfs 4 KiB blocks, 64 KiB clusters, --threads=$threads;"
 echo "mksquashfs 128 KiB blocks, -processors $threads (zstd level 15, xz, lz4 without -Xhc: their defaults);"
@@ -228,6 +228,8 @@ for name in $order; do
 		"$(mib "${bytes[$name]}")" "$(ratio "${bytes[$name]}" "${bytes[xipfs_xip]}")" \
 		"$(ratio "${bytes[$name]}" "${bytes[squashfs_zstd]}")"
 done
+# spreads OUT: xipbench's own table of that run (min..max of the runs).
+spreads() { echo; echo "Spread (xipbench's table):"; echo; echo '```'; cat "$base/$1.txt"; echo '```'; }
 if [ $reads = 1 ]; then
 	echo
 	echo "## Cold reads of compressed files: seq of \`$zfile\` ($(mib "$(stat -c %s "$tree/$zfile")") MiB), readall of the tree"
@@ -235,10 +237,12 @@ if [ $reads = 1 ]; then
 	echo "xipfs on the --xip=none images (every file compressed) against squashfuse_ll$([ ! -x "$erofsfuse" ] || echo " and erofsfuse"); ratios against squashfs_zstd; $reps runs each."
 	echo
 	cat "$base/compressed.md"
+	spreads compressed
 	echo
 	echo "## Cold reads of XIP files: \`$xfile\` ($(mib "$(stat -c %s "$tree/$xfile")") MiB), readall of the tree"
 	echo
 	echo "The all-XIP image against --xip=elf --compress=zstd (readall also reads that image's compressed files); $reps runs each."
 	echo
 	cat "$base/xip.md"
+	spreads xip
 fi
