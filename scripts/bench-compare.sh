@@ -30,8 +30,7 @@
 set -eu -o pipefail
 export LC_ALL=C
 . "$(dirname "$0")/lib.sh"
-erofsfuse=${EROFSFUSE:-$top/_deps/erofs-utils/bin/erofsfuse}
-[ -x "$erofsfuse" ] || erofsfuse=$(command -v erofsfuse || echo erofsfuse)
+erofsfuse=$(erofsfuse_path)
 default_targets="xipfs_copy xipfs_splice xipfs_passthrough xipfs_uring squashfuse erofsfuse erofs squashfs tmpfs direct"
 extra_targets="xipfs_open xipfs_clonefd xipfs_single xipfs_nopush xipfs_pt_all xfs_native direct_xfs"
 all_targets="$default_targets $extra_targets"

@@ -13,7 +13,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config clang llvm \
 	libclang-rt-dev libarchive-dev \
-	attr acl tar python3 util-linux coreutils file bc \
+	attr acl tar python3 util-linux coreutils file bc debootstrap \
 	squashfs-tools erofs-utils \
 	libfuse3-dev fuse3 squashfuse fio procps gnuplot-nox \
 	dpkg-dev meson ninja-build liburing-dev libnuma-dev \

@@ -79,18 +79,26 @@ reap() {
 	wait "$1" 2>/dev/null || true
 }
 
-# ---- Debian source packages
-# debian_source PKG WORK: fetch PKG's source package from the unstable
-# suite of the archive this machine's apt configuration already uses (no
-# host name is written anywhere) and unpack it into WORK/src; the log is
-# WORK/log.  For peers and libraries newer than Debian 12 has.
-debian_source() {
-	local pkg=$1 work=$2 mirror
+# ---- Debian archive and source packages
+# debian_mirror: the URI of the Debian archive this machine's apt
+# configuration uses for bookworm (deb822 .sources first, then one-line
+# .list files), on standard output; dies when there is none.  Read at run
+# time so that no host name is ever written into a file.
+debian_mirror() {
+	local mirror
 	mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
 		awk '/^URIs:/ {u = $2} /^Suites:/ && / bookworm( |$)/ {print u; exit}')
 	[ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $3 == "bookworm" {print $2; exit}' \
 		/etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true)
 	[ -n "$mirror" ] || die "no Debian archive found in the apt configuration"
+	echo "$mirror"
+}
+# debian_source PKG WORK: fetch PKG's source package from the unstable
+# suite of that archive and unpack it into WORK/src; the log is WORK/log.
+# For peers and libraries newer than Debian 12 has.
+debian_source() {
+	local pkg=$1 work=$2 mirror
+	mirror=$(debian_mirror) || exit 1
 	mkdir -p "$work/lists/partial" "$work/archives/partial"
 	echo "deb-src $mirror unstable main" >"$work/sources.list"
 	local apt_opts=(-q -o Dir::Etc::SourceList="$work/sources.list"
@@ -126,6 +134,13 @@ trap 'exit 129' HUP
 xipfs=${XIPFS:-$top/xipfs} mkxipfs=${MKXIPFS:-$top/mkxipfs}
 xipfsck=${XIPFSCK:-$top/xipfsck} xipbench=${XIPBENCH:-$top/xipbench}
 xmap=${XIPFS_MAP:-$top/xipfs-map}
+# erofsfuse_path: $EROFSFUSE, else the one scripts/build-erofsfuse.sh put
+# in _deps, else erofsfuse on PATH (Debian 12 has none), else the bare name.
+erofsfuse_path() {
+	local e=${EROFSFUSE:-$top/_deps/erofs-utils/bin/erofsfuse}
+	[ -x "$e" ] || e=$(command -v erofsfuse || echo erofsfuse)
+	echo "$e"
+}
 # need_built PATH...: each must be built.
 need_built() {
 	local t
