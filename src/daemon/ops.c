@@ -163,16 +163,31 @@ static void xipfsd_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 }
 
+/* Stateless but for push-ahead, which pushes only inodes the kernel has. */
+static void forget_one(struct xipfsd *d, fuse_ino_t ino, uint64_t nlookup)
+{
+	if (ino <= UINT32_MAX)
+		xipfsd_push_note_forget(d, (uint32_t)xipfsd_to_image(d, ino),
+					nlookup);
+}
+
 static void xipfsd_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	xipfsd_count(ctx(req), XOP_FORGET);
-	fuse_reply_none(req);	/* stateless: nothing to drop */
+	struct xipfsd *d = ctx(req);
+
+	xipfsd_count(d, XOP_FORGET);
+	forget_one(d, ino, nlookup);
+	fuse_reply_none(req);
 }
 
 static void xipfsd_forget_multi(fuse_req_t req, size_t count,
 				struct fuse_forget_data *forgets)
 {
-	xipfsd_count(ctx(req), XOP_FORGET);
+	struct xipfsd *d = ctx(req);
+
+	xipfsd_count(d, XOP_FORGET);
+	for (size_t i = 0; i < count; i++)
+		forget_one(d, forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
 }
 

@@ -16,7 +16,10 @@
  * - Bounded: files of at most push_max bytes, at most push_window entries
  *   and push_budget bytes ahead of the reader, one reader followed at a
  *   time (the last directory read from wins), nothing once the reader
- *   stops.  Memory: 9 bytes per inode, a window ring and one buffer.
+ *   stops.  Memory: 13 bytes per inode, a window ring and one buffer.
+ * - Only inodes the kernel still holds are pushed: the lookups it was
+ *   given (entries handed out) less those it forgot (FORGET), so a reader
+ *   that looks every file up as it opens it costs no refused pushes.
  */
 #include "config.h"
 
@@ -44,9 +47,24 @@ void xipfsd_push_note_entry(struct xipfsd *d, uint32_t dir, uint64_t cookie,
 	if (!p->on || ino == 0 || ino > d->img.inode_count || cookie < 4 ||
 	    cookie - 4 > UINT32_MAX)
 		return;
+	/* each entry handed out with its inode is one lookup the kernel holds */
+	atomic_fetch_add_explicit(&p->known[ino - 1], 1, memory_order_relaxed);
 	atomic_store_explicit(&p->dir_of[ino - 1], dir, memory_order_relaxed);
 	atomic_store_explicit(&p->index_of[ino - 1], (uint32_t)(cookie - 4),
 			      memory_order_relaxed);
+}
+
+void xipfsd_push_note_forget(struct xipfsd *d, uint32_t ino, uint64_t nlookup)
+{
+	struct xipfsd_push *p = &d->push;
+	uint32_t had, left;
+
+	if (!p->running || ino == 0 || ino > d->img.inode_count)
+		return;
+	had = atomic_load_explicit(&p->known[ino - 1], memory_order_relaxed);
+	do {
+		left = nlookup >= had ? 0 : had - (uint32_t)nlookup;
+	} while (!atomic_compare_exchange_weak(&p->known[ino - 1], &had, left));
 }
 
 /* Entries the reader has passed leave the ring, and their bytes the budget. */
@@ -136,8 +154,11 @@ static int pushable(struct xipfsd *d, uint32_t dir, uint32_t index,
 	    de.type != DT_REG || xipfs_inode_get(&d->img, de.ino, file) ||
 	    xipfs_entry_check(&di, &de, file))
 		return 0;
+	/* an inode the kernel has forgotten (or never had) takes no pages:
+	 * notify_store would only be refused */
 	return file->size && file->size <= p->max_file &&
 	       atomic_load(&p->state[file->ino - 1]) == PUSH_NONE &&
+	       atomic_load(&p->known[file->ino - 1]) > 0 &&
 	       (!d->verify.on || stored_bytes_good(d, file));
 }
 
@@ -237,11 +258,12 @@ static void push_free(struct xipfsd_push *p)
 {
 	free(p->dir_of);
 	free(p->index_of);
+	free(p->known);
 	free(p->state);
 	free(p->ring);
 	free(p->buf);
 	xipfs_zctx_free(p->zctx);
-	p->dir_of = p->index_of = NULL;
+	p->dir_of = p->index_of = p->known = NULL;
 	p->state = NULL;
 	p->ring = NULL;
 	p->buf = NULL;
@@ -259,11 +281,12 @@ int xipfsd_push_start(struct xipfsd *d)
 		return 0;
 	p->dir_of = calloc(n, sizeof(*p->dir_of));
 	p->index_of = calloc(n, sizeof(*p->index_of));
+	p->known = calloc(n, sizeof(*p->known));
 	p->state = calloc(n, sizeof(*p->state));
 	p->ring = calloc(p->window, sizeof(*p->ring));
 	p->buf = malloc(p->max_file);
 	p->zctx = xipfs_zctx_new();
-	if (!p->dir_of || !p->index_of || !p->state || !p->ring || !p->buf ||
+	if (!p->dir_of || !p->index_of || !p->known || !p->state || !p->ring || !p->buf ||
 	    !p->zctx) {
 		push_free(p);
 		return -ENOMEM;

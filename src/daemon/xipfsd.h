@@ -71,6 +71,7 @@ struct xipfsd_push {
 	uint64_t budget;	/* push_budget: bytes ahead of the reader */
 	/* per inode: the directory and entry index it was handed out from */
 	_Atomic uint32_t *dir_of, *index_of;
+	_Atomic uint32_t *known;	/* lookups the kernel holds */
 	atomic_uchar *state;	/* per inode: not yet, pushed, read */
 	/* the reader followed, under lock */
 	pthread_mutex_t lock;
@@ -329,6 +330,7 @@ void xipfsd_idle_stop(struct xipfsd *d);
 void xipfsd_push_note_entry(struct xipfsd *d, uint32_t dir, uint64_t cookie,
 			    uint32_t ino);
 void xipfsd_push_note_read(struct xipfsd *d, uint32_t ino, uint64_t off);
+void xipfsd_push_note_forget(struct xipfsd *d, uint32_t ino, uint64_t nlookup);
 int xipfsd_push_start(struct xipfsd *d);
 void xipfsd_push_stop(struct xipfsd *d);
 
