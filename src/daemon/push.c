@@ -140,7 +140,9 @@ static int stored_bytes_good(struct xipfsd *d,
 
 /*
  * Entry index of dir, if it is a small regular file not pushed or read
- * yet: its inode in *file.  1 if so, 0 if it is to be skipped.
+ * yet: its inode in *file.  1 if so, 0 if it is to be skipped, -1 if it
+ * is one the kernel does not hold: the reader looks files up as it opens
+ * them, and the entries after this one will not be held either.
  */
 static int pushable(struct xipfsd *d, uint32_t dir, uint32_t index,
 		    struct xipfs_inode_info *file)
@@ -154,12 +156,14 @@ static int pushable(struct xipfsd *d, uint32_t dir, uint32_t index,
 	    de.type != DT_REG || xipfs_inode_get(&d->img, de.ino, file) ||
 	    xipfs_entry_check(&di, &de, file))
 		return 0;
+	if (!file->size || file->size > p->max_file ||
+	    atomic_load(&p->state[file->ino - 1]) != PUSH_NONE)
+		return 0;
 	/* an inode the kernel has forgotten (or never had) takes no pages:
 	 * notify_store would only be refused */
-	return file->size && file->size <= p->max_file &&
-	       atomic_load(&p->state[file->ino - 1]) == PUSH_NONE &&
-	       atomic_load(&p->known[file->ino - 1]) > 0 &&
-	       (!d->verify.on || stored_bytes_good(d, file));
+	if (!atomic_load(&p->known[file->ino - 1]))
+		return -1;
+	return !d->verify.on || stored_bytes_good(d, file);
 }
 
 /* Push one file: its size in bytes when the kernel took it, else 0. */
@@ -196,19 +200,22 @@ static uint64_t push_one(struct xipfsd *d, const struct xipfs_inode_info *file)
  * faults here as it would in a handler, and ends the pushing for good.
  */
 static uint64_t push_entry(struct xipfsd *d, uint32_t dir, uint32_t index,
-			   int *lost)
+			   int *unknown, int *lost)
 {
 	struct xipfsd_guard g;
 	struct xipfs_inode_info file;
 	volatile uint64_t bytes = 0;	/* kept across the fault's jump */
+	int r;
 
 	if (sigsetjmp(g.env, 0)) {
 		*lost = 1;
 		return 0;
 	}
 	xipfsd_guard_current = &g;
-	if (pushable(d, dir, index, &file))
+	r = pushable(d, dir, index, &file);
+	if (r > 0)
 		bytes = push_one(d, &file);
+	*unknown = r < 0;
 	xipfsd_guard_end();
 	return bytes;
 }
@@ -229,6 +236,7 @@ static void *push_main(void *arg)
 	while (!p->stop && !lost) {
 		uint32_t dir = p->dir, index = p->next;
 		uint64_t bytes;
+		int unknown;
 
 		if (!has_work(p)) {
 			pthread_cond_wait(&p->wake, &p->lock);
@@ -236,8 +244,12 @@ static void *push_main(void *arg)
 		}
 		p->next++;
 		pthread_mutex_unlock(&p->lock);
-		bytes = push_entry(d, dir, index, &lost);
+		bytes = push_entry(d, dir, index, &unknown, &lost);
 		pthread_mutex_lock(&p->lock);
+		/* one probe per READ for a reader whose files the kernel does
+		 * not hold yet: the window ends here until it reads again */
+		if (unknown && dir == p->dir && p->next == index + 1)
+			p->limit = p->next = index;
 		/* only what is still ahead of the reader counts against the
 		 * window and the budget */
 		if (bytes && dir == p->dir && index > p->reader &&
