@@ -77,6 +77,21 @@ static void reader_passed(struct xipfsd_push *p, uint32_t index)
 	}
 }
 
+/* Does the kernel hold the inode of entry index of dir?  Called from the
+ * READ handler, inside its image guard: O(1), no system call. */
+static int next_held(struct xipfsd *d, uint32_t dir, uint32_t index)
+{
+	struct xipfs_inode_info di;
+	struct xipfs_dirent_info de;
+
+	if (xipfs_inode_get(&d->img, dir, &di) ||
+	    xipfs_readdir(&d->img, &di, COOKIE_OF_INDEX(index), &de) != 1 ||
+	    de.ino == 0 || de.ino > d->img.inode_count)
+		return 0;
+	return atomic_load_explicit(&d->push.known[de.ino - 1],
+				    memory_order_relaxed) > 0;
+}
+
 void xipfsd_push_note_read(struct xipfsd *d, uint32_t ino, uint64_t off)
 {
 	struct xipfsd_push *p = &d->push;
@@ -105,7 +120,12 @@ void xipfsd_push_note_read(struct xipfsd *d, uint32_t ino, uint64_t off)
 	}
 	p->reader = index;
 	p->limit = index + 1 + p->window;
-	pthread_cond_signal(&p->wake);
+	/* waking the thread costs a switch per file read: not for a reader
+	 * whose next file the kernel does not hold (it looks each one up) */
+	if (p->next == index + 1 && !next_held(d, dir, index + 1))
+		p->limit = p->next;
+	else
+		pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
 }
 
