@@ -735,6 +735,11 @@ out:
 	free(o.entry_timeout_text);
 	free(o.attr_timeout_text);
 	free(o.negative_timeout_text);
+	free(o.push);
+	free(o.push_max);
+	free(o.push_budget);
+	free(o.push_window_text);
+	free(o.passthrough_min);
 	free(d.backing_dir);
 	fuse_opt_free_args(&args);
 	return ret;
