@@ -107,6 +107,10 @@ void xipfsd_push_note_read(struct xipfsd *d, uint32_t ino, uint64_t off)
 		return;
 	index = atomic_load_explicit(&p->index_of[ino - 1],
 				     memory_order_relaxed);
+	/* nothing to push, nothing to lock or wake for: a reader whose next
+	 * file the kernel does not hold yet (it looks each one up) */
+	if (!next_held(d, dir, index + 1))
+		return;
 	pthread_mutex_lock(&p->lock);
 	if (dir != p->dir || index < p->reader || index >= p->next) {
 		/* another directory, a step back, or past what was pushed:
@@ -120,12 +124,7 @@ void xipfsd_push_note_read(struct xipfsd *d, uint32_t ino, uint64_t off)
 	}
 	p->reader = index;
 	p->limit = index + 1 + p->window;
-	/* waking the thread costs a switch per file read: not for a reader
-	 * whose next file the kernel does not hold (it looks each one up) */
-	if (p->next == index + 1 && !next_held(d, dir, index + 1))
-		p->limit = p->next;
-	else
-		pthread_cond_signal(&p->wake);
+	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
 }
 
