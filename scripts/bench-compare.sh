@@ -53,6 +53,11 @@ usage() {
 	  --targets LIST    comma- or space-separated list (default: every
 	                    available) of: $default_targets;
 	                    or of these too: $extra_targets
+	  --variant NAME=OPTS
+	                    also: an xipfs mount of the image with -o OPTS,
+	                    named NAME (repeatable; the way defaults are
+	                    re-decided).  OPTS may hold ra=KB: the mount's
+	                    read_ahead_kb, set in sysfs after mounting (root)
 	  --mapped-cache    also: page-cache growth from mapping and touching
 	                    the big file through each xipfs mount (root)
 	  --mount-files N   also: mount time of an image of N empty files,
@@ -69,12 +74,14 @@ usage() {
 # ---- options
 files="" big_mib="" seed="" dir="" file="" reps=5 workloads="" cache="" ops=""
 targets=$default_targets out=./bench-out mapped_cache=0 mount_files=0
+declare -A variant=()	# NAME -> the -o options of that xipfs mount
+variants=()		# their names, in the order given
 while [ $# -gt 0 ]; do
 	case $1 in
 	-h|--help) usage; exit 0;;
 	--mapped-cache) mapped_cache=1; shift; continue;;
 	--*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}"; continue;;
-	--files|--big-mib|--seed|--dir|--file|--reps|--workloads|--cache|--ops|--targets|--out|--mount-files)
+	--files|--big-mib|--seed|--dir|--file|--reps|--workloads|--cache|--ops|--targets|--out|--mount-files|--variant)
 		[ $# -ge 2 ] || die "$1 needs a value (--help)";;
 	*) die "unknown option '$1' (--help)";;
 	esac
@@ -83,6 +90,11 @@ while [ $# -gt 0 ]; do
 	--dir) dir=$2;; --file) file=$2;; --reps) reps=$2;;
 	--workloads) workloads=$2;; --cache) cache=$2;; --ops) ops=$2;;
 	--targets) targets=${2//,/ };; --out) out=$2;; --mount-files) mount_files=$2;;
+	--variant)
+		[[ $2 =~ ^([a-z][a-z0-9_]*)=(.+)$ ]] || die "--variant $2: expected NAME=OPTIONS, NAME of a-z, 0-9 and _"
+		[ -z "${variant[${BASH_REMATCH[1]}]:-}" ] || die "variant '${BASH_REMATCH[1]}' given twice"
+		variant[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+		variants+=("${BASH_REMATCH[1]}");;
 	esac
 	shift 2
 done
@@ -105,6 +117,12 @@ for t in $targets; do
 	case $seen in *" $t "*) die "target '$t' given twice";; esac
 	seen+="$t "
 done
+for v in "${variants[@]}"; do
+	case " $all_targets " in *" $v "*) die "variant '$v' has a target's name";; esac
+	case ${variant[$v]} in *[[:space:]]*) die "--variant $v: options must not contain blanks";; esac
+	targets+=" $v"
+done
+is_variant() { [ -n "${variant[$1]:-}" ]; }
 has() { case " $targets " in *" $1 "*) return 0;; esac; return 1; }
 mkdir -p "$out" || die "cannot make $out"
 out=$(cd "$out" && pwd)
@@ -128,7 +146,7 @@ if [ $root = 0 ]; then
 	fi
 fi
 xver=""
-xipfs_wanted() { local t; for t in $targets; do case $t in xipfs_*|direct*) return 0;; esac; done; [ "$mount_files" -gt 0 ]; }
+xipfs_wanted() { local t; for t in $targets; do case $t in xipfs_*|direct*) return 0;; esac; is_variant $t && return 0; done; [ "$mount_files" -gt 0 ]; }
 if xipfs_wanted; then
 	[ -x "$xipfs" ] || die "$xipfs not built (make xipfs), or leave the xipfs targets out (--targets)"
 	[ -x "$mkxipfs" ] || die "$mkxipfs not built (make mkxipfs)"
@@ -136,6 +154,12 @@ if xipfs_wanted; then
 fi
 kernel_has() { grep -qw "$1" /proc/filesystems || { modprobe -q "$1" 2>/dev/null && grep -qw "$1" /proc/filesystems; }; }
 for t in $targets; do
+	if is_variant $t; then
+		if [ -n "$fuse_why" ]; then skip $t "$fuse_why"
+		elif [[ ,${variant[$t]}, =~ ,ra= ]] && [ $root = 0 ]; then skip $t "ra= needs root (it writes the mount's read_ahead_kb in sysfs)"
+		fi
+		continue
+	fi
 	case $t in
 	xipfs_copy|xipfs_splice|xipfs_open|xipfs_clonefd|xipfs_single|xipfs_nopush|direct) [ -z "$fuse_why" ] || skip $t "$fuse_why";;
 	xfs_native|direct_xfs)
@@ -236,7 +260,7 @@ nentries=$(find "$tree" -xdev | wc -l)
 say "tree: $nfiles files, $nbytes bytes, big file $file ($size bytes)"
 
 # ---- images, all on tmpfs
-on_xipfs() { local t; for t in "${measured[@]}"; do case $t in xipfs_*|direct*) return 0;; esac; done; [ "$mount_files" -gt 0 ]; }
+on_xipfs() { local t; for t in "${measured[@]}"; do case $t in xipfs_*|direct*) return 0;; esac; is_variant $t && return 0; done; [ "$mount_files" -gt 0 ]; }
 if on_xipfs; then
 	run "$mkxipfs" -q "$tree" "$base/x.img" || die "mkxipfs failed"
 fi
@@ -309,6 +333,27 @@ if on xipfs_uring; then
 	! grep -q 'io_uring:.*using /dev/fuse' "$base/log.xipfs_uring" ||
 		die "xipfs_uring: $(grep 'io_uring:' "$base/log.xipfs_uring")"
 fi
+# A variant: the image on tmpfs with its own options; ra=KB is the
+# script's, written to the mount's backing device after the mount.
+for v in "${variants[@]}"; do
+	on "$v" || continue
+	opts=() ra=""
+	IFS=, read -ra words <<<"${variant[$v]}"
+	for w in "${words[@]}"; do
+		case $w in
+		ra=*) ra=${w#ra=}; [[ $ra =~ ^[0-9]+$ ]] || die "--variant $v: ra=$ra: expected kilobytes";;
+		*) opts+=("$w");;
+		esac
+	done
+	o=$(IFS=,; echo "${opts[*]}")
+	fuse_mount "$v" "$xipfs" -f -v ${o:+-o "$o"} "$base/x.img" "$base/mnt/$v"
+	if [ -n "$ra" ]; then
+		bdi=/sys/class/bdi/$(mountpoint -d "$base/mnt/$v")/read_ahead_kb
+		[ -w "$bdi" ] || die "--variant $v: $bdi is not writable"
+		echo "$ra" >"$bdi" || die "--variant $v: cannot set $bdi to $ra"
+		cmds+=("echo $ra >/sys/class/bdi/\$(mountpoint -d MNT)/read_ahead_kb  # $v")
+	fi
+done
 on squashfuse && fuse_mount squashfuse squashfuse_ll -f "$base/s.img" "$base/mnt/squashfuse"
 on erofsfuse && fuse_mount erofsfuse "$erofsfuse" -f "$base/e.img" "$base/mnt/erofsfuse"
 erofs_note=""

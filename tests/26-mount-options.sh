@@ -44,7 +44,9 @@ xipfs_unmount "$mnt"
 xipfs_mount "$WORK/img.xip" "$mnt" -v
 cat "$mnt/hello.txt" >/dev/null
 xipfs_unmount "$mnt"
-grep -q "^xipfs: $WORK/img.xip: reads by splice, passthrough off" "$WORK/xipfs.log" ||
+# as root the daemon widens the readahead window and so reads by copy
+by=splice; [ "$(id -u)" != 0 ] || by=copy
+grep -q "^xipfs: $WORK/img.xip: reads by $by, passthrough off" "$WORK/xipfs.log" ||
 	fail "-v: no line on how it serves: $(cat "$WORK/xipfs.log")"
 grep -q "^xipfs stats (unmount): $WORK/img.xip: requests:.* READ=" "$WORK/xipfs.log" ||
 	fail "-v: no account at unmount: $(cat "$WORK/xipfs.log")"

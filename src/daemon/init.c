@@ -91,4 +91,6 @@ void xipfsd_init(void *userdata, struct fuse_conn_info *conn)
 		d->open_requests = 1;
 	conn->time_gran = 1;
 	say_how(d, conn);
+	/* after the reply this returns to, which caps the window */
+	xipfsd_readahead_apply(d);
 }

@@ -42,6 +42,7 @@ struct options {
 	char *entry_timeout_text, *attr_timeout_text, *negative_timeout_text;
 	char *push, *push_max, *push_budget, *push_window_text;
 	char *passthrough_min;
+	char *readahead;
 	unsigned int push_window;
 };
 
@@ -56,6 +57,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("passthrough=%s", passthrough, 0),
 	OPT("backing_dir=%s", backing_dir, 0),
 	OPT("passthrough_min=%s", passthrough_min, 0),
+	OPT("readahead=%s", readahead, 0),
 	OPT("subdir=%s", subdir, 0),
 	OPT("profile=%s", profile, 0),
 	OPT("verify", verify, 1),
@@ -117,8 +119,9 @@ static void usage(void)
 "    -o size=N              the image window is N bytes (default: to the end)\n"
 "    -o phys=ADDR           physical address of the image; SOURCE defaults\n"
 "                           to /dev/mem and size= is required\n"
-"    -o read=copy|splice    how READ is answered (default: splice for a\n"
-"                           regular file, copy for a device)\n"
+"    -o read=copy|splice    how READ is answered (default: copy where the\n"
+"                           readahead window was widened (root) or for a\n"
+"                           device, else splice)\n"
 "    -o uid=N,gid=N         show every file as owned by N\n"
 "    -o umask=M             clear these permission bits on every file\n"
 "    -o noopen | open       skip OPEN/RELEASE requests (default: noopen)\n"
@@ -131,6 +134,8 @@ static void usage(void)
 "    -o max_backing=N       clones live at once at most (default: 4096)\n"
 "    -o passthrough_min=N   smaller files are served through the page cache\n"
 "                           even with passthrough (default: 1M)\n"
+"    -o readahead=N         the mount's readahead window, set in sysfs by a\n"
+"                           root daemon (default: 2M; 0: the kernel's)\n"
 "    -o verify | noverify   check the data CRC of every block a READ serves\n"
 "                           (once a block; EIO on a mismatch; default: %s)\n"
 "    -o profile=FILE        write the files run and read to FILE (at unmount\n"
@@ -220,6 +225,23 @@ static int size_option(const char *name, const char *arg, uint64_t *out)
 		return 0;
 	fprintf(stderr, "xipfs: %s=%s: not a byte count\n", name, arg);
 	return -1;
+}
+
+/* readahead=SIZE: 0 (leave the kernel's) or 4K..256M, whole KiB. */
+static int readahead_option(const struct options *o, struct xipfsd *d)
+{
+	uint64_t bytes = READAHEAD_DEFAULT;
+
+	if (size_option("readahead", o->readahead, &bytes))
+		return -1;
+	if (bytes && (bytes < 4096 || bytes > READAHEAD_MAX || bytes % 1024)) {
+		fprintf(stderr, "xipfs: readahead=%s: 0, or whole KiB from 4K "
+			"to %uM\n", o->readahead, READAHEAD_MAX >> 20);
+		return -1;
+	}
+	d->readahead_kb = (unsigned int)(bytes / 1024);
+	d->readahead_explicit = o->readahead != NULL;
+	return 0;
 }
 
 /* Turn the parsed options into the daemon's settings; -1 after a message. */
@@ -371,6 +393,8 @@ static int apply_options(struct options *o, struct xipfsd *d,
 	if (size_option("passthrough_min", o->passthrough_min,
 			&d->passthrough_min))
 		return -1;
+	if (readahead_option(o, d))
+		return -1;
 	d->entry_timeout = o->entry_timeout;
 	d->attr_timeout = o->attr_timeout;
 	d->negative_timeout = o->negative_timeout;	/* numbers_valid() */
@@ -400,16 +424,13 @@ static int open_source(struct xipfsd *d, uint64_t offset, uint64_t size)
 		xipfs_unmap_source(&d->map);
 		return -1;
 	}
-	/*
-	 * Splice is the faster path (docs/BENCHMARKS.md) but needs a file
-	 * whose page cache holds the image; devices are read by copy.
-	 */
+	/* Splice needs a file whose page cache holds the image; devices are
+	 * read by copy.  For a file, the mount decides (default_read_mode). */
 	if (d->map.type != S_IFREG && d->read_mode == XIPFSD_READ_SPLICE)
 		fprintf(stderr, "xipfs: %s: read=splice needs a regular file; "
 			"reading by copy\n", d->source);
-	if (d->read_mode == XIPFSD_READ_AUTO || d->map.type != S_IFREG)
-		d->read_mode = d->map.type == S_IFREG ? XIPFSD_READ_SPLICE :
-			       XIPFSD_READ_COPY;
+	if (d->map.type != S_IFREG)
+		d->read_mode = XIPFSD_READ_COPY;
 	if (fstat(d->map.fd, &st) == 0) {
 		d->source_dev = (uint64_t)st.st_dev;
 		d->source_ino = (uint64_t)st.st_ino;
@@ -617,6 +638,15 @@ static int run_session(struct xipfsd *d, struct fuse_args *args,
 		goto out_destroy;
 	if (fuse_session_mount(se, cmd->mountpoint))
 		goto out_signals;
+	xipfsd_readahead_find(d, cmd->mountpoint);
+	/* Measured (docs/BENCHMARKS.md, "Defaults by measurement"): with the
+	 * 2M window a root daemon sets, copy reads a cold file twice as fast
+	 * as splice, which the larger window does not help; with the kernel's
+	 * 128K window the two are level, and splice keeps the daemon's
+	 * mapping untouched. */
+	if (d->read_mode == XIPFSD_READ_AUTO)
+		d->read_mode = d->readahead_path[0] ? XIPFSD_READ_COPY :
+			       XIPFSD_READ_SPLICE;
 	/* Errors so far reached the terminal; from here on, fuse_log, which
 	 * goes to syslog once stderr is gone. */
 	if (fuse_daemonize(cmd->foreground))
@@ -736,6 +766,7 @@ out:
 	free(o.attr_timeout_text);
 	free(o.negative_timeout_text);
 	free(o.push);
+	free(o.readahead);
 	free(o.push_max);
 	free(o.push_budget);
 	free(o.push_window_text);

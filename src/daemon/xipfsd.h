@@ -93,6 +93,8 @@ struct xipfsd_push {
  * (~225 us measured), which a small file never wins back: below this,
  * the page cache serves.  Chosen by measurement (docs/BENCHMARKS.md). */
 #define PASSTHROUGH_MIN_DEFAULT	(1ull << 20)
+#define READAHEAD_DEFAULT	(2ull << 20)	/* readahead.c: measured */
+#define READAHEAD_MAX		(256u << 20)
 
 enum xipfsd_passthrough {
 	XIPFSD_PT_AUTO,		/* where every precondition holds */
@@ -172,6 +174,9 @@ struct xipfsd {
 	const char *backing_dir_opt;	/* as given with backing_dir= */
 	unsigned long max_backing;	/* live backing files at most */
 	uint64_t passthrough_min;	/* smaller files: page cache */
+	unsigned int readahead_kb;	/* read_ahead_kb to set; 0: leave it */
+	int readahead_explicit;		/* readahead= given: say if it cannot be */
+	char readahead_path[96];	/* its sysfs file, if writable */
 	struct xipfsd_open_table open_inodes;	/* with passthrough_active */
 	struct fuse_session *se;
 	int refused;			/* passthrough=on found no kernel support */
@@ -331,6 +336,12 @@ void xipfsd_push_note_entry(struct xipfsd *d, uint32_t dir, uint64_t cookie,
 			    uint32_t ino);
 void xipfsd_push_note_read(struct xipfsd *d, uint32_t ino, uint64_t off);
 void xipfsd_push_note_forget(struct xipfsd *d, uint32_t ino, uint64_t nlookup);
+/* readahead.c: the mount's read_ahead_kb, where we may write it (root):
+ * found after the mount (a message if readahead= cannot be had), written
+ * once INIT is answered. */
+int xipfsd_readahead_find(struct xipfsd *d, const char *mountpoint);
+void xipfsd_readahead_apply(struct xipfsd *d);
+
 int xipfsd_push_start(struct xipfsd *d);
 void xipfsd_push_stop(struct xipfsd *d);
 

@@ -12,9 +12,10 @@
 
 #include "xipfs/direct.h"
 #include "xipfs/xipfs.h"
+#include "internal.h"
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static void unescape(char *s)
+void xipfs_mountinfo_unescape(char *s)
 {
 	char *out = s;
 
@@ -54,7 +55,7 @@ static int mount_source(dev_t dev, char *out, size_t size)
 	fclose(f);
 	if (!found)
 		return -ENOENT;
-	unescape(source);
+	xipfs_mountinfo_unescape(source);
 	if (strlen(source) >= size)
 		return -ENAMETOOLONG;
 	strcpy(out, source);
