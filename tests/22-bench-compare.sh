@@ -134,13 +134,16 @@ ok "one run over $(echo $measured | wc -w) targets ($measured): JSON, PNG, gnupl
 extra="xipfs_open xipfs_clonefd xipfs_single xipfs_nopush"
 [ $have_xfs = 1 ] && extra+=" xfs_native direct_xfs"
 bench "$WORK/extra" $tiny --reps 1 --cache warm --workloads seq,walk \
-	--targets "xipfs_splice ${extra// /,},squashfuse" --mapped-cache --mount-files 2000 --out "$WORK/out-extra"
+	--targets "xipfs_splice ${extra// /,},squashfuse" --variant ra1m=read=copy,ra=1024 \
+	--mapped-cache --mount-files 2000 --out "$WORK/out-extra"
 finish
 [ $st = 0 ] || fail "extra targets: exit status $st: $(tail -5 "$WORK/extra.err")"
 check_clean "extra targets"
 measured=$(sed -n 's/^bench-compare: running xipbench on //p' "$WORK/extra.err")
-[ "$measured" = "xipfs_splice $extra squashfuse" ] || fail "extra targets: measured '$measured': $(cat "$WORK/extra.err")"
+[ "$measured" = "xipfs_splice $extra squashfuse ra1m" ] || fail "extra targets: measured '$measured': $(cat "$WORK/extra.err")"
 md=$WORK/out-extra/compare.md
+grep -q -- '-o read=copy \$WORK/x.img \$WORK/mnt/ra1m &$' "$md" && grep -q '^echo 1024 >/sys/class/bdi/.*read_ahead_kb  # ra1m$' "$md" ||
+	fail "variant ra1m: its mount and read_ahead_kb are not among the commands: $(cat "$md")"
 grep -q "^| workload | cache | ${measured// / | } |$" "$md" || fail "extra targets: no table of $measured"
 for t in $measured; do
 	case $t in direct*|xfs_native) continue;; esac
@@ -152,6 +155,15 @@ for t in xipfs squashfuse; do
 	grep -q "^- $t: [0-9.]* ([0-9.]*-[0-9.]*) ms$" "$md" || fail "no mount time of $t"
 done
 ok "targets $extra; daemon memory, mapped page cache and mount time reported"
+
+# ---- --variant: a bad one is refused before anything is made
+for v in "1x=read=copy" "noopts" "xipfs_copy=read=copy" "a=read=copy --variant a=push=off"; do
+	# shellcheck disable=SC2086
+	bash "$script" $tiny --variant $v --out "$WORK/out-v" >"$WORK/v.out" 2>"$WORK/v.err" && fail "--variant $v was taken"
+	grep -q '^bench-compare: .*variant' "$WORK/v.err" || fail "--variant $v: no reason given: $(cat "$WORK/v.err")"
+	[ -z "$(ls -A "$shm")" ] || fail "--variant $v: left in $shm: $(ls -A "$shm")"
+done
+ok "bad --variant arguments refused before anything is made"
 
 # ---- xipbench refuses its command line after every mount is up
 bench "$WORK/bad" $tiny --reps 1 --workloads seq,nosuch --out "$WORK/out-bad"
