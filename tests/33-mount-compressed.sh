@@ -87,7 +87,7 @@ check_image() {	# check_image NAME [xipfs options]
 
 for alg in zstd lz4; do
 	check_image $alg
-	inplace=$(( $(stat_of "by copy") + $(stat_of "by splice") ))
+	inplace=$(( $(stat_of "bytes by copy") + $(stat_of "by splice") ))
 	packed=$(stat_of "of packed")
 	[ "$inplace" -gt 0 ] && [ "${packed:-0}" -gt 0 ] ||
 		fail "$alg: in place $inplace, packed $packed: $(cat "$WORK/xipfs.log")"
@@ -96,7 +96,7 @@ done
 check_image zstd -s
 ok "zstd, one thread (-s): the same"
 check_image none
-inplace=$(( $(stat_of "by copy") + $(stat_of "by splice") ))
+inplace=$(( $(stat_of "bytes by copy") + $(stat_of "by splice") ))
 [ "$inplace" = 0 ] || fail "none: $inplace bytes served in place from an image with every file compressed"
 ok "--xip=none: programs run from compressed files through the page cache; nothing in place"
 
@@ -145,7 +145,7 @@ python3 "$CHECK" same "$T" "$mnt" bin/ls z/big z/t16384 s/tiny-elf || fail "pass
 out=$(chroot "$mnt" /bin/ls /z)
 [ "$out" = "$(cd "$T/z" && LC_ALL=C ls)" ] || fail "passthrough: chroot ls printed: $out"
 xipfs_unmount "$mnt"
-inplace=$(( $(stat_of "by copy") + $(stat_of "by splice") ))
+inplace=$(( $(stat_of "bytes by copy") + $(stat_of "by splice") ))
 zbytes=$(stat_of "decompressed from")
 pt=$(grep "xipfs stats (unmount): .*: passthrough" "$WORK/xipfs.log")
 opens=$(echo "$pt" | sed -n 's/.*passthrough: \([0-9]*\) opens.*/\1/p')

@@ -157,12 +157,10 @@ void xipfsd_readahead_apply(struct xipfsd *d)
 	/* signals stay with the threads libfuse expects them on */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	/* -v says nothing more: "reads by copy" is the sign of it */
 	if (pthread_create(&thread, &attr, apply_main, job)) {
 		free(job);
 		fuse_log(FUSE_LOG_WARNING, "xipfs: readahead: no thread\n");
-	} else if (d->verbose) {
-		fuse_log(FUSE_LOG_INFO, "xipfs: readahead %u KiB\n",
-			 d->readahead_kb);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
