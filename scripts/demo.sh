@@ -147,7 +147,8 @@ else
 fi
 set -- "$@" "tree=$tree"
 cat <<EOF
-targets: xipfs (read=splice, the default), xipfs_copy (read=copy),
+targets: xipfs (the defaults: read=splice for a normal user; as root
+read=copy with a 2M readahead window), xipfs_copy (read=copy),
 squashfuse (if installed), tree (the directory itself, no FUSE: the
 reference); all 8 workloads, cold caches, 3 runs each, interleaved;
 ratios against xipfs

@@ -425,7 +425,8 @@ static int open_source(struct xipfsd *d, uint64_t offset, uint64_t size)
 		return -1;
 	}
 	/* Splice needs a file whose page cache holds the image; devices are
-	 * read by copy.  For a file, the mount decides (default_read_mode). */
+	 * read by copy.  For a file, run_session decides, once it knows
+	 * whether the readahead window can be widened. */
 	if (d->map.type != S_IFREG && d->read_mode == XIPFSD_READ_SPLICE)
 		fprintf(stderr, "xipfs: %s: read=splice needs a regular file; "
 			"reading by copy\n", d->source);
