@@ -339,7 +339,7 @@ void xipfsd_push_note_forget(struct xipfsd *d, uint32_t ino, uint64_t nlookup);
 /* readahead.c: the mount's read_ahead_kb, where we may write it (root):
  * found after the mount (a message if readahead= cannot be had), written
  * once INIT is answered. */
-int xipfsd_readahead_find(struct xipfsd *d, const char *mountpoint);
+void xipfsd_readahead_find(struct xipfsd *d, const char *mountpoint);
 void xipfsd_readahead_apply(struct xipfsd *d);
 
 int xipfsd_push_start(struct xipfsd *d);
