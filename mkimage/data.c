@@ -143,8 +143,8 @@ static uint64_t place(struct build *c, struct xnode *n, uint64_t *pos,
 	return at;
 }
 
-/* Write a file that has no duplicate; one of a shared size is kept for
- * later files to match (key from dedupe_find). */
+/* Write a file that is no duplicate, and keep it for later files to
+ * match (key from dedupe_find). */
 static int write_new(struct data_writer *w, const struct src_file *f,
 		     uint64_t *pos, int packed, uint64_t key)
 {
@@ -153,7 +153,7 @@ static int write_new(struct data_writer *w, const struct src_file *f,
 	uint64_t at = place(c, n, pos, packed);
 	int r;
 
-	if (!(n->flags & XN_SHARED_SIZE))
+	if (!(n->flags & XN_SHARED_SIZE))	/* not hashed, not kept */
 		return copy_file(w, f, at);
 	/* a small file is still in w->buf from hashing */
 	if (n->size <= IO_CHUNK) {
@@ -173,20 +173,16 @@ static int write_one(struct data_writer *w, uint32_t id, uint64_t *pos,
 	struct build *c = w->c;
 	struct xnode *n = &c->nodes[id];
 	struct src_file f;
-	uint64_t key = 0;
-	uint32_t rep = NONE;
-	int r = 0;
+	uint64_t key;
+	uint32_t rep;
+	int r;
 
 	if (source_open(&w->src, id, &f) < 0)
 		return -1;
-	if (n->flags & XN_SHARED_SIZE)
-		r = dedupe_find(&w->dd, &f, w->buf, &key, &rep);
+	r = dedupe_find(&w->dd, &f, w->buf, &key, &rep);
 	if (r == 0 && rep != NONE) {
 		n->flags |= XN_DUP | (c->nodes[rep].flags & XN_PACKED);
 		n->data = c->nodes[rep].data;
-		c->st.dup_files++;
-		c->st.dup_bytes += n->size;
-		progressed(c, n->size);
 	} else if (r == 0) {
 		r = write_new(w, &f, pos, packed, key);
 	}

@@ -85,6 +85,9 @@ int dedupe_find(struct dedupe *d, const struct src_file *f, uint8_t *buf,
 	struct ht_iter it;
 
 	*rep = NONE;
+	*key = 0;
+	if (!(d->c->nodes[f->node].flags & XN_SHARED_SIZE))
+		return 0;
 	if (source_hash(d->c, f, buf, &hash) < 0)
 		return -1;
 	*key = dedupe_key(f->size, hash);
@@ -98,6 +101,9 @@ int dedupe_find(struct dedupe *d, const struct src_file *f, uint8_t *buf,
 			return -1;
 		if (same) {
 			*rep = cand;
+			d->c->st.dup_files++;
+			d->c->st.dup_bytes += f->size;
+			progressed(d->c, f->size);	/* as good as written */
 			return 0;
 		}
 	}
@@ -106,5 +112,6 @@ int dedupe_find(struct dedupe *d, const struct src_file *f, uint8_t *buf,
 
 void dedupe_keep(struct dedupe *d, uint32_t node, uint64_t key)
 {
-	ht_insert(&d->kept, key, node);
+	if (d->c->nodes[node].flags & XN_SHARED_SIZE)
+		ht_insert(&d->kept, key, node);
 }

@@ -388,10 +388,13 @@ struct dedupe {
 };
 void dedupe_init(struct dedupe *d, struct build *c);
 void dedupe_free(struct dedupe *d);
-/* Hash f through buf (as source_hash) and find a kept file with the same
- * bytes: its node in *rep, or NONE; *key is for dedupe_keep(). */
+/* A kept file with the bytes of f: its node in *rep (counted as a
+ * duplicate), or NONE.  Only a file of a shared size (XN_SHARED_SIZE) can
+ * be one; it is hashed through buf (as source_hash), others not read.
+ * *key is for dedupe_keep(). */
 int dedupe_find(struct dedupe *d, const struct src_file *f, uint8_t *buf,
 		uint64_t *key, uint32_t *rep);
+/* Keep a file stored as new, for later files to match. */
 void dedupe_keep(struct dedupe *d, uint32_t node, uint64_t key);
 
 /* data.c */

@@ -80,25 +80,19 @@ static int write_zfile(struct zwriter *zw, uint32_t zi)
 {
 	struct build *c = zw->c;
 	struct zfile *zf = &c->zfiles[zi];
-	const struct xnode *n = &c->nodes[zf->node];
 	struct src_file f;
-	uint64_t key = 0;
-	uint32_t rep = NONE;
-	int r = 0;
+	uint64_t key;
+	uint32_t rep;
+	int r;
 
 	if (source_open(&zw->src, zf->node, &f) < 0)
 		return -1;
-	if (n->flags & XN_SHARED_SIZE)
-		r = dedupe_find(&zw->dd, &f, zw->buf, &key, &rep);
+	r = dedupe_find(&zw->dd, &f, zw->buf, &key, &rep);
 	if (r == 0 && rep != NONE) {
 		zf->rep = c->nodes[rep].zfile;
 		zf->ends = c->zfiles[zf->rep].ends;
-		c->st.dup_files++;
-		c->st.dup_bytes += n->size;
-		progressed(c, n->size);
 	} else if (r == 0) {
-		if (n->flags & XN_SHARED_SIZE)
-			dedupe_keep(&zw->dd, zf->node, key);
+		dedupe_keep(&zw->dd, zf->node, key);
 		r = submit_clusters(zw, zi, &f);
 	}
 	return source_close(&zw->src, &f, 1) < 0 ? -1 : r;
