@@ -17,9 +17,6 @@
 #include "config.h"
 
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "mkxipfs.h"
 
