@@ -244,7 +244,7 @@ static int line_create(struct dtline *d, char type)
 	if (parse_owner(d, 2, 0, n) < 0)
 		return -1;
 	if (dev)
-		n->data = maj << 32 | min;
+		n->rdev = maj << 32 | min;
 	return 0;
 }
 

@@ -283,17 +283,10 @@ static int settle_compression(struct build_options *o)
 	return 0;
 }
 
-static int parse_one(struct build_options *o, int ch, char *arg)
+/* The owner options; 1 when ch is not one of them. */
+static int parse_ownership(struct build_options *o, int ch, char *arg)
 {
-	uint64_t v;
-	int r = parse_compression(o, ch, arg);
-
-	if (r != 1)
-		return r;
 	switch (ch) {
-	case 'b':
-		return parse_block_size(o, arg) < 0 ?
-		       bad_usage("invalid block size '%s' (4K, 16K or 64K)", arg) : 0;
 	case OPT_ALL_ROOT:
 		o->force_uid = o->force_gid = 1;
 		o->uid = o->gid = 0;
@@ -314,6 +307,23 @@ static int parse_one(struct build_options *o, int ch, char *arg)
 		o->force_gid = 1;
 		return parse_id(arg, &o->gid) < 0 ?
 		       bad_usage("invalid gid '%s'", arg) : 0;
+	}
+	return 1;
+}
+
+static int parse_one(struct build_options *o, int ch, char *arg)
+{
+	uint64_t v;
+	int r = parse_compression(o, ch, arg);
+
+	if (r == 1)
+		r = parse_ownership(o, ch, arg);
+	if (r != 1)
+		return r;
+	switch (ch) {
+	case 'b':
+		return parse_block_size(o, arg) < 0 ?
+		       bad_usage("invalid block size '%s' (4K, 16K or 64K)", arg) : 0;
 	case OPT_PACK_SMALL:
 		if (xipfs_parse_size(arg, &v) < 0 || v > UINT32_MAX)
 			return bad_usage("invalid size '%s'", arg);

@@ -10,7 +10,8 @@
  *   select   select.c: which files are compressed (before the layout, as
  *            each compressed file needs room for its cluster table)
  *   data     data.c: data placed, deduplicated and copied in one pass;
- *            zdata.c: compressed files' clusters (zpipe.c: the threads)
+ *            zdata.c: compressed files' clusters (zpipe.c: the threads);
+ *            both read sources through source.c and share dedupe.c
  *   crc      datacrc.c: the data CRC table, read back from the image
  *   write    write.c: metadata, superblock (output.c: temp file, rename)
  *
@@ -38,8 +39,7 @@
 #define XN_SPOOLED	 0x08	/* data lives in the tar spool at src */
 #define XN_NODESCEND	 0x10	/* mount point: contents left out */
 #define XN_SHARED_SIZE	 0x20	/* another file has the same size */
-#define XN_COMPRESSED	 0x40	/* stored in clusters: data indexes
-				 * build->zfiles until written */
+#define XN_COMPRESSED	 0x40	/* stored in clusters: see zfile */
 #define XN_XIP_LISTED	 0x80	/* a name of it is in --xip-list */
 
 /*
@@ -50,8 +50,12 @@
  */
 struct xnode {
 	uint64_t size;		/* file length; symlink target length */
-	uint64_t data;		/* devices: rdev (major<<32|minor); regular
-				 * files: image offset once laid out */
+	union {
+		uint64_t data;	/* dirs, symlinks, regular files stored in
+				 * place or packed: image offset once laid
+				 * out */
+		uint64_t rdev;	/* devices: major << 32 | minor */
+	};
 	union {
 		uint64_t src;	/* regular, tar input: offset in the spool */
 		const char *target;	/* symlink target (not NUL-ended) */
@@ -66,9 +70,13 @@ struct xnode {
 	uint32_t entry;		/* the entry that created it (source path) */
 	uint32_t xattr;		/* xattr blob id + 1; 0: none */
 	uint32_t ino;		/* image inode number; 0: unreachable */
-	uint32_t nchild;	/* dir: entries in it */
+	union {			/* by file type, as u: 72 bytes a node */
+		uint32_t nchild;	/* dir: entries in it */
+		uint32_t zfile;	/* XN_COMPRESSED: its build->zfiles index */
+	};
 	uint32_t flags;		/* XN_* */
 };
+_Static_assert(sizeof(struct xnode) == 72, "a million nodes cost 72 MB");
 
 /* One name in a directory. */
 struct xent {
@@ -342,31 +350,56 @@ static inline uint64_t ztable_size(const struct zfile *zf)
 int number_inodes(struct build *c);
 int layout_meta(struct build *c);
 
-/* data.c */
-int data_plan(struct build *c);
-int write_data(struct build *c);
-
-/* data.c: reading source files, shared with select.c and zdata.c */
-struct data_writer {
+/* source.c: reading a regular file's bytes from the input */
+#define IO_CHUNK (1u << 20)	/* the unit of reading and copying */
+struct source {
 	struct build *c;
-	uint8_t *buf, *buf2;	/* IO_CHUNK each */
-	struct htable written;	/* rep_key(size, content hash) -> node of
-				 * data already written: dedupe candidates */
-	struct htable zwritten;	/* the same for compressed files */
 	int dir_fd;		/* cached parent directory of sources */
 	uint32_t dir_node;
 };
-#define IO_CHUNK (1u << 20)
-void dw_init(struct data_writer *w, struct build *c);
-void dw_free(struct data_writer *w);
-int open_source(struct data_writer *w, uint32_t id, int *fd, uint64_t *off);
-int close_source(struct data_writer *w, uint32_t id, int fd, int check);
-int read_exact(struct build *c, uint32_t id, int fd, void *buf, size_t len,
-	       uint64_t off);
-int hash_source(struct data_writer *w, uint32_t id, int fd, uint64_t off,
-		uint64_t *h);
-uint64_t rep_key(uint64_t size, uint64_t hash);
-void progressed(struct build *c, uint64_t n);
+struct src_file {		/* one open source file */
+	uint32_t node;
+	int fd;			/* the file, or the tar spool */
+	uint64_t off;		/* where its bytes start in fd */
+	uint64_t size;
+};
+void source_init(struct source *s, struct build *c);
+void source_free(struct source *s);
+/* Open node id's bytes, checked to be what the scan saw. */
+int source_open(struct source *s, uint32_t id, struct src_file *f);
+/* Close f; with check, a file that changed size while read is an error. */
+int source_close(struct source *s, struct src_file *f, int check);
+/* Exactly len bytes at offset at of the file; a short file is an error. */
+int source_read(struct build *c, const struct src_file *f, void *buf,
+		size_t len, uint64_t at);
+/* Hash the whole file through buf (IO_CHUNK bytes): a file that fits is
+ * left there. */
+int source_hash(struct build *c, const struct src_file *f, uint8_t *buf,
+		uint64_t *hash);
+/* Say what is wrong with node id's source (errno when what is NULL): -1. */
+int source_err(struct build *c, uint32_t id, const char *what);
+
+/* dedupe.c: files with the same bytes as one kept earlier */
+struct dedupe {
+	struct build *c;
+	struct source earlier;	/* opens the kept files to compare */
+	struct htable kept;	/* key of (size, content hash) -> node */
+	uint8_t *buf;		/* IO_CHUNK, for the kept file's bytes */
+};
+void dedupe_init(struct dedupe *d, struct build *c);
+void dedupe_free(struct dedupe *d);
+/* A kept file with the bytes of f: its node in *rep (counted as a
+ * duplicate), or NONE.  Only a file of a shared size (XN_SHARED_SIZE) can
+ * be one; it is hashed through buf (as source_hash), others not read.
+ * *key is for dedupe_keep(). */
+int dedupe_find(struct dedupe *d, const struct src_file *f, uint8_t *buf,
+		uint64_t *key, uint32_t *rep);
+/* Keep a file stored as new, for later files to match. */
+void dedupe_keep(struct dedupe *d, uint32_t node, uint64_t key);
+
+/* data.c */
+int data_plan(struct build *c);
+int write_data(struct build *c);
 
 /* compress.c: option values, the ELF test, one cluster's compression */
 int parse_compress(const char *s, struct zopts *z, char *why, size_t len);
@@ -417,8 +450,8 @@ void xiplist_free(struct xiplist *l);
 /* select.c */
 int select_compressed(struct build *c);
 
-/* zdata.c */
-int write_compressed(struct data_writer *w, uint64_t *pos);
+/* zdata.c: the compressed files' clusters from *pos on; *pos: their end */
+int write_compressed(struct build *c, uint64_t *pos);
 
 /* datacrc.c */
 int write_data_crc(struct build *c);
@@ -437,5 +470,6 @@ int spool_open(struct build *c);
 
 /* progress.c */
 void progress_update(struct build *c, int force);
+void progressed(struct build *c, uint64_t n);	/* n more bytes done */
 
 #endif /* MKXIPFS_H */

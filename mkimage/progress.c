@@ -47,3 +47,9 @@ void progress_update(struct build *c, int force)
 		fputc('\n', stderr);
 	fflush(stderr);
 }
+
+void progressed(struct build *c, uint64_t n)
+{
+	c->st.copied += n;
+	progress_update(c, 0);
+}

@@ -182,7 +182,7 @@ static void set_meta(struct build *c, struct xnode *n, const struct stat *st)
 	if (S_ISREG(st->st_mode))
 		n->size = (uint64_t)st->st_size;
 	else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
-		n->data = (uint64_t)major(st->st_rdev) << 32 |
+		n->rdev = (uint64_t)major(st->st_rdev) << 32 |
 			  minor(st->st_rdev);
 }
 

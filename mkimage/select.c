@@ -21,31 +21,31 @@
 
 #include "mkxipfs.h"
 
-static int read_elf_header(struct data_writer *w, uint32_t id, int *keep)
+static int read_elf_header(struct source *src, uint32_t id, int *keep)
 {
-	const struct xnode *n = &w->c->nodes[id];
 	uint8_t hdr[ELF_HDR_NEED];
-	size_t len = n->size < sizeof(hdr) ? (size_t)n->size : sizeof(hdr);
-	uint64_t off;
-	int fd, r;
+	struct src_file f;
+	size_t len;
+	int r;
 
-	if (open_source(w, id, &fd, &off) < 0)
+	if (source_open(src, id, &f) < 0)
 		return -1;
-	r = read_exact(w->c, id, fd, hdr, len, off);
+	len = f.size < sizeof(hdr) ? (size_t)f.size : sizeof(hdr);
+	r = source_read(src->c, &f, hdr, len, 0);
 	*keep = r == 0 && elf_stays_xip(hdr, len);
-	return close_source(w, id, fd, 0) < 0 ? -1 : r;
+	return source_close(src, &f, 0) < 0 ? -1 : r;
 }
 
-static int stays_xip(struct data_writer *w, uint32_t id, int *keep)
+static int stays_xip(struct source *src, uint32_t id, int *keep)
 {
-	const struct build *c = w->c;
+	const struct build *c = src->c;
 	const struct xnode *n = &c->nodes[id];
 
 	*keep = !S_ISREG(n->mode) || n->size == 0 ||
 		n->size > XIPFS_ZFILE_MAX || n->flags & XN_XIP_LISTED;
 	if (*keep || c->opt.xip == XIP_NONE)
 		return 0;
-	return read_elf_header(w, id, keep);
+	return read_elf_header(src, id, keep);
 }
 
 static void add_zfile(struct build *c, uint32_t id, size_t *cap)
@@ -65,7 +65,7 @@ static void add_zfile(struct build *c, uint32_t id, size_t *cap)
 	};
 	c->nzends += zf->count;
 	n->flags |= XN_COMPRESSED;
-	n->data = c->nzfiles++;
+	n->zfile = (uint32_t)c->nzfiles++;
 	c->st.zfiles++;
 	c->st.zbytes += n->size;
 }
@@ -106,7 +106,7 @@ static int mark_listed(struct build *c)
 
 int select_compressed(struct build *c)
 {
-	struct data_writer w;
+	struct source src;
 	size_t cap = 0;
 	int r = 0;
 
@@ -116,15 +116,15 @@ int select_compressed(struct build *c)
 		return -1;
 	if (c->opt.xip == XIP_ALL)
 		return 0;
-	dw_init(&w, c);
+	source_init(&src, c);
 	for (uint32_t k = 0; r == 0 && k < c->ninodes; k++) {
 		int keep;
 
-		r = stays_xip(&w, c->order[k], &keep);
+		r = stays_xip(&src, c->order[k], &keep);
 		if (r == 0 && !keep)
 			add_zfile(c, c->order[k], &cap);
 	}
-	dw_free(&w);
+	source_free(&src);
 	c->zends = xmalloc(c->nzends * sizeof(*c->zends) + 1);
 	return r;
 }

@@ -306,7 +306,7 @@ static int set_member_rdev(struct tarin *t, struct archive_entry *e,
 			XIPFS_DEV_MAJOR_MAX, XIPFS_DEV_MINOR_MAX);
 		return -1;
 	}
-	n->data = maj << 32 | min;
+	n->rdev = maj << 32 | min;
 	return 0;
 }
 

@@ -86,12 +86,13 @@ static uint64_t inode_size(const struct xnode *n)
 static uint64_t inode_data(const struct build *c, const struct xnode *n)
 {
 	if (n->flags & XN_COMPRESSED)
-		return c->zfiles[n->data].table_off;
+		return c->zfiles[n->zfile].table_off;
 	if (S_ISREG(n->mode))
 		return n->size ? n->data : 0;
-	if (S_ISDIR(n->mode) || S_ISLNK(n->mode) || S_ISCHR(n->mode) ||
-	    S_ISBLK(n->mode))
+	if (S_ISDIR(n->mode) || S_ISLNK(n->mode))
 		return n->data;
+	if (S_ISCHR(n->mode) || S_ISBLK(n->mode))
+		return n->rdev;
 	return 0;
 }
 

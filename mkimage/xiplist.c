@@ -20,7 +20,7 @@
 
 #include "mkxipfs.h"
 
-#define LINE_MAX_LEN 4095	/* as PATH_MAX less the NUL */
+#define LINE_MAX_LEN 4095	/* a path: as PATH_MAX less the NUL */
 
 /* Is one component "", "." or ".."?  Those name nothing in an image. */
 static int bad_component(const char *s, size_t len)
@@ -42,14 +42,14 @@ int xiplist_line(char *line, size_t len, const char **path, const char **why)
 		*why = "contains a NUL byte";
 		return -1;
 	}
+	line[len] = '\0';
+	if (*line == '/') {	/* before the length: a profile writes it */
+		line++;
+		len--;
+	}
 	if (len > LINE_MAX_LEN) {
 		*why = "longer than 4095 bytes";
 		return -1;
-	}
-	line[len] = '\0';
-	if (*line == '/') {
-		line++;
-		len--;
 	}
 	for (const char *p = line, *end = line + len; p <= end;) {
 		const char *slash = memchr(p, '/', (size_t)(end - p));

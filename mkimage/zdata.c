@@ -10,21 +10,21 @@
  * its table was laid out already, and raw clusters still save the block
  * padding an in-place file would cost.
  *
- * Dedupe as in data.c, among compressed files only: a (size, hash) match
- * is confirmed by comparing the two sources, and the later file shares
- * the earlier one's clusters (its own table repeats the ends).
+ * Dedupe (dedupe.c) among compressed files only: the later of two files
+ * with the same bytes shares the earlier one's clusters (its own table
+ * repeats the ends).
  */
 #include "config.h"
 
 #include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "mkxipfs.h"
 
 struct zwriter {
-	struct data_writer *w;
+	struct build *c;
+	struct source src;
+	struct dedupe dd;
+	uint8_t *buf;		/* IO_CHUNK, for hashing */
 	struct zpipe *pipe;
 	uint64_t pos;		/* where the next stored byte goes */
 };
@@ -33,7 +33,7 @@ struct zwriter {
 static int retire(void *arg, const struct zslot *s)
 {
 	struct zwriter *zw = arg;
-	struct build *c = zw->w->c;
+	struct build *c = zw->c;
 	struct zfile *zf = &c->zfiles[s->zfile];
 
 	if (s->index == 0)
@@ -48,62 +48,12 @@ static int retire(void *arg, const struct zslot *s)
 	return 0;
 }
 
-/* Do the sources of nodes a (open at fd, off) and b hold the same bytes? */
-static int same_sources(struct data_writer *w, uint32_t a, int fd,
-			uint64_t off, uint32_t b, int *same)
-{
-	uint64_t size = w->c->nodes[a].size, boff, done = 0;
-	int bfd, r = 0;
-
-	*same = 1;
-	if (open_source(w, b, &bfd, &boff) < 0)
-		return -1;
-	while (r == 0 && *same && done < size) {
-		size_t len = size - done < IO_CHUNK ? size - done : IO_CHUNK;
-
-		r = read_exact(w->c, a, fd, w->buf, len, off + done);
-		if (r == 0)
-			r = read_exact(w->c, b, bfd, w->buf2, len, boff + done);
-		*same = r == 0 && !memcmp(w->buf, w->buf2, len);
-		done += len;
-	}
-	close_source(w, b, bfd, 0);
-	return r;
-}
-
-/* An earlier compressed file with the same bytes: its zfile, or NONE. */
-static int find_zdup(struct data_writer *w, uint32_t id, int fd, uint64_t off,
-		     uint64_t hash, uint32_t *rep)
-{
-	const struct build *c = w->c;
-	uint64_t size = c->nodes[id].size;
-	struct ht_iter it;
-
-	*rep = NONE;
-	for (uint32_t zi = ht_first(&w->zwritten, rep_key(size, hash), &it);
-	     zi != NONE; zi = ht_next(&w->zwritten, &it)) {
-		uint32_t cand = c->zfiles[zi].node;
-		int same;
-
-		if (c->nodes[cand].size != size)
-			continue;
-		if (same_sources(w, id, fd, off, cand, &same) < 0)
-			return -1;
-		if (same) {
-			*rep = zi;
-			return 0;
-		}
-	}
-	return 0;
-}
-
 /* Feed one file's clusters to the pipeline. */
-static int submit_clusters(struct zwriter *zw, uint32_t zi, int fd,
-			   uint64_t off)
+static int submit_clusters(struct zwriter *zw, uint32_t zi,
+			   const struct src_file *f)
 {
-	struct build *c = zw->w->c;
+	struct build *c = zw->c;
 	const struct zfile *zf = &c->zfiles[zi];
-	uint64_t size = c->nodes[zf->node].size;
 	uint32_t cl = 1u << c->opt.z.cluster_log2;
 
 	for (uint32_t i = 0; i < zf->count; i++) {
@@ -113,10 +63,10 @@ static int submit_clusters(struct zwriter *zw, uint32_t zi, int fd,
 
 		if (err)
 			return -1;
-		s->len = size - at < cl ? (uint32_t)(size - at) : cl;
+		s->len = f->size - at < cl ? (uint32_t)(f->size - at) : cl;
 		s->zfile = zi;
 		s->index = i;
-		if (read_exact(c, zf->node, fd, s->in, s->len, off + at) < 0)
+		if (source_read(c, f, s->in, s->len, at) < 0)
 			return -1;
 		zpipe_submit(zw->pipe, s);
 	}
@@ -125,56 +75,62 @@ static int submit_clusters(struct zwriter *zw, uint32_t zi, int fd,
 
 static int write_zfile(struct zwriter *zw, uint32_t zi)
 {
-	struct data_writer *w = zw->w;
-	struct build *c = w->c;
+	struct build *c = zw->c;
 	struct zfile *zf = &c->zfiles[zi];
-	const struct xnode *n = &c->nodes[zf->node];
-	uint64_t off, hash = 0;
-	uint32_t rep = NONE;
-	int fd, r = 0;
+	struct src_file f;
+	uint64_t key;
+	uint32_t rep;
+	int r;
 
-	if (open_source(w, zf->node, &fd, &off) < 0)
+	if (source_open(&zw->src, zf->node, &f) < 0)
 		return -1;
-	if (n->flags & XN_SHARED_SIZE) {
-		r = hash_source(w, zf->node, fd, off, &hash);
-		if (r == 0)
-			r = find_zdup(w, zf->node, fd, off, hash, &rep);
-	}
+	r = dedupe_find(&zw->dd, &f, zw->buf, &key, &rep);
 	if (r == 0 && rep != NONE) {
-		zf->rep = rep;
-		zf->ends = c->zfiles[rep].ends;
-		c->st.dup_files++;
-		c->st.dup_bytes += n->size;
-		progressed(c, n->size);
+		zf->rep = c->nodes[rep].zfile;
+		zf->ends = c->zfiles[zf->rep].ends;
 	} else if (r == 0) {
-		if (n->flags & XN_SHARED_SIZE)
-			ht_insert(&w->zwritten, rep_key(n->size, hash), zi);
-		r = submit_clusters(zw, zi, fd, off);
+		dedupe_keep(&zw->dd, zf->node, key);
+		r = submit_clusters(zw, zi, &f);
 	}
-	return close_source(w, zf->node, fd, 1) < 0 ? -1 : r;
+	return source_close(&zw->src, &f, 1) < 0 ? -1 : r;
 }
 
-int write_compressed(struct data_writer *w, uint64_t *pos)
+/* The files' clusters, through the pipeline; a duplicate's clusters are
+ * where its representative's went. */
+static int write_zfiles(struct zwriter *zw)
 {
-	struct build *c = w->c;
-	struct zwriter zw = { .w = w, .pos = *pos };
+	struct build *c = zw->c;
 	int r = 0;
+
+	c->compressing = 1;	/* it stays: the last progress line says it */
+	for (size_t zi = 0; r == 0 && zi < c->nzfiles; zi++)
+		r = write_zfile(zw, (uint32_t)zi);
+	if (zpipe_drain(zw->pipe) < 0)
+		r = -1;
+	for (size_t zi = 0; zi < c->nzfiles; zi++)
+		if (c->zfiles[zi].rep != NONE)
+			c->zfiles[zi].data = c->zfiles[c->zfiles[zi].rep].data;
+	return r;
+}
+
+int write_compressed(struct build *c, uint64_t *pos)
+{
+	struct zwriter zw = { .c = c, .pos = *pos };
+	int r;
 
 	zw.pipe = zpipe_new(&c->opt.z, c->opt.threads, retire, &zw);
 	if (!zw.pipe) {
 		msg_err(NULL, "cannot start the compressor (out of memory?)");
 		return -1;
 	}
-	c->compressing = 1;
-	for (size_t zi = 0; r == 0 && zi < c->nzfiles; zi++)
-		r = write_zfile(&zw, (uint32_t)zi);
-	if (zpipe_drain(zw.pipe) < 0)
-		r = -1;
-	zpipe_free(zw.pipe);	/* c->compressing stays: the last line says it */
-	/* a duplicate's clusters are where its representative's went */
-	for (size_t zi = 0; zi < c->nzfiles; zi++)
-		if (c->zfiles[zi].rep != NONE)
-			c->zfiles[zi].data = c->zfiles[c->zfiles[zi].rep].data;
+	zw.buf = xmalloc(IO_CHUNK);
+	source_init(&zw.src, c);
+	dedupe_init(&zw.dd, c);
+	r = write_zfiles(&zw);
+	zpipe_free(zw.pipe);
+	dedupe_free(&zw.dd);
+	source_free(&zw.src);
+	free(zw.buf);
 	*pos = zw.pos;
 	return r;
 }

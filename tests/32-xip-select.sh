@@ -95,6 +95,15 @@ bad_list 3 "the root" '# c\n\n/\n'
 bad_list 1 "component" 'bin//ls\n'
 bad_list 2 "NUL" 'ok\nnul\0byte\n'
 bad_list 1 "longer than" "$(printf 'x%.0s' $(seq 1 4100))\n"
+# the limit is the path's, after its leading '/': 4095 bytes pass, 4096 not
+name255=$(printf 'a%.0s' $(seq 1 255))
+path4095=$name255
+for _ in $(seq 1 15); do path4095=$path4095/$name255; done
+[ ${#path4095} -eq 4095 ] || fail "the test's path is ${#path4095} bytes"
+printf '/%s\n' "$path4095" >"$WORK/long.list"
+"$MKXIPFS" -q --compress=zstd --xip-list="$WORK/long.list" "$t" "$WORK/long.xip" ||
+	fail "'/' and a 4095-byte path were refused"
+bad_list 1 "longer than" "/${path4095}b\n"
 expect_error "$WORK/missing" "$MKXIPFS" -q --compress=zstd \
 	--xip-list="$WORK/missing" "$t" "$WORK/bad.xip"
 expect_error "needs --compress" "$MKXIPFS" -q --xip-list="$WORK/list" "$t" "$WORK/bad.xip"

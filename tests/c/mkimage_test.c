@@ -4,12 +4,14 @@
  * program: the hash table (growth, many keys, colliding hashes), the
  * device-table parser on good and bad lines (every error names FILE:LINE),
  * xattr interning (one block per distinct list), the compression options'
- * parsers, the --xip=elf classifier, --xip-list lines and matching, and
- * one cluster's compression (raw when it does not shrink).
+ * parsers, the --xip=elf classifier, --xip-list lines and matching,
+ * one cluster's compression (raw when it does not shrink), and dedupe's
+ * confirmation of a hash match (a collision never merges files).
  */
 #include "config.h"
 
 #include <lz4.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <zstd.h>
 #include <string.h>
@@ -407,6 +409,15 @@ static void test_xiplist(void)
 	CHECK(line_is("a/..", "ERR"));
 	memset(big, 'x', sizeof(big) - 1);
 	CHECK(line_is(big, "ERR"));
+	/* the limit is the path's: a leading '/' does not count */
+	big[0] = '/';
+	big[4096] = '\0';
+	CHECK(line_is(big, big + 1));		/* '/' and 4095 bytes */
+	CHECK(line_is(big + 1, big + 1));	/* 4095 bytes */
+	big[4096] = 'x';
+	big[4097] = '\0';
+	CHECK(line_is(big, "ERR"));		/* '/' and 4096 bytes */
+	CHECK(line_is(big + 1, "ERR"));		/* 4096 bytes */
 	{
 		char nul[] = "a\0b";
 		const char *path, *why;
@@ -486,6 +497,93 @@ static void test_zcomp(void)
 	}
 }
 
+/* A regular file under the root, in the build and in workdir: n bytes of
+ * ch, the last one last. */
+static uint32_t source_node(struct build *b, const char *name, int ch,
+			    size_t n, int last)
+{
+	char *text = xmalloc(n + 1), *path;
+	uint32_t id;
+
+	memset(text, ch, n);
+	text[n - 1] = (char)last;
+	text[n] = '\0';
+	path = write_file(name, text);
+	id = node_new(b, path);
+	b->nodes[id].mode = S_IFREG | 0644;
+	b->nodes[id].size = n;
+	b->nodes[id].flags |= XN_SHARED_SIZE;
+	ent_add(b, b->root, name, strlen(name), id, path);
+	free(path);
+	free(text);
+	return id;
+}
+
+/* Look f's node up in d: its representative, or NONE (-1 on error). */
+static uint32_t dedupe_lookup(struct dedupe *d, struct source *src,
+			      uint32_t id, uint8_t *buf, uint64_t *key)
+{
+	struct src_file f;
+	uint32_t rep = NONE;
+
+	if (source_open(src, id, &f) < 0)
+		return (uint32_t)-2;
+	if (dedupe_find(d, &f, buf, key, &rep) < 0)
+		rep = (uint32_t)-2;
+	return source_close(src, &f, 1) < 0 ? (uint32_t)-2 : rep;
+}
+
+/* Files one byte apart kept under one key (as a hash collision would):
+ * only the file with the same bytes is taken, small or over IO_CHUNK. */
+static void test_dedupe_size(size_t n)
+{
+	static const char *const names[] = { "dd-first", "dd-other", "dd-copy" };
+	uint8_t *buf = xmalloc(IO_CHUNK);
+	struct build b;
+	struct source src;
+	struct dedupe d;
+	uint64_t key = 0, key2 = 0;
+	uint32_t first, other, copy;
+
+	build_init(&b);
+	b.opt.source = workdir;
+	b.root_fd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	first = source_node(&b, names[0], 'x', n, 'a');
+	other = source_node(&b, names[1], 'x', n, 'b');
+	copy = source_node(&b, names[2], 'x', n, 'a');
+	source_init(&src, &b);
+	dedupe_init(&d, &b);
+	CHECK_EQ(dedupe_lookup(&d, &src, first, buf, &key), NONE);
+	dedupe_keep(&d, other, key);	/* a collision with other bytes */
+	CHECK_EQ(dedupe_lookup(&d, &src, copy, buf, &key2), NONE);
+	CHECK_EQ(key2, key);
+	CHECK_EQ(b.st.dup_files, 0);
+	dedupe_keep(&d, first, key);
+	CHECK_EQ(dedupe_lookup(&d, &src, copy, buf, &key2), first);
+	CHECK_EQ(b.st.dup_files, 1);
+	CHECK_EQ(b.st.dup_bytes, n);
+	b.nodes[copy].flags &= ~XN_SHARED_SIZE;	/* a size of its own */
+	CHECK_EQ(dedupe_lookup(&d, &src, copy, buf, &key2), NONE);
+	dedupe_free(&d);
+	source_free(&src);
+	close(b.root_fd);
+	tree_free(&b);
+	for (size_t i = 0; i < 3; i++) {
+		char path[sizeof(workdir) + 16];
+
+		snprintf(path, sizeof(path), "%s/%s", workdir, names[i]);
+		unlink(path);
+	}
+	free(buf);
+}
+
+static void test_dedupe(void)
+{
+	TEST_SECTION("dedupe: a hash match is confirmed byte for byte");
+	test_dedupe_size(3000);
+	test_dedupe_size(IO_CHUNK + IO_CHUNK / 2);
+}
+
 int main(int argc, char **argv)
 {
 	(void)argc;
@@ -502,6 +600,7 @@ int main(int argc, char **argv)
 	test_elf_classifier();
 	test_xiplist();
 	test_zcomp();
+	test_dedupe();
 	rmdir(workdir);
 	return test_summary(argv[0]);
 }
