@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "xipfsd.h"
@@ -60,7 +61,7 @@ void xipfsd_stats_report(struct xipfsd *d, const char *when)
 		 load(&d->stats.bytes_packed), load(&d->stats.bytes_compressed),
 		 load(&d->stats.clusters), load(&d->stats.uring_reads),
 		 load(&d->stats.lost));
-	if (d->verify.on)
+	if (xipfsd_verify_on(d))
 		fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: verify: %lu "
 			 "blocks checked, %lu failed their checksum\n", when,
 			 d->source, load(&d->stats.crc_blocks),
@@ -74,7 +75,7 @@ void xipfsd_stats_report(struct xipfsd *d, const char *when)
 			 load(&d->stats.backing_live),
 			 load(&d->stats.fallbacks),
 			 load(&d->stats.passthrough_small));
-	if (d->push.on)
+	if (xipfsd_push_on(d))
 		fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: push-ahead: "
 			 "%lu files, %lu bytes pushed; %lu of them READ all "
 			 "the same; %lu not pushed, unknown to the kernel\n",
@@ -176,7 +177,7 @@ static void json_features(FILE *f, struct xipfsd *d)
 	struct xipfsd_stats *s = &d->stats;
 
 	fprintf(f, "  \"verify\": {\n    \"on\": %s,",
-		d->verify.on ? "true" : "false");
+		xipfsd_verify_on(d) ? "true" : "false");
 	json_count(f, "blocks_checked", &s->crc_blocks, 1);
 	json_count(f, "blocks_failed", &s->crc_failures, 0);
 	fprintf(f, "\n  },\n  \"passthrough\": {\n    \"on\": %s,",
@@ -186,7 +187,7 @@ static void json_features(FILE *f, struct xipfsd *d)
 	json_count(f, "fallbacks", &s->fallbacks, 0);
 	json_count(f, "below_min", &s->passthrough_small, 0);
 	fprintf(f, "\n  },\n  \"push\": {\n    \"on\": %s,",
-		d->push.on ? "true" : "false");
+		xipfsd_push_on(d) ? "true" : "false");
 	json_count(f, "files", &s->push_files, 1);
 	json_count(f, "bytes", &s->push_bytes, 0);
 	json_count(f, "missed", &s->push_missed, 0);
@@ -226,19 +227,23 @@ void xipfsd_stats_record(struct xipfsd *d, const char *when)
 			 d->stats_file.shown, strerror(-err));
 }
 
+/* The thread that reports on SIGUSR1. */
+struct xipfsd_reporter {
+	pthread_t thread;
+};
+
 /* sigwait() in a thread of its own: the report may take locks and log,
  * and the profile is written here.  Cancelled at unmount, but never in
- * the middle of a report (a half-written profile, a held lock). */
+ * the middle of a report (a half-written profile, a held lock).  Only
+ * SIGUSR1 is taken here, by sigwait(): the thread starts with every
+ * signal blocked (xipfsd_thread_start), since a SIGTERM or SIGHUP handled
+ * here would mark the session exited but wake neither the main thread
+ * nor a worker, and the daemon would not end. */
 static void *report_on_signal(void *arg)
 {
-	sigset_t set, all;
+	sigset_t set;
 	int sig;
 
-	/* Only SIGUSR1, by sigwait(): a SIGTERM or SIGHUP handled here would
-	 * mark the session exited but wake neither the main thread nor a
-	 * worker, and the daemon would not end. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	for (;;) {
@@ -256,27 +261,38 @@ static void *report_on_signal(void *arg)
 /*
  * Block SIGUSR1 in this thread, so that every thread started after it
  * (libfuse's workers) inherits the mask and only the reporter takes it.
+ * -1 with errno set.
  */
 int xipfsd_stats_start(struct xipfsd *d)
 {
+	struct xipfsd_reporter *r;
 	sigset_t set;
+	int err;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
+	err = pthread_sigmask(SIG_BLOCK, &set, NULL);
+	r = err ? NULL : calloc(1, sizeof(*r));
+	if (!err && !r)
+		err = ENOMEM;
+	if (!err)
+		err = xipfsd_thread_start(&r->thread, report_on_signal, d);
+	if (err) {
+		free(r);
+		errno = err;
 		return -1;
-	if (pthread_create(&d->reporter.thread, NULL, report_on_signal, d))
-		return -1;
-	d->reporter.running = 1;
+	}
+	d->reporter = r;
 	return 0;
 }
 
 void xipfsd_stats_stop(struct xipfsd *d)
 {
-	if (!d->reporter.running)
+	if (!d->reporter)
 		return;
 	/* sigwait is a cancellation point */
-	pthread_cancel(d->reporter.thread);
-	pthread_join(d->reporter.thread, NULL);
-	d->reporter.running = 0;
+	pthread_cancel(d->reporter->thread);
+	pthread_join(d->reporter->thread, NULL);
+	free(d->reporter);
+	d->reporter = NULL;
 }
