@@ -27,8 +27,8 @@ int xipfsd_errno(struct xipfsd *d, int err, uint32_t ino)
 }
 
 /* An inode by its number in the image. */
-int xipfsd_inode_load_image(struct xipfsd *d, uint32_t ino,
-			    struct xipfs_inode_info *inode)
+int xipfsd_load_inode(struct xipfsd *d, uint32_t ino,
+		      struct xipfs_inode_info *inode)
 {
 	int err = xipfs_inode_get(&d->img, ino, inode);
 
@@ -41,13 +41,12 @@ int xipfsd_inode_load_image(struct xipfsd *d, uint32_t ino,
 }
 
 /* An inode by the number the kernel knows it by. */
-int xipfsd_inode_load(struct xipfsd *d, fuse_ino_t ino,
-		      struct xipfs_inode_info *inode)
+int xipfsd_get_inode(struct xipfsd *d, fuse_ino_t ino,
+		     struct xipfs_inode_info *inode)
 {
 	if (ino > UINT32_MAX)
 		return ESTALE;
-	return xipfsd_inode_load_image(d, (uint32_t)xipfsd_to_image(d, ino),
-				       inode);
+	return xipfsd_load_inode(d, (uint32_t)xipfsd_to_image(d, ino), inode);
 }
 
 void xipfsd_fill_stat(const struct xipfsd *d,

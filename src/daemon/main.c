@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* xipfs: mount an xipfs image read-only with FUSE. */
+/*
+ * xipfs: mount an xipfs image read-only with FUSE.  The mount's life: the
+ * command line (options.c) applied to the mount's settings, the source
+ * mapped and its image opened, subdir= resolved, the features set up,
+ * the session mounted and served, and everything freed again.
+ */
 #include "config.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <limits.h>
-#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -36,14 +36,14 @@ static int lookup_entry(struct xipfsd *d, fuse_ino_t parent, const char *name,
 {
 	struct xipfs_inode_info dir, child;
 	struct xipfs_dirent_info de;
-	int err = xipfsd_inode_load(d, parent, &dir);
+	int err = xipfsd_get_inode(d, parent, &dir);
 
 	if (err)
 		return err;
 	err = xipfs_lookup_entry(&d->img, &dir, name, strlen(name), &de);
 	if (err)
 		return xipfsd_errno(d, err, dir.ino);
-	err = xipfsd_inode_load_image(d, de.ino, &child);
+	err = xipfsd_load_inode(d, de.ino, &child);
 	if (err)
 		return err;
 	/* xipfsck's rule: a mistyped entry or a directory hard link is EIO
@@ -120,7 +120,7 @@ static void xipfsd_getattr(fuse_req_t req, fuse_ino_t ino,
 	xipfsd_note_request(d, XOP_GETATTR);
 
 	XIPFSD_GUARD(req, g);
-	err = xipfsd_inode_load(d, ino, &inode);
+	err = xipfsd_get_inode(d, ino, &inode);
 	xipfsd_guard_end();
 	if (err) {
 		fuse_reply_err(req, err);
@@ -143,7 +143,7 @@ static void xipfsd_readlink(fuse_req_t req, fuse_ino_t ino)
 	xipfsd_note_request(d, XOP_READLINK);
 
 	XIPFSD_GUARD(req, g);
-	err = xipfsd_inode_load(d, ino, &inode);
+	err = xipfsd_get_inode(d, ino, &inode);
 	if (!err) {
 		err = xipfs_readlink(&d->img, &inode, &target, &len);
 		err = err ? xipfsd_errno(d, err, inode.ino) : 0;
@@ -214,7 +214,7 @@ static size_t add_entry(struct xipfsd *d, fuse_req_t req, char *buf,
 	}
 	/* "." and ".." carry no entry: the kernel does not look them up. */
 	if (strcmp(name, ".") && strcmp(name, "..")) {
-		*err = xipfsd_inode_load_image(d, de->ino, &inode);
+		*err = xipfsd_load_inode(d, de->ino, &inode);
 		if (!*err && (*err = xipfs_entry_check(dir, de, &inode)))
 			*err = xipfsd_errno(d, *err, inode.ino);
 		if (*err)
@@ -242,7 +242,7 @@ static void reply_listing(fuse_req_t req, fuse_ino_t ino, char *buf,
 	int err, more;
 
 	XIPFSD_GUARD(req, g);
-	err = xipfsd_inode_load(d, ino, &dir);
+	err = xipfsd_get_inode(d, ino, &dir);
 	while (!err) {
 		more = xipfs_readdir(&d->img, &dir, cookie, &de);
 		if (more <= 0) {
@@ -303,7 +303,7 @@ static void open_passthrough(fuse_req_t req, struct xipfsd *d, fuse_ino_t ino,
 	int err, id;
 
 	XIPFSD_GUARD(req, g);
-	err = xipfsd_inode_load(d, ino, &inode);
+	err = xipfsd_get_inode(d, ino, &inode);
 	xipfsd_guard_end();
 	if (err) {
 		fuse_reply_err(req, err);
@@ -377,7 +377,7 @@ static int find_read(struct xipfsd *d, fuse_ino_t ino, uint64_t off,
 		     size_t size, struct xipfs_inode_info *inode,
 		     const uint8_t **ptr, const uint8_t **zbuf, size_t *len)
 {
-	int err = xipfsd_inode_load(d, ino, inode);
+	int err = xipfsd_get_inode(d, ino, inode);
 	ssize_t n;
 
 	if (err)
@@ -442,7 +442,7 @@ static void xipfsd_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	xipfsd_note_request(d, XOP_GETXATTR);
 
 	XIPFSD_GUARD(req, g);
-	err = xipfsd_inode_load(d, ino, &inode);
+	err = xipfsd_get_inode(d, ino, &inode);
 	if (!err) {
 		err = xipfs_getxattr(&d->img, &inode, name, &value, &len);
 		err = err ? xipfsd_errno(d, err, inode.ino) : 0;
@@ -488,7 +488,7 @@ static void reply_xattr_names(fuse_req_t req, fuse_ino_t ino, char *buf,
 	int err;
 
 	XIPFSD_GUARD(req, g);
-	err = xipfsd_inode_load(d, ino, &inode);
+	err = xipfsd_get_inode(d, ino, &inode);
 	if (!err) {
 		n = xipfs_listxattr(&d->img, &inode, buf, XATTR_LIST_MAX_);
 		err = n < 0 ? xipfsd_errno(d, (int)n, inode.ino) : 0;
@@ -556,7 +556,7 @@ static void xipfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		return;
 	}
 	XIPFSD_GUARD(req, g);
-	err = xipfsd_inode_load(d, ino, &inode);
+	err = xipfsd_get_inode(d, ino, &inode);
 	if (!err && !S_ISREG(inode.mode))
 		err = ENOTTY;
 	/* a compressed file's bytes are not in the source as such; the

@@ -227,8 +227,9 @@ int options_parse(struct fuse_args *args, struct options *o)
 	for (size_t i = 0; i < TABLE_SIZE; i++) {
 		const struct opt_def *t = &table[i];
 
+		/* FUSE_OPT_KEY's offset is -1U, and libfuse compares it so */
 		spec[i] = (struct fuse_opt){ t->templ,
-			t->kind == OPT_KEY ? -1UL : (unsigned long)t->text,
+			t->kind == OPT_KEY ? -1U : (unsigned long)t->text,
 			t->flag };
 	}
 	spec[TABLE_SIZE] = (struct fuse_opt)FUSE_OPT_END;

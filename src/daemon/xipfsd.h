@@ -157,15 +157,15 @@ static inline int xipfsd_may_complain(struct xipfsd *d)
 extern const struct fuse_lowlevel_ops xipfsd_ops;
 
 /*
- * inode.c: image inodes as the handlers need them.  _load: by the number
- * the kernel knows (subdir= swapped), _load_image: by the image's own;
- * both 0 or an errno, a damaged inode said once.  xipfsd_errno: a
- * negative libxipfs return as the errno the kernel should see.
+ * inode.c: image inodes as the handlers need them.  get: by the number
+ * the kernel knows (subdir= swapped), load: by the image's own; both 0 or
+ * an errno, a damaged inode said once.  xipfsd_errno: a negative libxipfs
+ * return as the errno the kernel should see.
  */
-int xipfsd_inode_load(struct xipfsd *d, fuse_ino_t ino,
+int xipfsd_get_inode(struct xipfsd *d, fuse_ino_t ino,
+		     struct xipfs_inode_info *inode);
+int xipfsd_load_inode(struct xipfsd *d, uint32_t ino,
 		      struct xipfs_inode_info *inode);
-int xipfsd_inode_load_image(struct xipfsd *d, uint32_t ino,
-			    struct xipfs_inode_info *inode);
 int xipfsd_errno(struct xipfsd *d, int err, uint32_t ino);
 void xipfsd_fill_stat(const struct xipfsd *d,
 		      const struct xipfs_inode_info *inode, struct stat *st);
