@@ -44,7 +44,8 @@ static int window_options(const struct options *o, uint64_t *offset,
 			  uint64_t *size)
 {
 	if (o->text.phys && o->text.offset) {
-		fprintf(stderr, "xipfs: phys= and offset= both give the start\n");
+		fprintf(stderr, "xipfs: phys= and offset= both give the "
+			"start\n");
 		return -1;
 	}
 	if (o->text.phys && !o->text.size) {
@@ -52,7 +53,8 @@ static int window_options(const struct options *o, uint64_t *offset,
 		return -1;
 	}
 	if (o->text.size && o->size == 0) {
-		fprintf(stderr, "xipfs: size=%s: an empty window\n", o->text.size);
+		fprintf(stderr, "xipfs: size=%s: an empty window\n",
+			o->text.size);
 		return -1;
 	}
 	*offset = o->text.phys ? o->phys : o->offset;

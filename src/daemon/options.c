@@ -96,7 +96,8 @@ static const struct opt_def table[] = {
 	       "-o max_backing=N", "clones live at once at most"),
 	/* A backing file costs a clone and a registration on the first open
 	 * (~225 us measured), which a small file never wins back: below this,
-	 * the page cache serves.  Chosen by measurement (docs/BENCHMARKS.md). */
+	 * the page cache serves.  Chosen by measurement (docs/BENCHMARKS.md).
+	 */
 	VALUED("passthrough_min", OPT_SIZE, passthrough_min, "1M", UINT64_MAX,
 	       "-o passthrough_min=N",
 	       "smaller files are served through the page cache\n"

@@ -162,7 +162,8 @@ void xipfsd_push_note_read(struct xipfsd *d, uint32_t ino, uint64_t off)
 	struct xipfsd_push *p = d->push;
 	uint32_t dir, index;
 
-	if (!p || !p->running || off != 0 || ino == 0 || ino > d->img.inode_count)
+	if (!p || !p->running || off != 0 || ino == 0 ||
+	    ino > d->img.inode_count)
 		return;
 	if (atomic_exchange(&p->state[ino - 1], PUSH_READ) == PUSH_DONE)
 		atomic_fetch_add_explicit(&d->stats.push_missed, 1,
