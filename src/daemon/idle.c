@@ -15,11 +15,23 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "xipfsd.h"
+
+/* The timer's state, made by xipfsd_idle_start when timeout= is given. */
+struct xipfsd_idle {
+	atomic_llong last_request;	/* CLOCK_MONOTONIC_COARSE ns */
+	atomic_long live_opens;		/* files and directories open now */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;	/* stop, or look again */
+	pthread_t thread, main;	/* main: the loop's, to be sent SIGTERM */
+	int stop;
+};
 
 static long long now_ns(clockid_t clock)
 {
@@ -32,28 +44,35 @@ static long long now_ns(clockid_t clock)
 /* Per request: the coarse clock is a read of memory, no system call. */
 void xipfsd_idle_touch(struct xipfsd *d)
 {
-	atomic_store_explicit(&d->last_request,
-			      now_ns(CLOCK_MONOTONIC_COARSE),
-			      memory_order_relaxed);
+	if (d->idle)
+		atomic_store_explicit(&d->idle->last_request,
+				      now_ns(CLOCK_MONOTONIC_COARSE),
+				      memory_order_relaxed);
+}
+
+void xipfsd_idle_opened(struct xipfsd *d, int delta)
+{
+	if (d->idle)
+		atomic_fetch_add(&d->idle->live_opens, delta);
 }
 
 /* The earliest moment the mount can be idle; now when it is already. */
 static long long idle_at(struct xipfsd *d, long long now)
 {
 	long long limit = (long long)d->idle_timeout * 1000000000LL;
-	long long due = atomic_load(&d->last_request) + limit;
+	long long due = atomic_load(&d->idle->last_request) + limit;
 
 	if (due > now)
 		return due;
 	/* Something is open: look again a whole timeout later (a RELEASE
 	 * moves last_request on, so the mount never ends early). */
-	return atomic_load(&d->live_opens) > 0 ? now + limit : now;
+	return atomic_load(&d->idle->live_opens) > 0 ? now + limit : now;
 }
 
 static void *watch(void *arg)
 {
 	struct xipfsd *d = arg;
-	struct xipfsd_idle *idle = &d->idle;
+	struct xipfsd_idle *idle = d->idle;
 	struct timespec until;
 	long long now, at;
 
@@ -77,47 +96,64 @@ static void *watch(void *arg)
 	return NULL;
 }
 
-/* Start the timer thread, from the thread that will run the loop. */
-int xipfsd_idle_start(struct xipfsd *d)
+/* The lock and the condition variable, on the clock watch() waits by. */
+static int idle_sync_init(struct xipfsd_idle *idle)
 {
-	struct xipfsd_idle *idle = &d->idle;
 	pthread_condattr_t attr;
-	sigset_t all, old;
 	int err;
 
-	if (!d->idle_timeout)
-		return 0;
-	xipfsd_idle_touch(d);
-	if (pthread_condattr_init(&attr) ||
-	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) ||
-	    pthread_cond_init(&idle->wake, &attr))
+	if (pthread_condattr_init(&attr))
 		return -1;
+	err = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) ||
+	      pthread_cond_init(&idle->wake, &attr);
 	pthread_condattr_destroy(&attr);
+	if (err)
+		return -1;
 	if (pthread_mutex_init(&idle->lock, NULL)) {
 		pthread_cond_destroy(&idle->wake);
 		return -1;
 	}
-	idle->main = pthread_self();
-	/* Signals are for the main thread (libfuse's handlers) and the
-	 * SIGUSR1 reporter, never for this one. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	err = pthread_create(&idle->thread, NULL, watch, d);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err) {
-		pthread_mutex_destroy(&idle->lock);
-		pthread_cond_destroy(&idle->wake);
-		return -1;
-	}
-	idle->running = 1;
 	return 0;
 }
 
+/* Start the timer thread, from the thread that will run the loop; -1
+ * with errno set. */
+int xipfsd_idle_start(struct xipfsd *d)
+{
+	struct xipfsd_idle *idle;
+	int err;
+
+	if (!d->idle_timeout)
+		return 0;
+	idle = calloc(1, sizeof(*idle));
+	if (!idle)
+		return -1;
+	if (idle_sync_init(idle)) {
+		free(idle);
+		errno = ENOMEM;
+		return -1;
+	}
+	idle->main = pthread_self();
+	d->idle = idle;
+	xipfsd_idle_touch(d);
+	err = xipfsd_thread_start(&idle->thread, watch, d);
+	if (err) {
+		d->idle = NULL;
+		pthread_mutex_destroy(&idle->lock);
+		pthread_cond_destroy(&idle->wake);
+		free(idle);
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* After the loop, when no handler can touch the timer any more. */
 void xipfsd_idle_stop(struct xipfsd *d)
 {
-	struct xipfsd_idle *idle = &d->idle;
+	struct xipfsd_idle *idle = d->idle;
 
-	if (!idle->running)
+	if (!idle)
 		return;
 	pthread_mutex_lock(&idle->lock);
 	idle->stop = 1;
@@ -126,5 +162,6 @@ void xipfsd_idle_stop(struct xipfsd *d)
 	pthread_join(idle->thread, NULL);
 	pthread_cond_destroy(&idle->wake);
 	pthread_mutex_destroy(&idle->lock);
-	idle->running = 0;
+	d->idle = NULL;
+	free(idle);
 }

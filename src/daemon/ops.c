@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The FUSE lowlevel handlers.  Inode numbers are the image's own (the root
- * is 1, as FUSE wants; subdir= swaps two numbers, see xipfsd_swap_root), so
- * the daemon keeps no per-inode state and FORGET has nothing to release.
- * Every handler sends exactly one reply; the ones that touch the image do
- * so inside a SIGBUS guard (guard.c).  INIT is in init.c, and READ hands
- * the bytes it found to read.c.
+ * is 1, as FUSE wants; subdir= swaps two numbers, see xipfsd_swap_root),
+ * loaded by inode.c.  Every handler sends exactly one reply; the ones that
+ * touch the image do so inside a SIGBUS guard (guard.c).  What happened
+ * goes to the features at the named points of events.c (push-ahead keeps
+ * its own per-inode state from them, so FORGET tells it); passthrough
+ * binds OPEN and RELEASE to backing files.  INIT is in init.c, and READ
+ * hands the bytes it found to read.c.
  */
 #include "config.h"
 
@@ -16,7 +18,6 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/sysmacros.h>
 
 #include "xipfs/direct.h"
 #include "xipfsd.h"
@@ -25,93 +26,9 @@
 #define READDIR_MAX	(128 * 1024)
 #define XATTR_LIST_MAX_	65536
 
-/* Every handler starts here: it counts, and it is the idle timer's sign
- * of life. */
-static void xipfsd_count(struct xipfsd *d, enum xipfsd_op op)
-{
-	atomic_fetch_add_explicit(&d->stats.ops[op], 1, memory_order_relaxed);
-	if (d->idle_timeout)
-		xipfsd_idle_touch(d);
-}
-
 static struct xipfsd *ctx(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
-}
-
-/* A negative libxipfs return as the errno the kernel should see. */
-static int to_errno(struct xipfsd *d, int err, uint32_t ino)
-{
-	if (!xipfs_is_corruption(err))
-		return -err;
-	if (xipfsd_may_complain(d))
-		fuse_log(FUSE_LOG_ERR, "xipfs: %s: inode %u: %s\n", d->source,
-			 ino, xipfs_strerror(err));
-	return EIO;
-}
-
-/* An inode by its number in the image. */
-static int load_inode(struct xipfsd *d, uint32_t ino,
-		      struct xipfs_inode_info *inode)
-{
-	int err = xipfs_inode_get(&d->img, ino, inode);
-
-	if (err)
-		return to_errno(d, err, ino);
-	/* The mount's root is its own "..", as any file system's root is. */
-	if (inode->ino == d->root_ino)
-		inode->parent = inode->ino;
-	return 0;
-}
-
-/* An inode by the number the kernel knows it by. */
-static int get_inode(struct xipfsd *d, fuse_ino_t ino,
-		     struct xipfs_inode_info *inode)
-{
-	if (ino > UINT32_MAX)
-		return ESTALE;
-	return load_inode(d, (uint32_t)xipfsd_to_image(d, ino), inode);
-}
-
-static void fill_stat(const struct xipfsd *d,
-		      const struct xipfs_inode_info *inode, struct stat *st)
-{
-	uint64_t bytes = inode->size;
-	mode_t perm = inode->mode & 07777;
-
-	memset(st, 0, sizeof(*st));
-	if (S_ISREG(inode->mode) && xipfs_inode_mappable(&d->img, inode))
-		bytes = (bytes + d->img.block_size - 1) &
-			~(uint64_t)(d->img.block_size - 1);
-	if (d->force_umask)
-		perm &= ~d->umask;
-	st->st_ino = xipfsd_to_fuse(d, inode->ino);
-	st->st_mode = (inode->mode & S_IFMT) | perm;
-	st->st_nlink = inode->nlink;
-	st->st_uid = d->force_uid ? d->uid : inode->uid;
-	st->st_gid = d->force_gid ? d->gid : inode->gid;
-	st->st_size = (off_t)inode->size;
-	st->st_blksize = d->img.block_size;
-	st->st_blocks = (blkcnt_t)((bytes + 511) / 512);
-	if (S_ISCHR(inode->mode) || S_ISBLK(inode->mode))
-		st->st_rdev = makedev((unsigned int)inode->rdev_major,
-				      (unsigned int)inode->rdev_minor);
-	st->st_mtim.tv_sec = inode->mtime;
-	st->st_mtim.tv_nsec = inode->mtime_nsec;
-	st->st_atim = st->st_mtim;
-	st->st_ctim = st->st_mtim;
-}
-
-static void fill_entry(const struct xipfsd *d,
-		       const struct xipfs_inode_info *inode,
-		       struct fuse_entry_param *e)
-{
-	memset(e, 0, sizeof(*e));
-	e->ino = xipfsd_to_fuse(d, inode->ino);
-	e->generation = 1;
-	e->attr_timeout = d->attr_timeout;
-	e->entry_timeout = d->entry_timeout;
-	fill_stat(d, inode, &e->attr);
 }
 
 static int lookup_entry(struct xipfsd *d, fuse_ino_t parent, const char *name,
@@ -119,23 +36,23 @@ static int lookup_entry(struct xipfsd *d, fuse_ino_t parent, const char *name,
 {
 	struct xipfs_inode_info dir, child;
 	struct xipfs_dirent_info de;
-	int err = get_inode(d, parent, &dir);
+	int err = xipfsd_get_inode(d, parent, &dir);
 
 	if (err)
 		return err;
 	err = xipfs_lookup_entry(&d->img, &dir, name, strlen(name), &de);
 	if (err)
-		return to_errno(d, err, dir.ino);
-	err = load_inode(d, de.ino, &child);
+		return xipfsd_errno(d, err, dir.ino);
+	err = xipfsd_load_inode(d, de.ino, &child);
 	if (err)
 		return err;
 	/* xipfsck's rule: a mistyped entry or a directory hard link is EIO
 	 * ("." and ".." are no stored entries) */
 	if (strcmp(name, ".") && strcmp(name, "..") &&
 	    (err = xipfs_entry_check(&dir, &de, &child)))
-		return to_errno(d, err, child.ino);
-	fill_entry(d, &child, e);
-	xipfsd_push_note_entry(d, dir.ino, de.cookie, child.ino);
+		return xipfsd_errno(d, err, child.ino);
+	xipfsd_fill_entry(d, &child, e);
+	xipfsd_note_entry(d, dir.ino, de.cookie, child.ino);
 	return 0;
 }
 
@@ -146,7 +63,7 @@ static void xipfsd_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fuse_entry_param e;
 	int err;
 
-	xipfsd_count(d, XOP_LOOKUP);
+	xipfsd_note_request(d, XOP_LOOKUP);
 
 	XIPFSD_GUARD(req, g);
 	err = lookup_entry(d, parent, name, &e);
@@ -167,15 +84,15 @@ static void xipfsd_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void forget_one(struct xipfsd *d, fuse_ino_t ino, uint64_t nlookup)
 {
 	if (ino <= UINT32_MAX)
-		xipfsd_push_note_forget(d, (uint32_t)xipfsd_to_image(d, ino),
-					nlookup);
+		xipfsd_note_forget(d, (uint32_t)xipfsd_to_image(d, ino),
+				   nlookup);
 }
 
 static void xipfsd_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
 	struct xipfsd *d = ctx(req);
 
-	xipfsd_count(d, XOP_FORGET);
+	xipfsd_note_request(d, XOP_FORGET);
 	forget_one(d, ino, nlookup);
 	fuse_reply_none(req);
 }
@@ -185,7 +102,7 @@ static void xipfsd_forget_multi(fuse_req_t req, size_t count,
 {
 	struct xipfsd *d = ctx(req);
 
-	xipfsd_count(d, XOP_FORGET);
+	xipfsd_note_request(d, XOP_FORGET);
 	for (size_t i = 0; i < count; i++)
 		forget_one(d, forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
@@ -200,16 +117,16 @@ static void xipfsd_getattr(fuse_req_t req, fuse_ino_t ino,
 	struct stat st;
 	int err;
 
-	xipfsd_count(d, XOP_GETATTR);
+	xipfsd_note_request(d, XOP_GETATTR);
 
 	XIPFSD_GUARD(req, g);
-	err = get_inode(d, ino, &inode);
+	err = xipfsd_get_inode(d, ino, &inode);
 	xipfsd_guard_end();
 	if (err) {
 		fuse_reply_err(req, err);
 		return;
 	}
-	fill_stat(d, &inode, &st);
+	xipfsd_fill_stat(d, &inode, &st);
 	fuse_reply_attr(req, &st, d->attr_timeout);
 }
 
@@ -223,13 +140,13 @@ static void xipfsd_readlink(fuse_req_t req, fuse_ino_t ino)
 	size_t len = 0;
 	int err;
 
-	xipfsd_count(d, XOP_READLINK);
+	xipfsd_note_request(d, XOP_READLINK);
 
 	XIPFSD_GUARD(req, g);
-	err = get_inode(d, ino, &inode);
+	err = xipfsd_get_inode(d, ino, &inode);
 	if (!err) {
 		err = xipfs_readlink(&d->img, &inode, &target, &len);
-		err = err ? to_errno(d, err, inode.ino) : 0;
+		err = err ? xipfsd_errno(d, err, inode.ino) : 0;
 	}
 	if (!err && len >= sizeof(buf))
 		err = EIO;
@@ -252,14 +169,14 @@ static int reply_open_counted(fuse_req_t req, struct fuse_file_info *fi)
 	int err = fuse_reply_open(req, fi);
 
 	if (!err)
-		atomic_fetch_add(&d->live_opens, 1);
+		xipfsd_note_opened(d);
 	return err;
 }
 
 static void xipfsd_opendir(fuse_req_t req, fuse_ino_t ino,
 			   struct fuse_file_info *fi)
 {
-	xipfsd_count(ctx(req), XOP_OPENDIR);
+	xipfsd_note_request(ctx(req), XOP_OPENDIR);
 	/* The image never changes: let the kernel keep every listing. */
 	fi->cache_readdir = 1;
 	fi->keep_cache = 1;
@@ -271,8 +188,8 @@ static void xipfsd_releasedir(fuse_req_t req, fuse_ino_t ino,
 {
 	struct xipfsd *d = ctx(req);
 
-	xipfsd_count(d, XOP_RELEASEDIR);
-	atomic_fetch_sub(&d->live_opens, 1);
+	xipfsd_note_request(d, XOP_RELEASEDIR);
+	xipfsd_note_released(d);
 	fuse_reply_err(req, 0);
 }
 
@@ -297,19 +214,19 @@ static size_t add_entry(struct xipfsd *d, fuse_req_t req, char *buf,
 	}
 	/* "." and ".." carry no entry: the kernel does not look them up. */
 	if (strcmp(name, ".") && strcmp(name, "..")) {
-		*err = load_inode(d, de->ino, &inode);
+		*err = xipfsd_load_inode(d, de->ino, &inode);
 		if (!*err && (*err = xipfs_entry_check(dir, de, &inode)))
-			*err = to_errno(d, *err, inode.ino);
+			*err = xipfsd_errno(d, *err, inode.ino);
 		if (*err)
 			return 0;
-		fill_entry(d, &inode, &e);
+		xipfsd_fill_entry(d, &inode, &e);
 	}
 	n = fuse_add_direntry_plus(req, buf, room, name, &e, de->cookie);
 	if (n > room)
 		return 0;
 	/* handed out with its inode: the kernel now has it */
 	if (e.ino)
-		xipfsd_push_note_entry(d, dir->ino, de->cookie, de->ino);
+		xipfsd_note_entry(d, dir->ino, de->cookie, de->ino);
 	return n;
 }
 
@@ -325,11 +242,11 @@ static void reply_listing(fuse_req_t req, fuse_ino_t ino, char *buf,
 	int err, more;
 
 	XIPFSD_GUARD(req, g);
-	err = get_inode(d, ino, &dir);
+	err = xipfsd_get_inode(d, ino, &dir);
 	while (!err) {
 		more = xipfs_readdir(&d->img, &dir, cookie, &de);
 		if (more <= 0) {
-			err = more ? to_errno(d, more, dir.ino) : 0;
+			err = more ? xipfsd_errno(d, more, dir.ino) : 0;
 			break;
 		}
 		n = add_entry(d, req, buf + used, size - used, &dir, &de, plus,
@@ -366,14 +283,14 @@ static void list_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void xipfsd_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
 			   off_t off, struct fuse_file_info *fi)
 {
-	xipfsd_count(ctx(req), XOP_READDIR);
+	xipfsd_note_request(ctx(req), XOP_READDIR);
 	list_dir(req, ino, size, off, 0);
 }
 
 static void xipfsd_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size,
 			       off_t off, struct fuse_file_info *fi)
 {
-	xipfsd_count(ctx(req), XOP_READDIRPLUS);
+	xipfsd_note_request(ctx(req), XOP_READDIRPLUS);
 	list_dir(req, ino, size, off, 1);
 }
 
@@ -386,7 +303,7 @@ static void open_passthrough(fuse_req_t req, struct xipfsd *d, fuse_ino_t ino,
 	int err, id;
 
 	XIPFSD_GUARD(req, g);
-	err = get_inode(d, ino, &inode);
+	err = xipfsd_get_inode(d, ino, &inode);
 	xipfsd_guard_end();
 	if (err) {
 		fuse_reply_err(req, err);
@@ -412,7 +329,7 @@ static void xipfsd_open(fuse_req_t req, fuse_ino_t ino,
 {
 	struct xipfsd *d = ctx(req);
 
-	xipfsd_count(d, XOP_OPEN);
+	xipfsd_note_request(d, XOP_OPEN);
 	/*
 	 * ENOSYS tells the kernel (when it offered no-open support) never to
 	 * send OPEN or RELEASE again and to keep the page cache: two fewer
@@ -426,9 +343,9 @@ static void xipfsd_open(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	if (d->profile.flags && ino <= UINT32_MAX)
-		xipfsd_profile_open(d, (uint32_t)xipfsd_to_image(d, ino),
-				    fi->flags);
+	if (ino <= UINT32_MAX)
+		xipfsd_note_open(d, (uint32_t)xipfsd_to_image(d, ino),
+				 fi->flags);
 	if (d->passthrough_active) {
 		open_passthrough(req, d, ino, fi);
 		return;
@@ -443,8 +360,8 @@ static void xipfsd_release(fuse_req_t req, fuse_ino_t ino,
 {
 	struct xipfsd *d = ctx(req);
 
-	xipfsd_count(d, XOP_RELEASE);
-	atomic_fetch_sub(&d->live_opens, 1);
+	xipfsd_note_request(d, XOP_RELEASE);
+	xipfsd_note_released(d);
 	if (d->passthrough_active && ino <= UINT32_MAX)
 		xipfsd_passthrough_release(req, d,
 					   (uint32_t)xipfsd_to_image(d, ino));
@@ -460,15 +377,15 @@ static int find_read(struct xipfsd *d, fuse_ino_t ino, uint64_t off,
 		     size_t size, struct xipfs_inode_info *inode,
 		     const uint8_t **ptr, const uint8_t **zbuf, size_t *len)
 {
-	int err = get_inode(d, ino, inode);
+	int err = xipfsd_get_inode(d, ino, inode);
 	ssize_t n;
 
 	if (err)
 		return err;
-	xipfsd_push_note_read(d, inode->ino, off);
-	if (d->verify.on && S_ISREG(inode->mode) &&
+	xipfsd_note_read(d, inode->ino, off);
+	if (xipfsd_verify_on(d) && S_ISREG(inode->mode) &&
 	    (err = xipfsd_verify_read(d, inode, off, size)))
-		return to_errno(d, err, inode->ino);
+		return xipfsd_errno(d, err, inode->ino);
 	if (S_ISREG(inode->mode) && (inode->flags & XIPFS_INODE_COMPRESSED)) {
 		n = xipfsd_zread(d, inode, off, size, zbuf);
 		err = n < 0 ? (int)n : 0;
@@ -476,7 +393,7 @@ static int find_read(struct xipfsd *d, fuse_ino_t ino, uint64_t off,
 	} else {
 		err = xipfs_file_data(&d->img, inode, off, size, ptr, len);
 	}
-	return err ? to_errno(d, err, inode->ino) : 0;
+	return err ? xipfsd_errno(d, err, inode->ino) : 0;
 }
 
 static void xipfsd_read(fuse_req_t req, fuse_ino_t ino, size_t size,
@@ -489,7 +406,7 @@ static void xipfsd_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 	size_t len = 0;
 	int err;
 
-	xipfsd_count(d, XOP_READ);
+	xipfsd_note_request(d, XOP_READ);
 #if HAVE_DECL_FUSE_CAP_OVER_IO_URING
 	if (fuse_req_is_uring(req))
 		atomic_fetch_add_explicit(&d->stats.uring_reads, 1,
@@ -504,8 +421,7 @@ static void xipfsd_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 		fuse_reply_err(req, err);
 		return;
 	}
-	if (d->profile.flags)
-		xipfsd_profile_read(d, inode.ino, len);
+	xipfsd_note_served(d, inode.ino, len);
 	if (zbuf)
 		xipfsd_reply_zread(req, d, zbuf, len);
 	else
@@ -523,13 +439,13 @@ static void xipfsd_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	size_t len = 0;
 	int err;
 
-	xipfsd_count(d, XOP_GETXATTR);
+	xipfsd_note_request(d, XOP_GETXATTR);
 
 	XIPFSD_GUARD(req, g);
-	err = get_inode(d, ino, &inode);
+	err = xipfsd_get_inode(d, ino, &inode);
 	if (!err) {
 		err = xipfs_getxattr(&d->img, &inode, name, &value, &len);
-		err = err ? to_errno(d, err, inode.ino) : 0;
+		err = err ? xipfsd_errno(d, err, inode.ino) : 0;
 	}
 	xipfsd_guard_end();
 	if (err)
@@ -572,10 +488,10 @@ static void reply_xattr_names(fuse_req_t req, fuse_ino_t ino, char *buf,
 	int err;
 
 	XIPFSD_GUARD(req, g);
-	err = get_inode(d, ino, &inode);
+	err = xipfsd_get_inode(d, ino, &inode);
 	if (!err) {
 		n = xipfs_listxattr(&d->img, &inode, buf, XATTR_LIST_MAX_);
-		err = n < 0 ? to_errno(d, (int)n, inode.ino) : 0;
+		err = n < 0 ? xipfsd_errno(d, (int)n, inode.ino) : 0;
 	}
 	xipfsd_guard_end();
 	if (!err && fuse_req_ctx(req)->uid != 0)
@@ -594,7 +510,7 @@ static void reply_xattr_names(fuse_req_t req, fuse_ino_t ino, char *buf,
  * and its length known before the caller's size is considered. */
 static void xipfsd_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	xipfsd_count(ctx(req), XOP_LISTXATTR);
+	xipfsd_note_request(ctx(req), XOP_LISTXATTR);
 	char *buf = malloc(XATTR_LIST_MAX_);
 
 	if (!buf) {
@@ -607,7 +523,7 @@ static void xipfsd_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 
 static void xipfsd_statfs(fuse_req_t req, fuse_ino_t ino)
 {
-	xipfsd_count(ctx(req), XOP_STATFS);
+	xipfsd_note_request(ctx(req), XOP_STATFS);
 	struct xipfs_statfs_info info;
 	struct statvfs sv;
 
@@ -634,13 +550,13 @@ static void xipfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	struct xipfs_where w;
 	int err;
 
-	xipfsd_count(d, XOP_IOCTL);
+	xipfsd_note_request(d, XOP_IOCTL);
 	if (cmd != XIPFS_IOC_WHERE || out_bufsz < sizeof(w)) {
 		fuse_reply_err(req, ENOTTY);
 		return;
 	}
 	XIPFSD_GUARD(req, g);
-	err = get_inode(d, ino, &inode);
+	err = xipfsd_get_inode(d, ino, &inode);
 	if (!err && !S_ISREG(inode.mode))
 		err = ENOTTY;
 	/* a compressed file's bytes are not in the source as such; the

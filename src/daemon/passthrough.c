@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <linux/fs.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -27,6 +28,13 @@
 #include <unistd.h>
 
 #include "xipfsd.h"
+
+/* The inodes open now, each with its backing id. */
+#define OPEN_BUCKETS 1024
+struct xipfsd_open_table {
+	pthread_mutex_t lock;
+	struct xipfsd_open_inode *bucket[OPEN_BUCKETS];
+};
 
 /* One open inode, in its bucket's chain of d->open_inodes. */
 struct xipfsd_open_inode {
@@ -39,7 +47,7 @@ struct xipfsd_open_inode {
 static struct xipfsd_open_inode **slot(struct xipfsd_open_table *t,
 				       uint32_t ino)
 {
-	struct xipfsd_open_inode **p = &t->bucket[ino % XIPFSD_OPEN_BUCKETS];
+	struct xipfsd_open_inode **p = &t->bucket[ino % OPEN_BUCKETS];
 
 	while (*p && (*p)->ino != ino)
 		p = &(*p)->next;
@@ -95,7 +103,7 @@ static int clone_range(const struct xipfsd *d, uint64_t offset, uint64_t len,
  * refusal with passthrough=on).
  * The kernel's support is known only at INIT; see init_passthrough, init.c.
  */
-const char *xipfsd_passthrough_check(struct xipfsd *d, char *why,
+static const char *passthrough_check(struct xipfsd *d, char *why,
 				     size_t why_size)
 {
 #if !HAVE_DECL_FUSE_PASSTHROUGH_OPEN
@@ -164,11 +172,53 @@ static int make_backing(fuse_req_t req, struct xipfsd *d,
 	return id;
 }
 
+/*
+ * Passthrough needs a clone-capable file system under the source; find out
+ * now and say once why not (passthrough=on refuses to mount instead).
+ */
+int xipfsd_passthrough_setup(struct xipfsd *d)
+{
+	const char *backing_dir = d->backing_dir_opt;
+	char reason[512];
+	const char *why;
+	char *src;
+
+	if (d->passthrough == XIPFSD_PT_OFF)
+		return 0;
+	if (backing_dir) {
+		d->backing_dir = realpath(backing_dir, NULL);
+	} else if ((src = realpath(d->source, NULL))) {
+		d->backing_dir = strdup(dirname(src));
+		free(src);
+	}
+	why = d->backing_dir ?
+	      passthrough_check(d, reason, sizeof(reason)) :
+	      "cannot resolve the backing directory";
+	if (!why && !(d->open_inodes = calloc(1, sizeof(*d->open_inodes))))
+		why = strerror(ENOMEM);
+	if (!why) {
+		pthread_mutex_init(&d->open_inodes->lock, NULL);
+		d->passthrough_active = 1;
+		d->open_requests = 1;
+		return 0;
+	}
+	if (d->passthrough == XIPFSD_PT_ON) {
+		fprintf(stderr, "xipfs: %s: passthrough=on: %s\n", d->source,
+			why);
+		return -1;
+	}
+	/* auto: the page cache serves, which is no fault; -v says why. */
+	if (d->verbose)
+		fprintf(stderr, "xipfs: %s: passthrough off: %s\n", d->source,
+			why);
+	return 0;
+}
+
 /* Register an open of inode; returns its backing id (0: page cache). */
 int xipfsd_passthrough_open(fuse_req_t req, struct xipfsd *d,
 			    const struct xipfs_inode_info *inode)
 {
-	struct xipfsd_open_table *t = &d->open_inodes;
+	struct xipfsd_open_table *t = d->open_inodes;
 	struct xipfsd_open_inode **p, *e;
 	int id;
 
@@ -197,7 +247,7 @@ int xipfsd_passthrough_open(fuse_req_t req, struct xipfsd *d,
 void xipfsd_passthrough_release(fuse_req_t req, struct xipfsd *d,
 				uint32_t ino)
 {
-	struct xipfsd_open_table *t = &d->open_inodes;
+	struct xipfsd_open_table *t = d->open_inodes;
 	struct xipfsd_open_inode **p, *e;
 
 	pthread_mutex_lock(&t->lock);
@@ -224,11 +274,17 @@ void xipfsd_passthrough_free(struct xipfsd *d)
 {
 	struct xipfsd_open_inode *e, *next;
 
-	for (size_t i = 0; i < XIPFSD_OPEN_BUCKETS; i++) {
-		for (e = d->open_inodes.bucket[i]; e; e = next) {
-			next = e->next;
-			free(e);
+	if (d->open_inodes) {
+		for (size_t i = 0; i < OPEN_BUCKETS; i++) {
+			for (e = d->open_inodes->bucket[i]; e; e = next) {
+				next = e->next;
+				free(e);
+			}
 		}
-		d->open_inodes.bucket[i] = NULL;
+		pthread_mutex_destroy(&d->open_inodes->lock);
+		free(d->open_inodes);
+		d->open_inodes = NULL;
 	}
+	free(d->backing_dir);
+	d->backing_dir = NULL;
 }

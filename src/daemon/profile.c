@@ -37,6 +37,19 @@
  * names it (it is not an open(2) flag). */
 #define KERNEL_FMODE_EXEC	040
 
+/*
+ * What each image inode was used for: a byte of PROFILE_* flags and the
+ * bytes READ served (saturating at UINT32_MAX), five bytes an inode.
+ */
+#define PROFILE_EXEC	0x1	/* opened for execve() */
+#define PROFILE_READ	0x2	/* READ served bytes of it */
+struct xipfsd_profile {
+	char *path;			/* absolute: the daemon leaves its cwd */
+	atomic_uchar *flags;		/* [inode_count + 1] */
+	atomic_uint *bytes;		/* [inode_count + 1] */
+	pthread_mutex_t write_lock;	/* one writer at a time */
+};
+
 /* FILE made absolute (the daemon leaves its working directory when it
  * goes to the background); its directory must exist and be writable. */
 static char *profile_path(const char *file)
@@ -59,19 +72,23 @@ static char *profile_path(const char *file)
 
 int xipfsd_profile_setup(struct xipfsd *d, const char *file)
 {
-	struct xipfsd_profile *p = &d->profile;
+	struct xipfsd_profile *p;
 	size_t n = (size_t)d->img.inode_count + 1;
 	struct stat st;
 
 	if (!file)
 		return 0;
+	p = d->profile = calloc(1, sizeof(*p));
+	if (!p) {
+		fprintf(stderr, "xipfs: profile=%s: out of memory\n", file);
+		return -1;
+	}
 	p->path = profile_path(file);
 	if (!p->path || (stat(p->path, &st) == 0 && !S_ISREG(st.st_mode))) {
 		fprintf(stderr, "xipfs: profile=%s: %s\n", file, p->path ?
 			"not a regular file" : "its directory does not exist "
 			"or is not writable");
-		free(p->path);
-		p->path = NULL;
+		xipfsd_profile_free(d);
 		return -1;
 	}
 	p->flags = calloc(n, sizeof(*p->flags));
@@ -87,19 +104,21 @@ int xipfsd_profile_setup(struct xipfsd *d, const char *file)
 
 void xipfsd_profile_free(struct xipfsd *d)
 {
-	free(d->profile.path);
-	free(d->profile.flags);
-	free(d->profile.bytes);
-	d->profile.path = NULL;
-	d->profile.flags = NULL;
-	d->profile.bytes = NULL;
+	if (!d->profile)
+		return;
+	free(d->profile->path);
+	free(d->profile->flags);
+	free(d->profile->bytes);
+	free(d->profile);
+	d->profile = NULL;
 }
 
 void xipfsd_profile_open(struct xipfsd *d, uint32_t ino, int flags)
 {
-	if (ino <= d->img.inode_count && (flags & KERNEL_FMODE_EXEC))
-		atomic_fetch_or_explicit(&d->profile.flags[ino],
-					 XIPFSD_PROFILE_EXEC,
+	if (d->profile && ino <= d->img.inode_count &&
+	    (flags & KERNEL_FMODE_EXEC))
+		atomic_fetch_or_explicit(&d->profile->flags[ino],
+					 PROFILE_EXEC,
 					 memory_order_relaxed);
 }
 
@@ -108,11 +127,11 @@ void xipfsd_profile_read(struct xipfsd *d, uint32_t ino, size_t bytes)
 	atomic_uint *count;
 	unsigned int old, sum;
 
-	if (ino > d->img.inode_count || bytes == 0)
+	if (!d->profile || ino > d->img.inode_count || bytes == 0)
 		return;
-	atomic_fetch_or_explicit(&d->profile.flags[ino], XIPFSD_PROFILE_READ,
+	atomic_fetch_or_explicit(&d->profile->flags[ino], PROFILE_READ,
 				 memory_order_relaxed);
-	count = &d->profile.bytes[ino];
+	count = &d->profile->bytes[ino];
 	old = atomic_load_explicit(count, memory_order_relaxed);
 	do {
 		sum = bytes >= UINT32_MAX - old ? UINT32_MAX :
@@ -187,12 +206,12 @@ static int write_one(void *ctx, const char *path,
 	if (!S_ISREG(inode->mode) || ino > w->d->img.inode_count ||
 	    (w->listed[ino / 8] & (1u << (ino % 8))))
 		return 0;
-	flags = atomic_load_explicit(&w->d->profile.flags[ino],
+	flags = atomic_load_explicit(&w->d->profile->flags[ino],
 				     memory_order_relaxed);
 	if (!flags)
 		return 0;
 	w->listed[ino / 8] |= (uint8_t)(1u << (ino % 8));
-	bytes = atomic_load_explicit(&w->d->profile.bytes[ino],
+	bytes = atomic_load_explicit(&w->d->profile->bytes[ino],
 				     memory_order_relaxed);
 	elf = starts_elf(w, inode);
 	w->files++;
@@ -201,13 +220,13 @@ static int write_one(void *ctx, const char *path,
 			"left out\n", ino);
 		return 0;
 	}
-	if (!(flags & XIPFSD_PROFILE_EXEC) && !elf) {
+	if (!(flags & PROFILE_EXEC) && !elf) {
 		fprintf(w->f, "# read=%u, not ELF: %s\n", bytes, path);
 		return 0;
 	}
 	w->xip++;
 	fprintf(w->f, "#%s%s read=%u%s\n%s\n",
-		flags & XIPFSD_PROFILE_EXEC ? " exec" : "", elf ? " elf" : "",
+		flags & PROFILE_EXEC ? " exec" : "", elf ? " elf" : "",
 		bytes, bytes == UINT32_MAX ? "+" : "", line);
 	return 0;
 }
@@ -284,12 +303,12 @@ static int write_profile(struct writer *w, int fd, const char *when)
 
 void xipfsd_profile_write(struct xipfsd *d, const char *when)
 {
-	struct xipfsd_profile *p = &d->profile;
+	struct xipfsd_profile *p = d->profile;
 	struct writer w = { .d = d };
 	char *tmp = NULL;
 	int fd;
 
-	if (!p->path)
+	if (!p)
 		return;
 	pthread_mutex_lock(&p->write_lock);
 	if (asprintf(&tmp, "%s.XXXXXX", p->path) < 0) {

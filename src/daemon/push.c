@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,16 +36,80 @@
 
 enum { PUSH_NONE, PUSH_DONE, PUSH_READ };	/* struct xipfsd_push.state */
 
+struct xipfsd_push_slot {
+	uint32_t index;		/* entry pushed, ahead of the reader */
+	uint64_t bytes;
+};
+
+/* The mount's push-ahead, made by xipfsd_push_setup when it is on. */
+struct xipfsd_push {
+	/* settings, fixed before the first request */
+	uint64_t max_file;	/* push_max: largest file pushed */
+	uint32_t window;	/* push_window: entries ahead of the reader */
+	uint64_t budget;	/* push_budget: bytes ahead of the reader */
+	/* per inode: the directory and entry index it was handed out from */
+	_Atomic uint32_t *dir_of, *index_of;
+	_Atomic uint32_t *known;	/* lookups the kernel holds */
+	atomic_uchar *state;	/* per inode: not yet, pushed, read */
+	/* the reader followed, under lock */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	uint32_t dir;		/* its directory */
+	uint32_t reader;	/* entry index it read last */
+	uint32_t next, limit;	/* entries to push: [next, limit) */
+	struct xipfsd_push_slot *ring;	/* pushed, not yet reached */
+	unsigned ring_head, ring_len;
+	uint64_t ahead;		/* bytes in the ring */
+	/* the thread's own */
+	uint8_t *buf;		/* a compressed file, decompressed */
+	struct xipfs_zctx *zctx;
+	pthread_t thread;
+	int running, stop;
+};
+
+int xipfsd_push_setup(struct xipfsd *d, const char *on, uint64_t max_file,
+		      uint32_t window, uint64_t budget)
+{
+	struct xipfsd_push *p;
+
+	if (on && strcmp(on, "on")) {
+		if (strcmp(on, "off")) {
+			fprintf(stderr, "xipfs: push=%s: expected on or off\n",
+				on);
+			return -1;
+		}
+		return 0;
+	}
+	/* nothing to push within these bounds: the same as push=off */
+	if (!max_file || !window || !budget)
+		return 0;
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		fprintf(stderr, "xipfs: push-ahead: %s\n", strerror(ENOMEM));
+		return -1;
+	}
+	p->max_file = max_file;
+	p->window = window;
+	p->budget = budget;
+	d->push = p;
+	return 0;
+}
+
+int xipfsd_push_on(const struct xipfsd *d)
+{
+	return d->push != NULL;
+}
+
 /* The kernel's cookie of the entry after stored entry i is i + 4. */
 #define COOKIE_OF_INDEX(i) ((uint64_t)(i) + 3)
 
 void xipfsd_push_note_entry(struct xipfsd *d, uint32_t dir, uint64_t cookie,
 			    uint32_t ino)
 {
-	struct xipfsd_push *p = &d->push;
+	struct xipfsd_push *p = d->push;
 
 	/* cookie resumes after the entry: stored entry cookie - 4 */
-	if (!p->on || ino == 0 || ino > d->img.inode_count || cookie < 4 ||
+	if (!p || ino == 0 || ino > d->img.inode_count || cookie < 4 ||
 	    cookie - 4 > UINT32_MAX)
 		return;
 	/* each entry handed out with its inode is one lookup the kernel holds */
@@ -56,10 +121,10 @@ void xipfsd_push_note_entry(struct xipfsd *d, uint32_t dir, uint64_t cookie,
 
 void xipfsd_push_note_forget(struct xipfsd *d, uint32_t ino, uint64_t nlookup)
 {
-	struct xipfsd_push *p = &d->push;
+	struct xipfsd_push *p = d->push;
 	uint32_t had, left;
 
-	if (!p->running || ino == 0 || ino > d->img.inode_count)
+	if (!p || !p->running || ino == 0 || ino > d->img.inode_count)
 		return;
 	had = atomic_load_explicit(&p->known[ino - 1], memory_order_relaxed);
 	do {
@@ -88,16 +153,17 @@ static int next_held(struct xipfsd *d, uint32_t dir, uint32_t index)
 	    xipfs_readdir(&d->img, &di, COOKIE_OF_INDEX(index), &de) != 1 ||
 	    de.ino == 0 || de.ino > d->img.inode_count)
 		return 0;
-	return atomic_load_explicit(&d->push.known[de.ino - 1],
+	return atomic_load_explicit(&d->push->known[de.ino - 1],
 				    memory_order_relaxed) > 0;
 }
 
 void xipfsd_push_note_read(struct xipfsd *d, uint32_t ino, uint64_t off)
 {
-	struct xipfsd_push *p = &d->push;
+	struct xipfsd_push *p = d->push;
 	uint32_t dir, index;
 
-	if (!p->running || off != 0 || ino == 0 || ino > d->img.inode_count)
+	if (!p || !p->running || off != 0 || ino == 0 ||
+	    ino > d->img.inode_count)
 		return;
 	if (atomic_exchange(&p->state[ino - 1], PUSH_READ) == PUSH_DONE)
 		atomic_fetch_add_explicit(&d->stats.push_missed, 1,
@@ -132,7 +198,7 @@ void xipfsd_push_note_read(struct xipfsd *d, uint32_t ino, uint64_t off)
 static const uint8_t *file_bytes(struct xipfsd *d,
 				 const struct xipfs_inode_info *inode)
 {
-	struct xipfsd_push *p = &d->push;
+	struct xipfsd_push *p = d->push;
 	ssize_t n;
 
 	if (!(inode->flags & XIPFS_INODE_COMPRESSED))
@@ -166,7 +232,7 @@ static int stored_bytes_good(struct xipfsd *d,
 static int pushable(struct xipfsd *d, uint32_t dir, uint32_t index,
 		    struct xipfs_inode_info *file)
 {
-	struct xipfsd_push *p = &d->push;
+	struct xipfsd_push *p = d->push;
 	struct xipfs_inode_info di;
 	struct xipfs_dirent_info de;
 
@@ -182,7 +248,7 @@ static int pushable(struct xipfsd *d, uint32_t dir, uint32_t index,
 	 * notify_store would only be refused */
 	if (!atomic_load(&p->known[file->ino - 1]))
 		return -1;
-	return !d->verify.on || stored_bytes_good(d, file);
+	return !xipfsd_verify_on(d) || stored_bytes_good(d, file);
 }
 
 /* Push one file: its size in bytes when the kernel took it, else 0. */
@@ -207,7 +273,7 @@ static uint64_t push_one(struct xipfsd *d, const struct xipfs_inode_info *file)
 	}
 	if (err)
 		return 0;
-	atomic_store(&d->push.state[file->ino - 1], PUSH_DONE);
+	atomic_store(&d->push->state[file->ino - 1], PUSH_DONE);
 	atomic_fetch_add_explicit(&d->stats.push_files, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&d->stats.push_bytes, file->size,
 				  memory_order_relaxed);
@@ -248,7 +314,7 @@ static int has_work(const struct xipfsd_push *p)
 static void *push_main(void *arg)
 {
 	struct xipfsd *d = arg;
-	struct xipfsd_push *p = &d->push;
+	struct xipfsd_push *p = d->push;
 	int lost = 0;
 
 	pthread_mutex_lock(&p->lock);
@@ -285,7 +351,8 @@ static void *push_main(void *arg)
 	return NULL;
 }
 
-static void push_free(struct xipfsd_push *p)
+/* The per-inode and per-window arrays and the thread's buffers. */
+static void push_buffers_free(struct xipfsd_push *p)
 {
 	free(p->dir_of);
 	free(p->index_of);
@@ -301,56 +368,72 @@ static void push_free(struct xipfsd_push *p)
 	p->zctx = NULL;
 }
 
-int xipfsd_push_start(struct xipfsd *d)
+static int push_buffers_alloc(struct xipfsd_push *p, size_t inodes)
 {
-	struct xipfsd_push *p = &d->push;
-	size_t n = d->img.inode_count;
-	sigset_t all, old;
-	int err;
-
-	if (!p->on)
-		return 0;
-	p->dir_of = calloc(n, sizeof(*p->dir_of));
-	p->index_of = calloc(n, sizeof(*p->index_of));
-	p->known = calloc(n, sizeof(*p->known));
-	p->state = calloc(n, sizeof(*p->state));
+	p->dir_of = calloc(inodes, sizeof(*p->dir_of));
+	p->index_of = calloc(inodes, sizeof(*p->index_of));
+	p->known = calloc(inodes, sizeof(*p->known));
+	p->state = calloc(inodes, sizeof(*p->state));
 	p->ring = calloc(p->window, sizeof(*p->ring));
 	p->buf = malloc(p->max_file);
 	p->zctx = xipfs_zctx_new();
-	if (!p->dir_of || !p->index_of || !p->known || !p->state || !p->ring || !p->buf ||
-	    !p->zctx) {
-		push_free(p);
-		return -ENOMEM;
+	if (p->dir_of && p->index_of && p->known && p->state && p->ring &&
+	    p->buf && p->zctx)
+		return 0;
+	push_buffers_free(p);
+	return -ENOMEM;
+}
+
+/*
+ * Before the loop, once the image is open.  A failure only costs the
+ * optimisation: push-ahead is then off for this mount (a negative errno,
+ * for the caller to say).
+ */
+int xipfsd_push_start(struct xipfsd *d)
+{
+	struct xipfsd_push *p = d->push;
+	int err;
+
+	if (!p)
+		return 0;
+	err = push_buffers_alloc(p, d->img.inode_count);
+	if (!err) {
+		pthread_mutex_init(&p->lock, NULL);
+		pthread_cond_init(&p->wake, NULL);
+		err = -xipfsd_thread_start(&p->thread, push_main, d);
+		if (!err) {
+			p->running = 1;
+			return 0;
+		}
+		pthread_cond_destroy(&p->wake);
+		pthread_mutex_destroy(&p->lock);
 	}
-	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->wake, NULL);
-	/* Signals are for the main thread (libfuse's handlers, which end the
-	 * loop only from there) and the SIGUSR1 reporter; SIGBUS stays open
-	 * for the image guard. */
-	sigfillset(&all);
-	sigdelset(&all, SIGBUS);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	err = pthread_create(&p->thread, NULL, push_main, d);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err) {
-		push_free(p);
-		return -err;
-	}
-	p->running = 1;
-	return 0;
+	xipfsd_push_free(d);
+	return err;
 }
 
 void xipfsd_push_stop(struct xipfsd *d)
 {
-	struct xipfsd_push *p = &d->push;
+	struct xipfsd_push *p = d->push;
 
-	if (!p->running)
+	if (!p || !p->running)
 		return;
 	pthread_mutex_lock(&p->lock);
 	p->stop = 1;
 	pthread_cond_signal(&p->wake);
 	pthread_mutex_unlock(&p->lock);
 	pthread_join(p->thread, NULL);
+	pthread_cond_destroy(&p->wake);
+	pthread_mutex_destroy(&p->lock);
 	p->running = 0;
-	push_free(p);
+}
+
+void xipfsd_push_free(struct xipfsd *d)
+{
+	if (!d->push)
+		return;
+	xipfsd_push_stop(d);
+	push_buffers_free(d->push);
+	free(d->push);
+	d->push = NULL;
 }

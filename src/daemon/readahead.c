@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,24 +143,14 @@ void xipfsd_readahead_find(struct xipfsd *d, const char *mountpoint)
 void xipfsd_readahead_apply(struct xipfsd *d)
 {
 	struct readahead_job *job;
-	pthread_attr_t attr;
-	pthread_t thread;
-	sigset_t all, old;
 
 	if (!d->readahead_path[0] || !(job = malloc(sizeof(*job))))
 		return;
 	snprintf(job->path, sizeof(job->path), "%s", d->readahead_path);
 	job->kb = d->readahead_kb;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	/* signals stay with the threads libfuse expects them on */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
 	/* -v says nothing more: "reads by copy" is the sign of it */
-	if (pthread_create(&thread, &attr, apply_main, job)) {
+	if (xipfsd_thread_start(NULL, apply_main, job)) {
 		free(job);
 		fuse_log(FUSE_LOG_WARNING, "xipfs: readahead: no thread\n");
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
 }

@@ -24,6 +24,18 @@
 
 #define WORD_BITS	(8 * sizeof(unsigned long))
 
+/* The data blocks whose CRC a READ already checked (good) or found wrong
+ * (bad): one bit each per block of the data region. */
+struct xipfsd_verify {
+	uint64_t blocks;		/* of the data region (the CRC table's) */
+	atomic_ulong *good, *bad;
+};
+
+int xipfsd_verify_on(const struct xipfsd *d)
+{
+	return d->verify != NULL;
+}
+
 static int bit_test(atomic_ulong *map, uint64_t i)
 {
 	return (atomic_load_explicit(&map[i / WORD_BITS],
@@ -46,6 +58,7 @@ static int bit_set(atomic_ulong *map, uint64_t i)
 int xipfsd_verify_setup(struct xipfsd *d, int asked)
 {
 	struct xipfs_data_crc_info dc;
+	struct xipfsd_verify *v;
 	size_t words;
 	int err;
 
@@ -71,25 +84,30 @@ int xipfsd_verify_setup(struct xipfsd *d, int asked)
 		return -1;
 	}
 	words = (size_t)((dc.blocks + WORD_BITS - 1) / WORD_BITS);
-	d->verify.good = calloc(words ? words : 1, sizeof(atomic_ulong));
-	d->verify.bad = calloc(words ? words : 1, sizeof(atomic_ulong));
-	if (!d->verify.good || !d->verify.bad) {
+	v = calloc(1, sizeof(*v));
+	if (v) {
+		v->good = calloc(words ? words : 1, sizeof(atomic_ulong));
+		v->bad = calloc(words ? words : 1, sizeof(atomic_ulong));
+		v->blocks = dc.blocks;
+	}
+	d->verify = v;
+	if (!v || !v->good || !v->bad) {
 		fprintf(stderr, "xipfs: %s: verify: out of memory for %llu "
 			"blocks\n", d->source, (unsigned long long)dc.blocks);
 		xipfsd_verify_free(d);
 		return -1;
 	}
-	d->verify.blocks = dc.blocks;
-	d->verify.on = 1;
 	return 0;
 }
 
 void xipfsd_verify_free(struct xipfsd *d)
 {
-	free(d->verify.good);
-	free(d->verify.bad);
-	d->verify.good = d->verify.bad = NULL;
-	d->verify.on = 0;
+	if (!d->verify)
+		return;
+	free(d->verify->good);
+	free(d->verify->bad);
+	free(d->verify);
+	d->verify = NULL;
 }
 
 /* One line per bad block (within the mount's budget), naming the file. */
@@ -117,21 +135,21 @@ static int check_block(struct xipfsd *d, const struct xipfs_inode_info *inode,
 {
 	int err;
 
-	if (bit_test(d->verify.good, i))
+	if (bit_test(d->verify->good, i))
 		return 0;
-	if (bit_test(d->verify.bad, i))
+	if (bit_test(d->verify->bad, i))
 		return -EIO;
 	atomic_fetch_add_explicit(&d->stats.crc_blocks, 1, memory_order_relaxed);
 	err = xipfs_data_block_check(&d->img, i);
 	if (!err) {
-		bit_set(d->verify.good, i);
+		bit_set(d->verify->good, i);
 		return 0;
 	}
 	if (err != -XIPFS_ECRC)
 		return err;
 	atomic_fetch_add_explicit(&d->stats.crc_failures, 1,
 				  memory_order_relaxed);
-	if (bit_set(d->verify.bad, i))
+	if (bit_set(d->verify->bad, i))
 		say_bad_block(d, inode, i);
 	return -EIO;
 }
@@ -140,8 +158,11 @@ int xipfsd_verify_read(struct xipfsd *d, const struct xipfs_inode_info *inode,
 		       uint64_t off, size_t size)
 {
 	uint64_t at, len, rel, first, last;
-	int err = xipfs_file_stored_range(&d->img, inode, off, size, &at, &len);
+	int err;
 
+	if (!d->verify)
+		return 0;
+	err = xipfs_file_stored_range(&d->img, inode, off, size, &at, &len);
 	if (err || len == 0)
 		return err;
 	/* Every file's stored bytes lie before the table (format.h). */
@@ -150,7 +171,7 @@ int xipfsd_verify_read(struct xipfsd *d, const struct xipfs_inode_info *inode,
 	rel = at - d->img.data_offset;
 	first = rel >> d->img.block_log2;
 	last = (rel + len - 1) >> d->img.block_log2;
-	if (last >= d->verify.blocks || last < first)
+	if (last >= d->verify->blocks || last < first)
 		return -XIPFS_EBOUNDS;
 	for (uint64_t i = first; i <= last; i++)
 		if ((err = check_block(d, inode, i)))

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The xipfs FUSE daemon: the mount's state, and what each file offers. */
+/* The xipfs FUSE daemon: the mount's state, and what each file offers
+ * the others (each feature's internals stay in its own file). */
 #ifndef XIPFSD_H
 #define XIPFSD_H
 
@@ -10,12 +11,14 @@
 #include <setjmp.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "xipfs/xipfs.h"
+#include "outfile.h"
 
 enum xipfsd_read_mode {
-	XIPFSD_READ_AUTO,	/* splice for regular files, else copy */
+	XIPFSD_READ_AUTO,	/* not given: settled at mount (run_session) */
 	XIPFSD_READ_COPY,	/* fuse_reply_buf over the mapped bytes */
 	XIPFSD_READ_SPLICE,	/* splice from the source file descriptor */
 };
@@ -28,7 +31,8 @@ enum xipfsd_op {
 	XOP_COUNT
 };
 
-/* What the daemon did, reported on SIGUSR1 and at unmount. */
+/* What the daemon did, bumped by whichever file did it and reported by
+ * stats.c on SIGUSR1 and at unmount. */
 struct xipfsd_stats {
 	atomic_ulong ops[XOP_COUNT];
 	atomic_ulong bytes_copy;	/* READ bytes of files stored in place,
@@ -52,48 +56,9 @@ struct xipfsd_stats {
 	atomic_ulong push_unknown;	/* not pushed: the kernel had no inode */
 };
 
-/* push.c: small files' data into the page cache ahead of the reader.
- * Defaults chosen by measurement (docs/BENCHMARKS.md, push-ahead). */
-#define PUSH_MAX_DEFAULT	(64u << 10)
-#define PUSH_MAX_LIMIT		(1u << 20)	/* the thread's buffer */
-#define PUSH_WINDOW_DEFAULT	32u
+/* Bounds of options the table in options.c checks. */
+#define PUSH_MAX_LIMIT		(1u << 20)	/* push's buffer */
 #define PUSH_WINDOW_MAX		4096u
-#define PUSH_BUDGET_DEFAULT	(4ull << 20)
-struct xipfsd_push_slot {
-	uint32_t index;		/* entry pushed, ahead of the reader */
-	uint64_t bytes;
-};
-struct xipfsd_push {
-	/* settings, fixed before the first request */
-	int on;
-	uint64_t max_file;	/* push_max: largest file pushed */
-	uint32_t window;	/* push_window: entries ahead of the reader */
-	uint64_t budget;	/* push_budget: bytes ahead of the reader */
-	/* per inode: the directory and entry index it was handed out from */
-	_Atomic uint32_t *dir_of, *index_of;
-	_Atomic uint32_t *known;	/* lookups the kernel holds */
-	atomic_uchar *state;	/* per inode: not yet, pushed, read */
-	/* the reader followed, under lock */
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	uint32_t dir;		/* its directory */
-	uint32_t reader;	/* entry index it read last */
-	uint32_t next, limit;	/* entries to push: [next, limit) */
-	struct xipfsd_push_slot *ring;	/* pushed, not yet reached */
-	unsigned ring_head, ring_len;
-	uint64_t ahead;		/* bytes in the ring */
-	/* the thread's own */
-	uint8_t *buf;		/* a compressed file, decompressed */
-	struct xipfs_zctx *zctx;
-	pthread_t thread;
-	int running, stop;
-};
-
-/* A backing file costs a clone and a registration on the first open
- * (~225 us measured), which a small file never wins back: below this,
- * the page cache serves.  Chosen by measurement (docs/BENCHMARKS.md). */
-#define PASSTHROUGH_MIN_DEFAULT	(1ull << 20)
-#define READAHEAD_DEFAULT	(2ull << 20)	/* readahead.c: measured */
 #define READAHEAD_MAX		(256u << 20)
 
 enum xipfsd_passthrough {
@@ -102,57 +67,19 @@ enum xipfsd_passthrough {
 	XIPFSD_PT_OFF,
 };
 
-/* passthrough.c: the inodes open now, each with its backing id. */
-#define XIPFSD_OPEN_BUCKETS 1024
-struct xipfsd_open_inode;
-struct xipfsd_open_table {
-	pthread_mutex_t lock;
-	struct xipfsd_open_inode *bucket[XIPFSD_OPEN_BUCKETS];
-};
-
-/*
- * verify.c: -o verify, the data blocks whose CRC a READ already checked
- * (good) or found wrong (bad): one bit each per block of the data region,
- * set with atomic ops by whichever thread checked the block.
- */
-struct xipfsd_verify {
-	int on;
-	uint64_t blocks;		/* of the data region (the CRC table's) */
-	atomic_ulong *good, *bad;
-};
-
-/*
- * profile.c: -o profile=FILE, what each image inode was used for: a byte
- * of XIPFSD_PROFILE_* flags and the bytes READ served (saturating at
- * UINT32_MAX), five bytes an inode.  Written out by xipfsd_profile_write.
- */
-#define XIPFSD_PROFILE_EXEC	0x1	/* opened for execve() */
-#define XIPFSD_PROFILE_READ	0x2	/* READ served bytes of it */
-struct xipfsd_profile {
-	char *path;			/* absolute: the daemon leaves its cwd */
-	atomic_uchar *flags;		/* [inode_count + 1] */
-	atomic_uint *bytes;		/* [inode_count + 1] */
-	pthread_mutex_t write_lock;	/* one writer at a time */
-};
-
-/* stats.c: the thread that reports on SIGUSR1. */
-struct xipfsd_reporter {
-	pthread_t thread;
-	int running;
-};
-
-/* idle.c: the thread that ends the mount after timeout=S. */
-struct xipfsd_idle {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;	/* stop, or look again */
-	pthread_t thread, main;	/* main: the loop's, to be sent SIGTERM */
-	int running, stop;
-};
+/* Each feature's state is its own file's; the mount holds a pointer,
+ * NULL while the feature is off. */
+struct xipfsd_push;		/* push.c */
+struct xipfsd_verify;		/* verify.c */
+struct xipfsd_profile;		/* profile.c */
+struct xipfsd_idle;		/* idle.c */
+struct xipfsd_reporter;		/* stats.c */
+struct xipfsd_open_table;	/* passthrough.c */
 
 /*
  * One mount: what its options and INIT settled (written before the first
- * request, read-only after), atomic counters, and the state of its
- * passthrough table and threads, each with its own lock or thread.
+ * request, read-only after), atomic counters, and its features, each
+ * with its own locks or thread.
  */
 struct xipfsd {
 	struct xipfs_map map;
@@ -177,7 +104,6 @@ struct xipfsd {
 	unsigned int readahead_kb;	/* read_ahead_kb to set; 0: leave it */
 	int readahead_explicit;		/* readahead= given: say if it cannot be */
 	char readahead_path[96];	/* its sysfs file, if writable */
-	struct xipfsd_open_table open_inodes;	/* with passthrough_active */
 	struct fuse_session *se;
 	int refused;			/* passthrough=on found no kernel support */
 	int force_uid, force_gid, force_umask;
@@ -192,14 +118,14 @@ struct xipfsd {
 	uint32_t root_ino;		/* image inode shown as the root */
 	const char *subdir;		/* subdir= as given, or NULL */
 	unsigned int idle_timeout;	/* seconds without requests; 0: never */
-	atomic_llong last_request;	/* CLOCK_MONOTONIC ns, with a timeout */
-	atomic_long live_opens;		/* files and directories open now */
-	struct xipfsd_verify verify;
-	struct xipfsd_profile profile;
 	struct xipfsd_stats stats;
-	struct xipfsd_reporter reporter;
-	struct xipfsd_idle idle;
-	struct xipfsd_push push;
+	struct xipfsd_outfile stats_file;	/* -o stats=FILE */
+	struct xipfsd_push *push;
+	struct xipfsd_verify *verify;
+	struct xipfsd_profile *profile;
+	struct xipfsd_idle *idle;
+	struct xipfsd_reporter *reporter;
+	struct xipfsd_open_table *open_inodes;	/* with passthrough_active */
 };
 
 /*
@@ -230,8 +156,51 @@ static inline int xipfsd_may_complain(struct xipfsd *d)
 /* ops.c: the request handlers, and the table libfuse calls them from. */
 extern const struct fuse_lowlevel_ops xipfsd_ops;
 
+/*
+ * inode.c: image inodes as the handlers need them.  get: by the number
+ * the kernel knows (subdir= swapped), load: by the image's own; both 0 or
+ * an errno, a damaged inode said once.  xipfsd_errno: a negative libxipfs
+ * return as the errno the kernel should see.
+ */
+int xipfsd_get_inode(struct xipfsd *d, fuse_ino_t ino,
+		     struct xipfs_inode_info *inode);
+int xipfsd_load_inode(struct xipfsd *d, uint32_t ino,
+		      struct xipfs_inode_info *inode);
+int xipfsd_errno(struct xipfsd *d, int err, uint32_t ino);
+void xipfsd_fill_stat(const struct xipfsd *d,
+		      const struct xipfs_inode_info *inode, struct stat *st);
+void xipfsd_fill_entry(const struct xipfsd *d,
+		       const struct xipfs_inode_info *inode,
+		       struct fuse_entry_param *e);
+
+/*
+ * events.c: the named points where the handlers tell the features what
+ * happened; each feature that is on takes what it needs.  Image inode
+ * numbers throughout (not the kernel's).
+ */
+/* Every request, first thing: counted; the idle timer's sign of life. */
+void xipfsd_note_request(struct xipfsd *d, enum xipfsd_op op);
+/* Entry (cookie: the one after it) of dir handed to the kernel with its
+ * inode, which the kernel now holds a lookup of. */
+void xipfsd_note_entry(struct xipfsd *d, uint32_t dir, uint64_t cookie,
+		       uint32_t ino);
+void xipfsd_note_forget(struct xipfsd *d, uint32_t ino, uint64_t nlookup);
+/* An OPEN with its flags, before it is answered. */
+void xipfsd_note_open(struct xipfsd *d, uint32_t ino, int flags);
+/* A file or directory opened (answered) or released: what is open now. */
+void xipfsd_note_opened(struct xipfsd *d);
+void xipfsd_note_released(struct xipfsd *d);
+/* READ at off, inside the handler's guard, before anything is served. */
+void xipfsd_note_read(struct xipfsd *d, uint32_t ino, uint64_t off);
+/* READ found len bytes to serve (outside the guard). */
+void xipfsd_note_served(struct xipfsd *d, uint32_t ino, size_t len);
+
 /* init.c: INIT, where the kernel's offer meets the options. */
 void xipfsd_init(void *userdata, struct fuse_conn_info *conn);
+
+/* thread.c: start a helper thread (thread NULL: detached) with every
+ * signal blocked but the faults; 0 or an errno. */
+int xipfsd_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 /*
  * read.c: READ's reply, copied from the mapping or spliced from the file,
@@ -252,6 +221,7 @@ void xipfsd_reply_zread(fuse_req_t req, struct xipfsd *d, const uint8_t *buf,
 
 /* verify.c: -o verify.  setup: at mount, -1 after a message. */
 int xipfsd_verify_setup(struct xipfsd *d, int asked);
+int xipfsd_verify_on(const struct xipfsd *d);
 void xipfsd_verify_free(struct xipfsd *d);
 /* Inside the handler's guard, before bytes [off, off + size) of a regular
  * file are served: 0, -EIO for a block that fails its CRC (said here), or
@@ -267,7 +237,7 @@ int xipfsd_walk(struct xipfsd *d, xipfsd_walk_fn fn, void *ctx);
 /* The first path of image inode ino ("" for the root); 0 or -ENOENT. */
 int xipfsd_path_of(struct xipfsd *d, uint32_t ino, char *buf, size_t size);
 
-/* profile.c: -o profile=FILE. */
+/* profile.c: -o profile=FILE.  setup at mount (-1 after a message). */
 int xipfsd_profile_setup(struct xipfsd *d, const char *file);
 void xipfsd_profile_open(struct xipfsd *d, uint32_t ino, int flags);
 void xipfsd_profile_read(struct xipfsd *d, uint32_t ino, size_t bytes);
@@ -312,37 +282,48 @@ static inline void xipfsd_guard_end(void)
 	xipfsd_guard_current = NULL;
 }
 
-/* passthrough.c: opens bound to backing files cloned from the image. */
-const char *xipfsd_passthrough_check(struct xipfsd *d, char *why,
-				     size_t why_size);
+/* passthrough.c: opens bound to backing files cloned from the image.
+ * setup: at mount, whether the preconditions hold (-1 after a message
+ * for passthrough=on). */
+int xipfsd_passthrough_setup(struct xipfsd *d);
 int xipfsd_passthrough_open(fuse_req_t req, struct xipfsd *d,
 			    const struct xipfs_inode_info *inode);
 void xipfsd_passthrough_release(fuse_req_t req, struct xipfsd *d,
 				uint32_t ino);
 void xipfsd_passthrough_free(struct xipfsd *d);
 
-/* stats.c: the counters' report, on SIGUSR1 (a thread) and at unmount. */
+/* stats.c: the counters' report, on SIGUSR1 (a thread) and at unmount:
+ * lines for people, and the JSON record of -o stats=FILE. */
 void xipfsd_stats_report(struct xipfsd *d, const char *when);
+void xipfsd_stats_record(struct xipfsd *d, const char *when);
 int xipfsd_stats_start(struct xipfsd *d);
 void xipfsd_stats_stop(struct xipfsd *d);
 
-/* idle.c: timeout=S, the thread that unmounts a mount left alone. */
+/* idle.c: timeout=S, the thread that unmounts a mount left alone.  touch:
+ * a request came; opened: +1 or -1, what is open now. */
 void xipfsd_idle_touch(struct xipfsd *d);
+void xipfsd_idle_opened(struct xipfsd *d, int delta);
 int xipfsd_idle_start(struct xipfsd *d);
 void xipfsd_idle_stop(struct xipfsd *d);
 
-/* push.c: push-ahead of small files (push=on|off, push_max=, ...). */
+/* push.c: push-ahead of small files (push=on|off, push_max=, ...).
+ * setup: with the options (-1 after a message); start: before the loop,
+ * once the image is open (a negative errno: the mount goes without). */
+int xipfsd_push_setup(struct xipfsd *d, const char *on, uint64_t max_file,
+		      uint32_t window, uint64_t budget);
+int xipfsd_push_on(const struct xipfsd *d);
+int xipfsd_push_start(struct xipfsd *d);
+void xipfsd_push_stop(struct xipfsd *d);
+void xipfsd_push_free(struct xipfsd *d);
 void xipfsd_push_note_entry(struct xipfsd *d, uint32_t dir, uint64_t cookie,
 			    uint32_t ino);
 void xipfsd_push_note_read(struct xipfsd *d, uint32_t ino, uint64_t off);
 void xipfsd_push_note_forget(struct xipfsd *d, uint32_t ino, uint64_t nlookup);
+
 /* readahead.c: the mount's read_ahead_kb, where we may write it (root):
  * found after the mount (a message if readahead= cannot be had), written
  * once INIT is answered. */
 void xipfsd_readahead_find(struct xipfsd *d, const char *mountpoint);
 void xipfsd_readahead_apply(struct xipfsd *d);
-
-int xipfsd_push_start(struct xipfsd *d);
-void xipfsd_push_stop(struct xipfsd *d);
 
 #endif /* XIPFSD_H */
