@@ -23,7 +23,6 @@
 
 /* Some listings read more than fits a page; never allocate more than this. */
 #define READDIR_MAX	(128 * 1024)
-#define XATTR_LIST_MAX_	65536
 
 /* Every handler starts here: it counts, and it is the idle timer's sign
  * of life. */
@@ -71,6 +70,18 @@ static int get_inode(struct xipfsd *d, fuse_ino_t ino,
 	if (ino > UINT32_MAX)
 		return ESTALE;
 	return load_inode(d, (uint32_t)xipfsd_to_image(d, ino), inode);
+}
+
+/* The same two for READ, whose path is read.c's. */
+int xipfsd_get_inode(struct xipfsd *d, fuse_ino_t ino,
+		     struct xipfs_inode_info *inode)
+{
+	return get_inode(d, ino, inode);
+}
+
+int xipfsd_errno(struct xipfsd *d, int err, uint32_t ino)
+{
+	return to_errno(d, err, ino);
 }
 
 static void fill_stat(const struct xipfsd *d,
@@ -451,66 +462,13 @@ static void xipfsd_release(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
-/*
- * The bytes READ serves, inside the handler's guard: checked first with
- * -o verify, then found in place (*ptr into the mapping) or decompressed
- * into the thread's buffer (*zbuf).  0 or an errno.
- */
-static int find_read(struct xipfsd *d, fuse_ino_t ino, uint64_t off,
-		     size_t size, struct xipfs_inode_info *inode,
-		     const uint8_t **ptr, const uint8_t **zbuf, size_t *len)
-{
-	int err = get_inode(d, ino, inode);
-	ssize_t n;
-
-	if (err)
-		return err;
-	xipfsd_push_note_read(d, inode->ino, off);
-	if (d->verify.on && S_ISREG(inode->mode) &&
-	    (err = xipfsd_verify_read(d, inode, off, size)))
-		return to_errno(d, err, inode->ino);
-	if (S_ISREG(inode->mode) && (inode->flags & XIPFS_INODE_COMPRESSED)) {
-		n = xipfsd_zread(d, inode, off, size, zbuf);
-		err = n < 0 ? (int)n : 0;
-		*len = n < 0 ? 0 : (size_t)n;
-	} else {
-		err = xipfs_file_data(&d->img, inode, off, size, ptr, len);
-	}
-	return err ? to_errno(d, err, inode->ino) : 0;
-}
-
+/* READ's whole path (find, verify, bytes, reply) is read.c's. */
 static void xipfsd_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 			off_t off, struct fuse_file_info *fi)
 {
-	struct xipfsd *d = ctx(req);
-	struct xipfsd_guard g;
-	struct xipfs_inode_info inode;
-	const uint8_t *ptr = NULL, *zbuf = NULL;
-	size_t len = 0;
-	int err;
-
-	xipfsd_count(d, XOP_READ);
-#if HAVE_DECL_FUSE_CAP_OVER_IO_URING
-	if (fuse_req_is_uring(req))
-		atomic_fetch_add_explicit(&d->stats.uring_reads, 1,
-					  memory_order_relaxed);
-#endif
-
-	XIPFSD_GUARD(req, g);
-	err = find_read(d, ino, (uint64_t)off, size, &inode, &ptr, &zbuf,
-			&len);
-	xipfsd_guard_end();
-	if (err) {
-		fuse_reply_err(req, err);
-		return;
-	}
-	if (d->profile.flags)
-		xipfsd_profile_read(d, inode.ino, len);
-	if (zbuf)
-		xipfsd_reply_zread(req, d, zbuf, len);
-	else
-		xipfsd_reply_read(req, d, ptr, len,
-				  !!(inode.flags & XIPFS_INODE_PACKED));
+	(void)fi;
+	xipfsd_count(ctx(req), XOP_READ);
+	xipfsd_read_request(req, ctx(req), ino, size, (uint64_t)off);
 }
 
 static void xipfsd_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
@@ -574,7 +532,7 @@ static void reply_xattr_names(fuse_req_t req, fuse_ino_t ino, char *buf,
 	XIPFSD_GUARD(req, g);
 	err = get_inode(d, ino, &inode);
 	if (!err) {
-		n = xipfs_listxattr(&d->img, &inode, buf, XATTR_LIST_MAX_);
+		n = xipfs_listxattr(&d->img, &inode, buf, XIPFS_XATTR_LIST_MAX);
 		err = n < 0 ? to_errno(d, (int)n, inode.ino) : 0;
 	}
 	xipfsd_guard_end();
@@ -595,7 +553,7 @@ static void reply_xattr_names(fuse_req_t req, fuse_ino_t ino, char *buf,
 static void xipfsd_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	xipfsd_count(ctx(req), XOP_LISTXATTR);
-	char *buf = malloc(XATTR_LIST_MAX_);
+	char *buf = malloc(XIPFS_XATTR_LIST_MAX);
 
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
