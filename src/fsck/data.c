@@ -308,6 +308,7 @@ static void check_cluster(struct data_pass *p, const struct xipfs_file *f,
 	fsck_progress_add(&p->progress, cl->length);
 }
 
+/* Every cluster of a compressed file, in file order. */
 static void decompress_file(struct data_pass *p,
 			    const struct xipfs_inode_info *inode)
 {
@@ -320,6 +321,8 @@ static void decompress_file(struct data_pass *p,
 			     xipfs_strerror(r));
 		return;
 	}
+	if (!f.compressed)
+		return;	/* bytes in place: the block scan checked them */
 	p->zfiles++;
 	p->clusters += f.zf.cluster_count;
 	if (table_seen(p, f.zf.table_offset))
@@ -348,8 +351,7 @@ static void data_visit(struct fsck_walk *w, const struct xipfs_inode_info *inode
 	    inode_bits_test_set(&p->files_seen, inode->ino))
 		return;
 	claim_bad_blocks(p, inode);
-	if (inode->flags & XIPFS_INODE_COMPRESSED)
-		decompress_file(p, inode);
+	decompress_file(p, inode);
 }
 
 /* Is a walk needed at all: compressed files, or bad blocks to name? */

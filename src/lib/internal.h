@@ -7,9 +7,6 @@
 
 #include "xipfs/xipfs.h"
 
-/* direct.c: undo mountinfo's \ooo escapes in place (the daemon too). */
-void xipfs_mountinfo_unescape(char *s);
-
 /*
  * Field offsets inside the on-disk structs, decoded with xipfs_le*(): taken
  * from the structs of format.h, whose offsets are pinned there, so reader
