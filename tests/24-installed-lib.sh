@@ -76,7 +76,7 @@ $CC -Wall -Werror -I"$WORK/cfg" -o "$WORK/xipfs-map" \
 	"$top_srcdir/src/map/main.c" $cflags $libs ||
 	fail "xipfs-map does not build against the staged library"
 for p in example xipfs-map; do
-	readelf -d "$WORK/$p" | grep -q 'NEEDED.*\[libxipfs\.so\.0\]' ||
+	readelf -d "$WORK/$p" | grep -q 'NEEDED.*\[libxipfs\.so\.1\]' ||
 		fail "$p does not link libxipfs.so.1"
 	nm "$WORK/$p" | grep -q ' U xipfs_direct_map' ||
 		fail "$p has its own copy of xipfs_direct_map"

@@ -9,7 +9,7 @@ need_cmd nm
 
 # What pure code may call: memory and string functions, formatting into a
 # buffer (xipfs_verify's messages), the heap (xipfs_verify, and
-# xipfs_zctx_new once per decompression context), a once-only initialiser
+# a reading context, xipfs_zctx, for the parts it makes on first use), a once-only initialiser
 # (the CRC table), the zstd and LZ4 decoders (ZSTD_*, LZ4_*: they compute
 # on buffers and make no system call; compressed clusters are part of the
 # format, so the pure reader decodes them), and what compilers insert (CPU

@@ -4,9 +4,10 @@
  *
  * The library works on an image already in memory (a pointer and a length,
  * usually a read-only shared mapping made by xipfs_map_source()).  It never
- * allocates per call, keeps no global state and never writes to the image or
- * to a struct xipfs_image after xipfs_image_open(), so any number of threads
- * may call it at once on the same image.
+ * allocates per call (a reading context, struct xipfs_zctx, makes its parts
+ * once, on first need), keeps no global state and never writes to the image
+ * or to a struct xipfs_image after xipfs_image_open(), so any number of
+ * threads may call it at once on the same image.
  *
  * Every function returns 0 (or a count) on success and a negative code on
  * failure: a negated errno for ordinary outcomes (-ENOENT, -ENOTDIR,
@@ -187,7 +188,8 @@ int xipfs_dir_index_before(uint64_t cookie, uint64_t *index);
  * Locate the bytes [offset, offset + len) of a regular file, clipped to its
  * size: *ptr points into the image, *avail is the number of bytes there
  * (0 at or past end of file).  -EOPNOTSUPP for a compressed file, whose
- * bytes are not in the image as such: use xipfs_file_read().
+ * bytes are not in the image as such.  xipfs_file_pread() serves both
+ * kinds, and is what a reader of file bytes calls.
  */
 int xipfs_file_data(const struct xipfs_image *img,
 		    const struct xipfs_inode_info *inode, uint64_t offset,
@@ -258,8 +260,9 @@ struct xipfs_zctx *xipfs_zctx_new(void);
 void xipfs_zctx_free(struct xipfs_zctx *z);
 
 /* Decompress (or copy, if raw) cluster cl into out, which has room for
- * cl->length bytes.  0, or -XIPFS_ECORRUPT when the stored bytes are not
- * one frame that gives exactly cl->length bytes. */
+ * cl->length bytes.  0, -XIPFS_ECORRUPT when the stored bytes are not
+ * one frame that gives exactly cl->length bytes, or -ENOMEM when z cannot
+ * make its zstd decompressor (the first time it needs one). */
 int xipfs_cluster_decompress(struct xipfs_zctx *z,
 			     const struct xipfs_zfile_info *zf,
 			     const struct xipfs_cluster_info *cl, void *out);
@@ -324,7 +327,9 @@ ssize_t xipfs_file_pread(const struct xipfs_image *img,
  * past the end) or a negative code.  Whole clusters decompress straight
  * into buf; only a partly wanted one goes through z's scratch.  z may be
  * NULL for a file that is not compressed (-EINVAL otherwise).  No data CRC
- * is checked here: see xipfs_data_crc_check().
+ * is checked here.  The 0.2 interface, for a caller with a buffer of its
+ * own: it decodes the table on every call and copies bytes in place, which
+ * xipfs_file_pread() does not.
  */
 ssize_t xipfs_file_read(const struct xipfs_image *img,
 			const struct xipfs_inode_info *inode, uint64_t offset,

@@ -2,7 +2,8 @@
 /*
  * xipfsck's data pass, run after the structural check found nothing:
  * every block of the data region against the data CRC table, then every
- * cluster of every compressed file decompressed to its exact length.
+ * distinct cluster of the compressed files decompressed to its exact
+ * length, through libxipfs' one read entry.
  *
  * The block scan runs in image order and only remembers the first
  * FSCK_DATA_MAX_BAD bad blocks (and counts the rest), so memory is
@@ -31,6 +32,7 @@
 /* Problem lines printed before the rest are only counted. */
 #define FSCK_DATA_MAX_REPORTS	XIPFS_VERIFY_MAX_PROBLEMS
 
+/* A compressed cluster, as the data pass remembers it (decompressing). */
 struct cluster_key {
 	uint64_t at;		/* image offset of its stored bytes; 0: empty */
 	uint32_t stored_len;
@@ -209,7 +211,7 @@ static void report_padding(struct data_pass *p)
  * crafted image) is decompressed once.  Memory: one bit per 8 bytes of
  * metadata for the tables, 16 bytes (at half load) for each distinct
  * compressed cluster, whose count the metadata bounds (4 bytes a table
- * entry).
+ * entry).  A hash table, open addressing, grown at half load.
  */
 static size_t key_hash(const struct cluster_key *k, size_t cap)
 {
