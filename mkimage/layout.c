@@ -128,7 +128,7 @@ static uint64_t layout_ztables(struct build *c, uint64_t pos)
 	c->ztables_off = pos;
 	for (size_t i = 0; i < c->nzfiles; i++) {
 		c->zfiles[i].table_off = pos;
-		pos += ztable_size(&c->zfiles[i]);
+		pos += xipfs_ztable_size(c->zfiles[i].count);
 	}
 	return pos;
 }

@@ -340,12 +340,6 @@ int read_tar(struct build *c);
 /* devtable.c */
 int devtable_apply(struct build *c, const char *file);
 
-/* Bytes a cluster table takes in metadata, 8-aligned. */
-static inline uint64_t ztable_size(const struct zfile *zf)
-{
-	return (XIPFS_ZTABLE_HDR_SIZE + 4 * (uint64_t)zf->count + 7) & ~7ull;
-}
-
 /* layout.c */
 int number_inodes(struct build *c);
 int layout_meta(struct build *c);

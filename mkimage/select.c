@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "mkxipfs.h"
+#include "xipfs/xipfs.h"
 
 static int read_elf_header(struct source *src, uint32_t id, int *keep)
 {
@@ -60,7 +61,7 @@ static void add_zfile(struct build *c, uint32_t id, size_t *cap)
 	}
 	zf = &c->zfiles[c->nzfiles];
 	*zf = (struct zfile){
-		.count = (uint32_t)((n->size + (1u << log2) - 1) >> log2),
+		.count = xipfs_cluster_count(n->size, log2),
 		.node = id, .rep = NONE, .ends = c->nzends,
 	};
 	c->nzends += zf->count;

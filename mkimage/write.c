@@ -165,7 +165,7 @@ static void emit_ztables(struct mstream *m)
 			.cluster_log2 = c->opt.z.cluster_log2,
 			.cluster_count = zf->count, .data = zf->data,
 		};
-		uint64_t len = ztable_size(zf);
+		uint64_t len = xipfs_ztable_size(zf->count);
 		uint8_t *buf = xcalloc(1, len);
 
 		emit_zeros(m, zf->table_off);
@@ -294,6 +294,8 @@ static void encode_super(const struct build *c, uint8_t *sb, uint32_t meta_crc,
 		.data_bytes = c->st.data_bytes,
 		.file_count = (uint32_t)c->st.files,
 		.dir_count = (uint32_t)c->st.dirs,
+		.crc_offset = c->crc_offset,
+		.crc_table_crc = c->crc_table_crc,
 	};
 
 	memcpy(img.uuid, uuid, sizeof(img.uuid));
@@ -301,14 +303,6 @@ static void encode_super(const struct build *c, uint8_t *sb, uint32_t meta_crc,
 	/* cannot fail: block_log2 is 12..16 and meta_end follows the super */
 	if (xipfs_encode_super(sb, &img) < 0)
 		abort();
-	if (c->crc_offset) {
-		const struct xipfs_data_crc_info dc = {
-			.table_offset = c->crc_offset,
-			.table_crc = c->crc_table_crc,
-		};
-
-		xipfs_encode_super_data_crc(sb, &dc);
-	}
 }
 
 /* Metadata, then the superblock, with the UUID given or derived. */

@@ -47,7 +47,7 @@ echo "== install"
 # --reinstall: a machine that kept an earlier build of the same version
 # gets this one.
 (cd "$out" && apt-get install -y -qq --reinstall \
-	./xipfs_*.deb ./libxipfs0_*.deb ./libxipfs-dev_*.deb) >"$out/install.log" 2>&1 ||
+	./xipfs_*.deb ./libxipfs1_*.deb ./libxipfs-dev_*.deb) >"$out/install.log" 2>&1 ||
 	die "apt-get install: $(tail -20 "$out/install.log")"
 for f in /usr/bin/xipfs /usr/bin/mkxipfs /usr/bin/xipfsck /usr/bin/xipfs-map \
 	/usr/bin/xipbench /usr/sbin/mkfs.xipfs /usr/sbin/fsck.xipfs; do
@@ -118,7 +118,7 @@ int main(void)
 EOF
 cc -Wall -Werror -o "$work/prog" "$work/prog.c" $(pkg-config --cflags --libs libxipfs) ||
 	die "a program does not build with pkg-config libxipfs"
-ldd "$work/prog" | grep -Eq 'libxipfs.so.0 => /(usr/)?lib/' || die "prog: $(ldd "$work/prog")"
+ldd "$work/prog" | grep -Eq 'libxipfs.so.1 => /(usr/)?lib/' || die "prog: $(ldd "$work/prog")"
 "$work/prog" >/dev/null || die "prog did not run"
 echo "ok: libxipfs-dev: pkg-config --cflags --libs libxipfs builds a program"
 echo "ci-packages: all checks passed"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The installed library: "make install DESTDIR=" stages the shared
-# libxipfs (SONAME libxipfs.so.0), its headers and libxipfs.pc; the
+# libxipfs (SONAME libxipfs.so.1), its headers and libxipfs.pc; the
 # library exports exactly the functions the installed headers declare; the
 # C example of xipfs-map(1) and xipfs-map itself build against the staged
 # copy with nothing but "pkg-config --cflags --libs libxipfs", link it
@@ -24,9 +24,9 @@ lib=$stage$XIPFS_LIBDIR
 [ -f "$stage$XIPFS_PKGCONFIGDIR/libxipfs.pc" ] || fail "no libxipfs.pc installed"
 [ -L "$lib/libxipfs.so" ] || fail "no libxipfs.so link in $lib"
 soname=$(readelf -d "$lib/libxipfs.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
-[ "$soname" = libxipfs.so.0 ] || fail "SONAME is '$soname'"
+[ "$soname" = libxipfs.so.1 ] || fail "SONAME is '$soname'"
 [ -f "$lib/$soname" ] || fail "$lib/$soname missing"
-ok "make install DESTDIR: libxipfs.so.0, headers, libxipfs.pc"
+ok "make install DESTDIR: libxipfs.so.1, headers, libxipfs.pc"
 
 # The staged libxipfs.pc, whatever the machine has installed; then the
 # system's own directories, for what it requires privately (libzstd,
@@ -76,17 +76,17 @@ $CC -Wall -Werror -I"$WORK/cfg" -o "$WORK/xipfs-map" \
 	"$top_srcdir/src/map/main.c" $cflags $libs ||
 	fail "xipfs-map does not build against the staged library"
 for p in example xipfs-map; do
-	readelf -d "$WORK/$p" | grep -q 'NEEDED.*\[libxipfs\.so\.0\]' ||
-		fail "$p does not link libxipfs.so.0"
+	readelf -d "$WORK/$p" | grep -q 'NEEDED.*\[libxipfs\.so\.1\]' ||
+		fail "$p does not link libxipfs.so.1"
 	nm "$WORK/$p" | grep -q ' U xipfs_direct_map' ||
 		fail "$p has its own copy of xipfs_direct_map"
 done
 export LD_LIBRARY_PATH=$lib
-ldd "$WORK/example" | grep -q "libxipfs.so.0 => $lib/" ||
+ldd "$WORK/example" | grep -q "libxipfs.so.1 => $lib/" ||
 	fail "the example does not load the staged library: $(ldd "$WORK/example")"
 [ "$("$WORK/xipfs-map" --version)" = "xipfs-map (xipfs) staged" ] ||
 	fail "staged xipfs-map --version"
-ok "the man page's example and xipfs-map build from pkg-config and link libxipfs.so.0"
+ok "the man page's example and xipfs-map build from pkg-config and link libxipfs.so.1"
 
 printf 'not on xipfs\n' >"$WORK/plain"
 expect_error "failed (-25)" "$WORK/example" "$WORK/plain"	# -ENOTTY

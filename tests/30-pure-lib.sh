@@ -9,8 +9,8 @@ need_cmd nm
 
 # What pure code may call: memory and string functions, formatting into a
 # buffer (xipfs_verify's messages), the heap (xipfs_verify, and
-# xipfs_zctx_new once per decompression context), ISA-L's CRC32C
-# (crc32_iscsi), the zstd and LZ4 decoders (ZSTD_*, LZ4_*: they compute
+# a reading context, xipfs_zctx, for the parts it makes on first use),
+# ISA-L's CRC32C (crc32_iscsi), the zstd and LZ4 decoders (ZSTD_*, LZ4_*: they compute
 # on buffers and make no system call; compressed clusters are part of the
 # format, so the pure reader decodes them), and what compilers insert (CPU
 # feature tests, stack protector, fortified copies, sanitizers, coverage).

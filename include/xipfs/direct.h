@@ -55,4 +55,9 @@ struct xipfs_direct {
 int xipfs_direct_map(int fd, struct xipfs_direct *out, const char **what);
 void xipfs_direct_unmap(struct xipfs_direct *d);
 
+/* Undo /proc/self/mountinfo's \ooo escapes (space, tab, newline,
+ * backslash) in a field, in place: how xipfs_direct_map() reads a mount's
+ * source, and how a daemon finds its own mount.  (LIBXIPFS_0.3) */
+void xipfs_mountinfo_unescape(char *s);
+
 #endif /* XIPFS_DIRECT_H */

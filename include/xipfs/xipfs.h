@@ -4,9 +4,10 @@
  *
  * The library works on an image already in memory (a pointer and a length,
  * usually a read-only shared mapping made by xipfs_map_source()).  It never
- * allocates per call, keeps no global state and never writes to the image or
- * to a struct xipfs_image after xipfs_image_open(), so any number of threads
- * may call it at once on the same image.
+ * allocates per call (a reading context, struct xipfs_zctx, makes its parts
+ * once, on first need), keeps no global state and never writes to the image
+ * or to a struct xipfs_image after xipfs_image_open(), so any number of
+ * threads may call it at once on the same image.
  *
  * Every function returns 0 (or a count) on success and a negative code on
  * failure: a negated errno for ordinary outcomes (-ENOENT, -ENOTDIR,
@@ -67,6 +68,11 @@ struct xipfs_image {
 	uint64_t data_bytes;
 	uint32_t file_count, dir_count;
 	char volume_name[33];
+	/* XIPFS_RO_COMPAT_DATA_CRC: the data CRC table (4 bytes a data block)
+	 * and its own CRC32C; both 0 without the feature.  File data ends
+	 * where the table starts.  (Added in libxipfs.so.1.) */
+	uint64_t crc_offset;
+	uint32_t crc_table_crc;
 };
 
 /*
@@ -169,10 +175,21 @@ int xipfs_readdir(const struct xipfs_image *img,
 		  struct xipfs_dirent_info *out);
 
 /*
+ * The cookie arithmetic of xipfs_readdir(), for a caller that keeps entry
+ * positions (LIBXIPFS_0.3): the cookie at which stored entry index is
+ * read, and the index of the stored entry a cookie resumes after (as
+ * returned in its out->cookie); -ERANGE for a cookie that follows "." or
+ * "..", or none.
+ */
+uint64_t xipfs_dir_cookie(uint64_t index);
+int xipfs_dir_index_before(uint64_t cookie, uint64_t *index);
+
+/*
  * Locate the bytes [offset, offset + len) of a regular file, clipped to its
  * size: *ptr points into the image, *avail is the number of bytes there
  * (0 at or past end of file).  -EOPNOTSUPP for a compressed file, whose
- * bytes are not in the image as such: use xipfs_file_read().
+ * bytes are not in the image as such.  xipfs_file_pread() serves both
+ * kinds, and is what a reader of file bytes calls.
  */
 int xipfs_file_data(const struct xipfs_image *img,
 		    const struct xipfs_inode_info *inode, uint64_t offset,
@@ -203,6 +220,16 @@ int xipfs_zfile_get(const struct xipfs_image *img,
 		    const struct xipfs_inode_info *inode,
 		    struct xipfs_zfile_info *out);
 
+/*
+ * Cluster geometry, for a writer laying out compressed files and a reader
+ * sizing them (LIBXIPFS_0.3): the clusters of a file of size bytes at
+ * 1 << cluster_log2 bytes each (UINT32_MAX when more), and the metadata
+ * bytes a table of cluster_count clusters takes, rounded up to the
+ * 8 bytes where the next one may start.
+ */
+uint32_t xipfs_cluster_count(uint64_t size, uint32_t cluster_log2);
+uint64_t xipfs_ztable_size(uint32_t cluster_count);
+
 /* One cluster, checked against its neighbours' ends. */
 struct xipfs_cluster_info {
 	uint64_t file_offset;	/* of its first byte: index << cluster_log2 */
@@ -219,22 +246,80 @@ int xipfs_cluster_get(const struct xipfs_image *img,
 		      struct xipfs_cluster_info *out);
 
 /*
- * A decompression context: the library's only mutable state, one per
- * thread (never shared between threads at once).  It holds the
- * decompressors' state and one scratch cluster (1 << XIPFS_CLUSTER_LOG2_MAX
- * bytes), allocated here once, so no read allocates.  NULL when out of
- * memory.
+ * A reading context: the library's only mutable state, one per thread
+ * (never shared between threads at once); every reader of file bytes
+ * keeps one, whatever the image holds.  It owns the decompressor's state,
+ * one scratch cluster and the buffer xipfs_file_pread() decompresses into,
+ * each allocated the first time a read needs it and kept for the next
+ * (a read of an uncompressed file allocates nothing), and the data block
+ * check set by xipfs_zctx_set_check().  xipfs_zctx_new() is NULL when out
+ * of memory; a read that cannot get its memory fails with -ENOMEM.
  */
 struct xipfs_zctx;
 struct xipfs_zctx *xipfs_zctx_new(void);
 void xipfs_zctx_free(struct xipfs_zctx *z);
 
 /* Decompress (or copy, if raw) cluster cl into out, which has room for
- * cl->length bytes.  0, or -XIPFS_ECORRUPT when the stored bytes are not
- * one frame that gives exactly cl->length bytes. */
+ * cl->length bytes.  0, -XIPFS_ECORRUPT when the stored bytes are not
+ * one frame that gives exactly cl->length bytes, or -ENOMEM when z cannot
+ * make its zstd decompressor (the first time it needs one). */
 int xipfs_cluster_decompress(struct xipfs_zctx *z,
 			     const struct xipfs_zfile_info *zf,
 			     const struct xipfs_cluster_info *cl, void *out);
+
+/*
+ * One regular file opened for reading: its inode and, if it is compressed,
+ * its cluster table's header, each decoded and checked once, by
+ * xipfs_file_open().  A plain value on the caller's side: nothing is
+ * allocated and nothing needs closing.  (LIBXIPFS_0.3)
+ */
+struct xipfs_file {
+	struct xipfs_inode_info inode;
+	struct xipfs_zfile_info zf;	/* compressed files; zero otherwise */
+	uint32_t compressed;		/* read through clusters */
+};
+
+/* -EISDIR or -EINVAL for an inode that is no regular file; XIPFS_E* when
+ * a compressed file's table header is damaged. */
+int xipfs_file_open(const struct xipfs_image *img,
+		    const struct xipfs_inode_info *inode, struct xipfs_file *f);
+
+/*
+ * How a reader that asks for data checks (XIPFS_READ_VERIFY) judges one
+ * data block: 0 when good, a negative code to fail the read.  Without one
+ * set, the library calls xipfs_data_block_check(); a daemon sets its own
+ * to remember the blocks already checked and to name the file in its
+ * complaint.
+ */
+typedef int (*xipfs_block_check_fn)(void *arg, const struct xipfs_file *f,
+				    uint64_t block);
+void xipfs_zctx_set_check(struct xipfs_zctx *z, xipfs_block_check_fn check,
+			  void *arg);
+
+/* Clusters z has read (decompressed or copied raw) since it was made. */
+uint64_t xipfs_zctx_clusters(const struct xipfs_zctx *z);
+
+/* xipfs_file_pread() flags. */
+#define XIPFS_READ_VERIFY	0x1u	/* check the stored bytes' data CRCs
+					 * first (none: nothing to check) */
+
+/*
+ * The one way to the bytes [offset, offset + len) of a regular file,
+ * clipped to its size: the count (0 at or past the end) or a negative code,
+ * with *out pointing at them.  Bytes stored in place (plain or packed
+ * files) are not copied: *out points into the image, where a caller may
+ * also splice them from.  A compressed file's bytes are decompressed into
+ * z's buffer (whole clusters straight into it, a partly wanted one through
+ * its scratch), valid until z's next read.  With XIPFS_READ_VERIFY every
+ * data block the stored bytes lie in (for a compressed file: the stored
+ * clusters the range meets) is checked before anything is served or
+ * decompressed; a bad one fails the read (-XIPFS_ECRC from the default
+ * check).  The table is never decoded again: f holds it.  (LIBXIPFS_0.3)
+ */
+ssize_t xipfs_file_pread(const struct xipfs_image *img,
+			 const struct xipfs_file *f, uint64_t offset,
+			 size_t len, unsigned int flags, struct xipfs_zctx *z,
+			 const uint8_t **out);
 
 /*
  * Read bytes [offset, offset + len) of any regular file (in place, packed
@@ -242,7 +327,9 @@ int xipfs_cluster_decompress(struct xipfs_zctx *z,
  * past the end) or a negative code.  Whole clusters decompress straight
  * into buf; only a partly wanted one goes through z's scratch.  z may be
  * NULL for a file that is not compressed (-EINVAL otherwise).  No data CRC
- * is checked here: see xipfs_data_crc_check().
+ * is checked here.  The 0.2 interface, for a caller with a buffer of its
+ * own: it decodes the table on every call and copies bytes in place, which
+ * xipfs_file_pread() does not.
  */
 ssize_t xipfs_file_read(const struct xipfs_image *img,
 			const struct xipfs_inode_info *inode, uint64_t offset,
@@ -422,9 +509,11 @@ int xipfs_parse_size(const char *arg, uint64_t *out);
  * device number), the entry's name pointer and cookie.
  *
  * xipfs_encode_super: XIPFS_SUPER_SIZE bytes from img's decoded fields
- * (base, length, block_size and super_crc are ignored); magic and root_ino
- * are the format's, meta_size is meta_end - meta_offset, the volume name is
- * NUL-padded, and super_crc is computed last, over the encoded bytes.
+ * (base, length, block_size and super_crc are ignored; crc_offset and
+ * crc_table_crc are written as given, so 0 without DATA_CRC); magic and
+ * root_ino are the format's, meta_size is meta_end - meta_offset, the
+ * volume name is NUL-padded, and super_crc is computed last, over the
+ * encoded bytes.
  */
 int xipfs_encode_super(void *out, const struct xipfs_image *img);
 /* XIPFS_INODE_SIZE bytes. */
@@ -446,7 +535,9 @@ int xipfs_encode_xattr(void *out, const struct xipfs_xattr_info *xa);
 int xipfs_encode_ztable(void *out, const struct xipfs_zfile_info *zf,
 			const uint32_t *ends);
 /* Put the data CRC fields (crc_offset, crc_table_crc) into an encoded
- * superblock and compute its super_crc again.  (LIBXIPFS_0.2) */
+ * superblock and compute its super_crc again.  (LIBXIPFS_0.2; since
+ * xipfs_encode_super() writes them from struct xipfs_image, only for
+ * callers of the 0.2 interface.) */
 int xipfs_encode_super_data_crc(void *super,
 				const struct xipfs_data_crc_info *dc);
 

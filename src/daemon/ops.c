@@ -24,7 +24,6 @@
 
 /* Some listings read more than fits a page; never allocate more than this. */
 #define READDIR_MAX	(128 * 1024)
-#define XATTR_LIST_MAX_	65536
 
 static struct xipfsd *ctx(fuse_req_t req)
 {
@@ -368,65 +367,13 @@ static void xipfsd_release(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
-/*
- * The bytes READ serves, inside the handler's guard: checked first with
- * -o verify, then found in place (*ptr into the mapping) or decompressed
- * into the thread's buffer (*zbuf).  0 or an errno.
- */
-static int find_read(struct xipfsd *d, fuse_ino_t ino, uint64_t off,
-		     size_t size, struct xipfs_inode_info *inode,
-		     const uint8_t **ptr, const uint8_t **zbuf, size_t *len)
-{
-	int err = xipfsd_get_inode(d, ino, inode);
-	ssize_t n;
-
-	if (err)
-		return err;
-	xipfsd_note_read(d, inode->ino, off);
-	if (xipfsd_verify_on(d) && S_ISREG(inode->mode) &&
-	    (err = xipfsd_verify_read(d, inode, off, size)))
-		return xipfsd_errno(d, err, inode->ino);
-	if (S_ISREG(inode->mode) && (inode->flags & XIPFS_INODE_COMPRESSED)) {
-		n = xipfsd_zread(d, inode, off, size, zbuf);
-		err = n < 0 ? (int)n : 0;
-		*len = n < 0 ? 0 : (size_t)n;
-	} else {
-		err = xipfs_file_data(&d->img, inode, off, size, ptr, len);
-	}
-	return err ? xipfsd_errno(d, err, inode->ino) : 0;
-}
-
+/* READ's whole path (find, verify, bytes, reply) is read.c's. */
 static void xipfsd_read(fuse_req_t req, fuse_ino_t ino, size_t size,
 			off_t off, struct fuse_file_info *fi)
 {
-	struct xipfsd *d = ctx(req);
-	struct xipfsd_guard g;
-	struct xipfs_inode_info inode;
-	const uint8_t *ptr = NULL, *zbuf = NULL;
-	size_t len = 0;
-	int err;
-
-	xipfsd_note_request(d, XOP_READ);
-#if HAVE_DECL_FUSE_CAP_OVER_IO_URING
-	if (fuse_req_is_uring(req))
-		atomic_fetch_add_explicit(&d->stats.uring_reads, 1,
-					  memory_order_relaxed);
-#endif
-
-	XIPFSD_GUARD(req, g);
-	err = find_read(d, ino, (uint64_t)off, size, &inode, &ptr, &zbuf,
-			&len);
-	xipfsd_guard_end();
-	if (err) {
-		fuse_reply_err(req, err);
-		return;
-	}
-	xipfsd_note_served(d, inode.ino, len);
-	if (zbuf)
-		xipfsd_reply_zread(req, d, zbuf, len);
-	else
-		xipfsd_reply_read(req, d, ptr, len,
-				  !!(inode.flags & XIPFS_INODE_PACKED));
+	(void)fi;
+	xipfsd_note_request(ctx(req), XOP_READ);
+	xipfsd_read_request(req, ctx(req), ino, size, (uint64_t)off);
 }
 
 static void xipfsd_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
@@ -490,7 +437,7 @@ static void reply_xattr_names(fuse_req_t req, fuse_ino_t ino, char *buf,
 	XIPFSD_GUARD(req, g);
 	err = xipfsd_get_inode(d, ino, &inode);
 	if (!err) {
-		n = xipfs_listxattr(&d->img, &inode, buf, XATTR_LIST_MAX_);
+		n = xipfs_listxattr(&d->img, &inode, buf, XIPFS_XATTR_LIST_MAX);
 		err = n < 0 ? xipfsd_errno(d, (int)n, inode.ino) : 0;
 	}
 	xipfsd_guard_end();
@@ -511,7 +458,7 @@ static void reply_xattr_names(fuse_req_t req, fuse_ino_t ino, char *buf,
 static void xipfsd_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
 	xipfsd_note_request(ctx(req), XOP_LISTXATTR);
-	char *buf = malloc(XATTR_LIST_MAX_);
+	char *buf = malloc(XIPFS_XATTR_LIST_MAX);
 
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);

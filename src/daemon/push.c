@@ -61,8 +61,7 @@ struct xipfsd_push {
 	unsigned ring_head, ring_len;
 	uint64_t ahead;		/* bytes in the ring */
 	/* the thread's own */
-	uint8_t *buf;		/* a compressed file, decompressed */
-	struct xipfs_zctx *zctx;
+	struct xipfs_zctx *zctx;	/* its reading context */
 	pthread_t thread;
 	int running, stop;
 };
@@ -100,22 +99,20 @@ int xipfsd_push_on(const struct xipfsd *d)
 	return d->push != NULL;
 }
 
-/* The kernel's cookie of the entry after stored entry i is i + 4. */
-#define COOKIE_OF_INDEX(i) ((uint64_t)(i) + 3)
-
 void xipfsd_push_note_entry(struct xipfsd *d, uint32_t dir, uint64_t cookie,
 			    uint32_t ino)
 {
 	struct xipfsd_push *p = d->push;
+	uint64_t index;
 
-	/* cookie resumes after the entry: stored entry cookie - 4 */
-	if (!p || ino == 0 || ino > d->img.inode_count || cookie < 4 ||
-	    cookie - 4 > UINT32_MAX)
+	/* cookie resumes after the entry: the index of a stored one */
+	if (!p || ino == 0 || ino > d->img.inode_count ||
+	    xipfs_dir_index_before(cookie, &index) || index > UINT32_MAX)
 		return;
 	/* each entry handed out with its inode is one lookup the kernel holds */
 	atomic_fetch_add_explicit(&p->known[ino - 1], 1, memory_order_relaxed);
 	atomic_store_explicit(&p->dir_of[ino - 1], dir, memory_order_relaxed);
-	atomic_store_explicit(&p->index_of[ino - 1], (uint32_t)(cookie - 4),
+	atomic_store_explicit(&p->index_of[ino - 1], (uint32_t)index,
 			      memory_order_relaxed);
 }
 
@@ -150,7 +147,7 @@ static int next_held(struct xipfsd *d, uint32_t dir, uint32_t index)
 	struct xipfs_dirent_info de;
 
 	if (xipfs_inode_get(&d->img, dir, &di) ||
-	    xipfs_readdir(&d->img, &di, COOKIE_OF_INDEX(index), &de) != 1 ||
+	    xipfs_readdir(&d->img, &di, xipfs_dir_cookie(index), &de) != 1 ||
 	    de.ino == 0 || de.ino > d->img.inode_count)
 		return 0;
 	return atomic_load_explicit(&d->push->known[de.ino - 1],
@@ -194,33 +191,26 @@ void xipfsd_push_note_read(struct xipfsd *d, uint32_t ino, uint64_t off)
 	pthread_mutex_unlock(&p->lock);
 }
 
-/* The bytes of a small file, from the mapping or decompressed. */
+/*
+ * The bytes of a small file, in place or decompressed into the thread's
+ * reading context.  With verify, a block that fails its CRC is never
+ * handed to the kernel.  Checked quietly (the library's own check), outside
+ * the mount's verified-block bitmaps: the one complaint per bad block
+ * belongs to the READ that meets it, which names the file the reader
+ * asked for.
+ */
 static const uint8_t *file_bytes(struct xipfsd *d,
 				 const struct xipfs_inode_info *inode)
 {
-	struct xipfsd_push *p = d->push;
-	ssize_t n;
+	struct xipfs_file f;
+	const uint8_t *bytes;
 
-	if (!(inode->flags & XIPFS_INODE_COMPRESSED))
-		return d->img.base + inode->data;
-	n = xipfs_file_read(&d->img, inode, 0, p->buf, inode->size, p->zctx);
-	return n == (ssize_t)inode->size ? p->buf : NULL;
-}
-
-/*
- * With verify, a block that fails its CRC is never handed to the kernel.
- * Checked quietly, outside the mount's verified-block bitmaps: the one
- * complaint per bad block belongs to the READ that meets it, which names
- * the file the reader asked for.
- */
-static int stored_bytes_good(struct xipfsd *d,
-			     const struct xipfs_inode_info *file)
-{
-	uint64_t at, len;
-
-	return !xipfs_file_stored_range(&d->img, file, 0, file->size, &at,
-					&len) &&
-	       !xipfs_data_crc_check(&d->img, at, len, NULL);
+	if (xipfs_file_open(&d->img, inode, &f) ||
+	    xipfs_file_pread(&d->img, &f, 0, inode->size,
+			     xipfsd_verify_on(d) ? XIPFS_READ_VERIFY : 0,
+			     d->push->zctx, &bytes) != (ssize_t)inode->size)
+		return NULL;
+	return bytes;
 }
 
 /*
@@ -237,7 +227,7 @@ static int pushable(struct xipfsd *d, uint32_t dir, uint32_t index,
 	struct xipfs_dirent_info de;
 
 	if (xipfs_inode_get(&d->img, dir, &di) || !S_ISDIR(di.mode) ||
-	    xipfs_readdir(&d->img, &di, COOKIE_OF_INDEX(index), &de) != 1 ||
+	    xipfs_readdir(&d->img, &di, xipfs_dir_cookie(index), &de) != 1 ||
 	    de.type != DT_REG || xipfs_inode_get(&d->img, de.ino, file) ||
 	    xipfs_entry_check(&di, &de, file))
 		return 0;
@@ -246,9 +236,7 @@ static int pushable(struct xipfsd *d, uint32_t dir, uint32_t index,
 		return 0;
 	/* an inode the kernel has forgotten (or never had) takes no pages:
 	 * notify_store would only be refused */
-	if (!atomic_load(&p->known[file->ino - 1]))
-		return -1;
-	return !xipfsd_verify_on(d) || stored_bytes_good(d, file);
+	return atomic_load(&p->known[file->ino - 1]) ? 1 : -1;
 }
 
 /* Push one file: its size in bytes when the kernel took it, else 0. */
@@ -359,12 +347,10 @@ static void push_buffers_free(struct xipfsd_push *p)
 	free(p->known);
 	free(p->state);
 	free(p->ring);
-	free(p->buf);
 	xipfs_zctx_free(p->zctx);
 	p->dir_of = p->index_of = p->known = NULL;
 	p->state = NULL;
 	p->ring = NULL;
-	p->buf = NULL;
 	p->zctx = NULL;
 }
 
@@ -375,10 +361,9 @@ static int push_buffers_alloc(struct xipfsd_push *p, size_t inodes)
 	p->known = calloc(inodes, sizeof(*p->known));
 	p->state = calloc(inodes, sizeof(*p->state));
 	p->ring = calloc(p->window, sizeof(*p->ring));
-	p->buf = malloc(p->max_file);
 	p->zctx = xipfs_zctx_new();
 	if (p->dir_of && p->index_of && p->known && p->state && p->ring &&
-	    p->buf && p->zctx)
+	    p->zctx)
 		return 0;
 	push_buffers_free(p);
 	return -ENOMEM;

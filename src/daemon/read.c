@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * READ's data path: the handler (ops.c) has found the bytes in the mapped
- * image; this answers with them, by copy (fuse_reply_buf over the mapping)
- * or by splice from the source file through a pipe of the thread's own.
- * Either way the source is checked first, and a source that shrank under
- * the mount gets EIO, never short data.  A compressed file's bytes are
- * decompressed into a buffer of the thread's own, inside the handler's
- * SIGBUS guard (the daemon reads the stored clusters itself).
+ * READ, the whole path: the inode found, the bytes asked of libxipfs'
+ * one read entry (xipfs_file_pread: checked first with -o verify, then in
+ * place in the mapping or decompressed into the thread's reading
+ * context), and the reply.  Bytes in place go by copy (fuse_reply_buf over
+ * the mapping) or by splice from the source file through a pipe of the
+ * thread's own; either way the source is checked first, and a source that
+ * shrank under the mount gets EIO, never short data.  Decompressed bytes
+ * are the reply as they are: no other copy.  Everything that touches the
+ * image runs inside the SIGBUS guard.
  */
 #include "config.h"
 
@@ -68,18 +70,17 @@ struct splice_pipe {
 };
 
 /*
- * What a thread keeps between its requests, each part made the first time
- * it is needed: the splice pipe, and for compressed files a decompression
- * context and the buffer their replies are decompressed into.  It hangs on
- * the mount's key (d->thread_state) and is freed when its thread ends:
- * libfuse's workers and io_uring queue threads end (cancelled and joined)
- * before the loop returns, and xipfsd_read_stop frees the loop thread's.
+ * What a thread keeps between its requests, made on its first READ: the
+ * reading context (which allocates its decompression state and buffer
+ * only when a compressed file is read) and, the first time it splices,
+ * the splice pipe.  It hangs on the mount's key (d->thread_state) and is
+ * freed when its thread ends: libfuse's workers and io_uring queue threads
+ * end (cancelled and joined) before the loop returns, and
+ * xipfsd_read_stop frees the loop thread's.
  */
 struct thread_state {
 	struct splice_pipe *pipe;
 	struct xipfs_zctx *z;
-	uint8_t *buf;
-	size_t buf_size;
 };
 
 static void splice_pipe_free(struct splice_pipe *sp)
@@ -97,7 +98,6 @@ static void thread_state_free(void *p)
 
 	splice_pipe_free(ts->pipe);
 	xipfs_zctx_free(ts->z);
-	free(ts->buf);
 	free(ts);
 }
 
@@ -131,10 +131,16 @@ static struct thread_state *thread_state_get(struct xipfsd *d)
 	if (ts)
 		return ts;
 	ts = calloc(1, sizeof(*ts));
-	if (ts && pthread_setspecific(d->thread_state, ts)) {
-		free(ts);
-		ts = NULL;
+	if (!ts)
+		return NULL;
+	ts->z = xipfs_zctx_new();
+	if (!ts->z || pthread_setspecific(d->thread_state, ts)) {
+		thread_state_free(ts);
+		return NULL;
 	}
+	/* -o verify's check remembers the blocks it has seen (verify.c) */
+	if (xipfsd_verify_on(d))
+		xipfs_zctx_set_check(ts->z, xipfsd_verify_block, d);
 	return ts;
 }
 
@@ -233,11 +239,11 @@ static void reply_splice(fuse_req_t req, struct xipfsd *d,
 }
 
 
-/* READ's reply with the image bytes [ptr, ptr + len): spliced when the
- * mount splices and the read spans two pages or more, else copied.
- * packed: of a packed file (counted apart from files stored in place). */
-void xipfsd_reply_read(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
-		       size_t len, int packed)
+/* Bytes in place [ptr, ptr + len): spliced when the mount splices and
+ * the read spans two pages or more, else copied.  packed: of a packed file
+ * (counted apart from files stored in place). */
+static void reply_in_place(fuse_req_t req, struct xipfsd *d,
+			   const uint8_t *ptr, size_t len, int packed)
 {
 	if (d->splice && len >= 2 * (size_t)d->page_size)
 		reply_splice(req, d, ptr, len, packed);
@@ -245,65 +251,94 @@ void xipfsd_reply_read(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
 		reply_copy(req, d, ptr, len, packed);
 }
 
-/*
- * A compressed file's bytes are decompressed into the thread's buffer,
- * whole clusters straight from the mapping (partial ones through the
- * context's scratch cluster), and that buffer is the reply: no other
- * copy.  The buffer is as large as the largest READ the thread has seen
- * (at least READ_MAX), and stays for the thread's next one.
- */
-static uint8_t *zread_buffer(struct thread_state *ts, size_t size)
-{
-	if (size < READ_MAX)
-		size = READ_MAX;
-	if (ts->buf_size >= size)
-		return ts->buf;
-	free(ts->buf);
-	ts->buf = malloc(size);
-	ts->buf_size = ts->buf ? size : 0;
-	return ts->buf;
-}
-
-/* How many clusters [off, off + n) of a compressed file meets (n > 0). */
-static unsigned long clusters_met(const struct xipfsd *d,
-				  const struct xipfs_inode_info *inode,
-				  uint64_t off, size_t n)
-{
-	struct xipfs_zfile_info zf;
-
-	if (xipfs_zfile_get(&d->img, inode, &zf))
-		return 0;
-	return (unsigned long)(((off + n - 1) >> zf.cluster_log2) -
-			       (off >> zf.cluster_log2) + 1);
-}
-
-ssize_t xipfsd_zread(struct xipfsd *d, const struct xipfs_inode_info *inode,
-		     uint64_t off, size_t size, const uint8_t **out)
-{
-	struct thread_state *ts = thread_state_get(d);
-	uint8_t *buf;
-	ssize_t n;
-
-	if (!ts)
-		return -ENOMEM;
-	if (!ts->z && !(ts->z = xipfs_zctx_new()))
-		return -ENOMEM;
-	buf = zread_buffer(ts, size);
-	if (!buf)
-		return -ENOMEM;
-	n = xipfs_file_read(&d->img, inode, off, buf, size, ts->z);
-	if (n > 0)
-		atomic_fetch_add_explicit(&d->stats.clusters,
-					  clusters_met(d, inode, off, (size_t)n),
-					  memory_order_relaxed);
-	*out = buf;
-	return n;
-}
-
-void xipfsd_reply_zread(fuse_req_t req, struct xipfsd *d, const uint8_t *buf,
-			size_t len)
+/* Decompressed bytes, in the thread's reading context. */
+static void reply_decompressed(fuse_req_t req, struct xipfsd *d,
+			       const uint8_t *buf, size_t len)
 {
 	if (fuse_reply_buf(req, (const char *)buf, len) == 0)
 		atomic_fetch_add_explicit(&d->stats.bytes_compressed, len,
 					  memory_order_relaxed);
+}
+
+/* Does ptr lie in the mapped image (bytes in place) or in a buffer? */
+static int in_image(const struct xipfsd *d, const uint8_t *ptr)
+{
+	return ptr >= d->img.base && ptr < d->img.base + d->img.length;
+}
+
+/* What READ found: the file, and its bytes in the mapping or in the
+ * thread's reading context. */
+struct found {
+	struct xipfs_file f;
+	const uint8_t *bytes;
+	size_t len;
+};
+
+/*
+ * The bytes [off, off + size) of inode ino, inside the caller's guard.
+ * 0 or an errno.  The reading context counts the clusters a read met.
+ */
+static int find_bytes(struct xipfsd *d, fuse_ino_t ino, uint64_t off,
+		      size_t size, struct found *r)
+{
+	struct thread_state *ts = thread_state_get(d);
+	struct xipfs_inode_info inode;
+	uint64_t clusters;
+	ssize_t n;
+	int err;
+
+	if (!ts)
+		return ENOMEM;
+	err = xipfsd_get_inode(d, ino, &inode);
+	if (err)
+		return err;
+	xipfsd_note_read(d, inode.ino, off);
+	err = xipfs_file_open(&d->img, &inode, &r->f);
+	if (err)
+		return xipfsd_errno(d, err, inode.ino);
+	clusters = xipfs_zctx_clusters(ts->z);
+	n = xipfs_file_pread(&d->img, &r->f, off, size,
+			     xipfsd_verify_on(d) ? XIPFS_READ_VERIFY : 0, ts->z,
+			     &r->bytes);
+	if (n < 0)
+		return xipfsd_errno(d, (int)n, inode.ino);
+	r->len = (size_t)n;
+	atomic_fetch_add_explicit(&d->stats.clusters,
+				  xipfs_zctx_clusters(ts->z) - clusters,
+				  memory_order_relaxed);
+	return 0;
+}
+
+/* The reply: bytes in place by copy or splice, decompressed ones as they
+ * are (an empty one, at the end of the file, is a copy of nothing). */
+static void reply_found(fuse_req_t req, struct xipfsd *d,
+			const struct found *r)
+{
+	xipfsd_note_served(d, r->f.inode.ino, r->len);
+	if (r->len && !in_image(d, r->bytes))
+		reply_decompressed(req, d, r->bytes, r->len);
+	else
+		reply_in_place(req, d, r->len ? r->bytes : d->img.base, r->len,
+			       !!(r->f.inode.flags & XIPFS_INODE_PACKED));
+}
+
+void xipfsd_read_request(fuse_req_t req, struct xipfsd *d, fuse_ino_t ino,
+			 size_t size, uint64_t off)
+{
+	struct xipfsd_guard g;
+	struct found r = { .bytes = NULL };
+	int err;
+
+#if HAVE_DECL_FUSE_CAP_OVER_IO_URING
+	if (fuse_req_is_uring(req))
+		atomic_fetch_add_explicit(&d->stats.uring_reads, 1,
+					  memory_order_relaxed);
+#endif
+	XIPFSD_GUARD(req, g);
+	err = find_bytes(d, ino, off, size, &r);
+	xipfsd_guard_end();
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		reply_found(req, d, &r);
 }

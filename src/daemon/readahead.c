@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xipfs/direct.h"
 #include "xipfsd.h"
-#include "../lib/internal.h"
 
 /* The MAJOR:MINOR of the topmost FUSE mount on mountpoint, in dev[]. */
 static int mount_device(const char *mountpoint, char *dev, size_t len)

@@ -154,27 +154,12 @@ static int check_block(struct xipfsd *d, const struct xipfs_inode_info *inode,
 	return -EIO;
 }
 
-int xipfsd_verify_read(struct xipfsd *d, const struct xipfs_inode_info *inode,
-		       uint64_t off, size_t size)
+int xipfsd_verify_block(void *arg, const struct xipfs_file *f, uint64_t block)
 {
-	uint64_t at, len, rel, first, last;
-	int err;
+	struct xipfsd *d = arg;
 
-	if (!d->verify)
-		return 0;
-	err = xipfs_file_stored_range(&d->img, inode, off, size, &at, &len);
-	if (err || len == 0)
-		return err;
-	/* Every file's stored bytes lie before the table (format.h). */
-	if (at < d->img.data_offset)
+	/* the library checked the range against the table's geometry */
+	if (block >= d->verify->blocks)
 		return -XIPFS_EBOUNDS;
-	rel = at - d->img.data_offset;
-	first = rel >> d->img.block_log2;
-	last = (rel + len - 1) >> d->img.block_log2;
-	if (last >= d->verify->blocks || last < first)
-		return -XIPFS_EBOUNDS;
-	for (uint64_t i = first; i <= last; i++)
-		if ((err = check_block(d, inode, i)))
-			return err;
-	return 0;
+	return check_block(d, &f->inode, block);
 }

@@ -89,8 +89,8 @@ struct xipfsd {
 	enum xipfsd_read_mode read_mode;
 	int read_explicit;		/* read= was given: say if it cannot be */
 	int splice;			/* read_mode is splice and usable */
-	pthread_key_t thread_state;	/* read.c: each thread's pipe, zctx
-					 * and reply buffer, made on demand */
+	pthread_key_t thread_state;	/* read.c: each thread's pipe and
+					 * reading context, made on demand */
 	int thread_key;			/* thread_state was created */
 	int open_requests;		/* answer OPEN (else ENOSYS: no_open) */
 	int acl;			/* ask the kernel to enforce POSIX ACLs */
@@ -203,31 +203,29 @@ void xipfsd_init(void *userdata, struct fuse_conn_info *conn);
 int xipfsd_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg);
 
 /*
- * read.c: READ's reply, copied from the mapping or spliced from the file,
- * or decompressed into the thread's own buffer.  xipfsd_read_start before
- * the loop, xipfsd_read_stop after it (frees the calling thread's state;
- * other threads' goes when they end).
+ * read.c: READ's whole path, from the handler in ops.c: the inode, the
+ * bytes from libxipfs' one read entry (checked with -o verify), the reply
+ * by copy, splice or from the thread's decompression buffer.
+ * xipfsd_read_start before the loop, xipfsd_read_stop after it (frees the
+ * calling thread's state; other threads' goes when they end).
  */
 int xipfsd_read_start(struct xipfsd *d);
 void xipfsd_read_stop(struct xipfsd *d);
-void xipfsd_reply_read(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
-		       size_t len, int packed);
-/* Inside the handler's guard: bytes [off, off + size) of a compressed file
- * into this thread's buffer (*out); the count, or a negative code. */
-ssize_t xipfsd_zread(struct xipfsd *d, const struct xipfs_inode_info *inode,
-		     uint64_t off, size_t size, const uint8_t **out);
-void xipfsd_reply_zread(fuse_req_t req, struct xipfsd *d, const uint8_t *buf,
-			size_t len);
+void xipfsd_read_request(fuse_req_t req, struct xipfsd *d, fuse_ino_t ino,
+			 size_t size, uint64_t off);
+/* ops.c's inode lookup and errno mapping, which READ shares. */
+int xipfsd_get_inode(struct xipfsd *d, fuse_ino_t ino,
+		     struct xipfs_inode_info *inode);
+int xipfsd_errno(struct xipfsd *d, int err, uint32_t ino);
 
 /* verify.c: -o verify.  setup: at mount, -1 after a message. */
 int xipfsd_verify_setup(struct xipfsd *d, int asked);
 int xipfsd_verify_on(const struct xipfsd *d);
 void xipfsd_verify_free(struct xipfsd *d);
-/* Inside the handler's guard, before bytes [off, off + size) of a regular
- * file are served: 0, -EIO for a block that fails its CRC (said here), or
- * another negative libxipfs code. */
-int xipfsd_verify_read(struct xipfsd *d, const struct xipfs_inode_info *inode,
-		       uint64_t off, size_t size);
+/* The READ path's data block check (xipfs_zctx_set_check(), arg the
+ * mount): once a mount per block; 0, or -EIO for a block that fails its
+ * CRC (said here, naming f's file). */
+int xipfsd_verify_block(void *arg, const struct xipfs_file *f, uint64_t block);
 
 /* paths.c: names of image inodes, found by walking the image's tree from
  * its root (never subdir=), depth first, in a guard of the caller's. */

@@ -2,7 +2,8 @@
 /*
  * xipfsck's data pass, run after the structural check found nothing:
  * every block of the data region against the data CRC table, then every
- * cluster of every compressed file decompressed to its exact length.
+ * distinct cluster of the compressed files decompressed to its exact
+ * length, through libxipfs' one read entry.
  *
  * The block scan runs in image order and only remembers the first
  * FSCK_DATA_MAX_BAD bad blocks (and counts the rest), so memory is
@@ -31,6 +32,18 @@
 /* Problem lines printed before the rest are only counted. */
 #define FSCK_DATA_MAX_REPORTS	XIPFS_VERIFY_MAX_PROBLEMS
 
+/* A compressed cluster, as the data pass remembers it (decompressing). */
+struct cluster_key {
+	uint64_t at;		/* image offset of its stored bytes; 0: empty */
+	uint32_t stored_len;
+	uint32_t length_alg;	/* length | algorithm << 24 */
+};
+
+struct seen_clusters {
+	struct cluster_key *slot;
+	size_t cap, used;	/* cap a power of two, or 0 */
+};
+
 struct data_pass {
 	struct fsck_ctx *ctx;
 	const struct xipfs_image *img;
@@ -45,8 +58,11 @@ struct data_pass {
 
 	/* the walk */
 	struct xipfs_zctx *z;
-	uint8_t *cluster;	/* one cluster of the largest size */
 	struct inode_bits files_seen;
+	uint8_t *tables;	/* a bit per 8 bytes of metadata: walked */
+	struct seen_clusters seen;	/* compressed clusters decompressed */
+	int out_of_memory;	/* seen could not grow: the walk stopped */
+	uint64_t decompressed;	/* distinct clusters decompressed */
 	struct fsck_walk walk;
 	int walking;		/* walk set up: to be freed */
 	uint64_t clusters, zfiles, bad_clusters;
@@ -188,39 +204,141 @@ static void report_padding(struct data_pass *p)
 
 /* ---- decompressing ----------------------------------------------------- */
 
+/*
+ * The work is bounded by the image, not by what its files claim: a
+ * cluster table shared by several inodes (the format allows it) is walked
+ * once, and a cluster several tables point at (mkxipfs's duplicates, or a
+ * crafted image) is decompressed once.  Memory: one bit per 8 bytes of
+ * metadata for the tables, 16 bytes (at half load) for each distinct
+ * compressed cluster, whose count the metadata bounds (4 bytes a table
+ * entry).  A hash table, open addressing, grown at half load.
+ */
+static size_t key_hash(const struct cluster_key *k, size_t cap)
+{
+	uint64_t h = (k->at ^ (uint64_t)k->stored_len << 32 ^ k->length_alg) *
+		     0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h >> 17) & (cap - 1);
+}
+
+static struct cluster_key *key_slot(struct cluster_key *slot, size_t cap,
+				    const struct cluster_key *k)
+{
+	size_t i = key_hash(k, cap);
+
+	while (slot[i].at && memcmp(&slot[i], k, sizeof(*k)))
+		i = (i + 1) & (cap - 1);
+	return &slot[i];
+}
+
+/* Twice the room, the keys placed again; -1 when out of memory. */
+static int seen_grow(struct seen_clusters *s)
+{
+	size_t cap = s->cap ? 2 * s->cap : 1024;
+	struct cluster_key *slot = calloc(cap, sizeof(*slot));
+
+	if (!slot)
+		return -1;
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->slot[i].at)
+			*key_slot(slot, cap, &s->slot[i]) = s->slot[i];
+	free(s->slot);
+	s->slot = slot;
+	s->cap = cap;
+	return 0;
+}
+
+/* Was this cluster decompressed already?  Remembers it if not; 1, 0, or
+ * -1 when out of memory. */
+static int cluster_seen(struct seen_clusters *s,
+			const struct xipfs_zfile_info *zf,
+			const struct xipfs_cluster_info *cl)
+{
+	struct cluster_key k = {
+		.at = cl->image_offset, .stored_len = cl->stored_len,
+		.length_alg = cl->length | zf->algorithm << 24,
+	};
+	struct cluster_key *at;
+
+	if ((s->used + 1) * 2 > s->cap && seen_grow(s) < 0)
+		return -1;
+	at = key_slot(s->slot, s->cap, &k);
+	if (at->at)
+		return 1;
+	*at = k;
+	s->used++;
+	return 0;
+}
+
+/* Was the table at this metadata offset walked already?  Marks it. */
+static int table_seen(struct data_pass *p, uint64_t table_offset)
+{
+	uint64_t i = (table_offset - p->img->meta_offset) / 8;
+	uint8_t bit = (uint8_t)(1u << (i % 8));
+	int was = (p->tables[i / 8] & bit) != 0;
+
+	p->tables[i / 8] |= bit;
+	return was;
+}
+
+/* Cluster i, if it is compressed and not seen yet, through the one read
+ * entry: the whole cluster straight into the reading context. */
+static void check_cluster(struct data_pass *p, const struct xipfs_file *f,
+			  uint32_t i, const struct xipfs_cluster_info *cl)
+{
+	const uint8_t *out;
+	int seen;
+
+	/* a raw cluster has nothing to check but its CRC */
+	if (cl->stored_len == cl->length)
+		return;
+	seen = cluster_seen(&p->seen, &f->zf, cl);
+	if (seen < 0)
+		p->out_of_memory = 1;
+	if (seen)
+		return;
+	p->decompressed++;
+	if (xipfs_file_pread(p->img, f, cl->file_offset, cl->length, 0, p->z,
+			     &out) != (ssize_t)cl->length) {
+		p->bad_clusters++;
+		file_problem(p, f->inode.ino, "cluster %" PRIu32 " (image "
+			     "offset 0x%" PRIx64 ", %" PRIu32 " bytes "
+			     "stored): does not decompress to its %"
+			     PRIu32 " bytes", i, cl->image_offset,
+			     cl->stored_len, cl->length);
+	}
+	fsck_progress_add(&p->progress, cl->length);
+}
+
+/* Every cluster of a compressed file, in file order. */
 static void decompress_file(struct data_pass *p,
 			    const struct xipfs_inode_info *inode)
 {
-	struct xipfs_zfile_info zf;
+	struct xipfs_file f;
 	struct xipfs_cluster_info cl;
-	int r = xipfs_zfile_get(p->img, inode, &zf);
+	int r = xipfs_file_open(p->img, inode, &f);
 
 	if (r < 0) {
 		file_problem(p, inode->ino, "cluster table: %s",
 			     xipfs_strerror(r));
 		return;
 	}
+	if (!f.compressed)
+		return;	/* bytes in place: the block scan checked them */
 	p->zfiles++;
-	for (uint32_t i = 0; i < zf.cluster_count; i++) {
-		r = xipfs_cluster_get(p->img, inode, &zf, i, &cl);
+	p->clusters += f.zf.cluster_count;
+	if (table_seen(p, f.zf.table_offset))
+		return;
+	for (uint32_t i = 0; i < f.zf.cluster_count && !p->out_of_memory;
+	     i++) {
+		r = xipfs_cluster_get(p->img, inode, &f.zf, i, &cl);
 		if (r < 0) {
 			file_problem(p, inode->ino, "cluster %" PRIu32 ": %s",
 				     i, xipfs_strerror(r));
 			p->bad_clusters++;
 			return;	/* the table is bad: the rest means nothing */
 		}
-		p->clusters++;
-		/* a raw cluster has nothing to check but its CRC */
-		if (cl.stored_len < cl.length &&
-		    xipfs_cluster_decompress(p->z, &zf, &cl, p->cluster) < 0) {
-			p->bad_clusters++;
-			file_problem(p, inode->ino, "cluster %" PRIu32 " (image "
-				     "offset 0x%" PRIx64 ", %" PRIu32 " bytes "
-				     "stored): does not decompress to its %"
-				     PRIu32 " bytes", i, cl.image_offset,
-				     cl.stored_len, cl.length);
-		}
-		fsck_progress_add(&p->progress, cl.length);
+		check_cluster(p, &f, i, &cl);
 	}
 }
 
@@ -235,8 +353,7 @@ static void data_visit(struct fsck_walk *w, const struct xipfs_inode_info *inode
 	    inode_bits_test_set(&p->files_seen, inode->ino))
 		return;
 	claim_bad_blocks(p, inode);
-	if (inode->flags & XIPFS_INODE_COMPRESSED)
-		decompress_file(p, inode);
+	decompress_file(p, inode);
 }
 
 /* Is a walk needed at all: compressed files, or bad blocks to name? */
@@ -271,8 +388,9 @@ static int walk_tree(struct data_pass *p)
 	if (!need_walk(p))
 		return 0;
 	p->z = xipfs_zctx_new();
-	p->cluster = malloc((size_t)1 << XIPFS_CLUSTER_LOG2_MAX);
-	if (!p->z || !p->cluster ||
+	p->tables = calloc((size_t)((p->img->meta_end - p->img->meta_offset) /
+				    64 + 1), 1);
+	if (!p->z || !p->tables ||
 	    inode_bits_init(&p->files_seen, p->img->inode_count) < 0) {
 		fsck_err(p->ctx, FSCK_EXIT_OPERATIONAL, NULL, "%s",
 			 strerror(ENOMEM));
@@ -283,13 +401,19 @@ static int walk_tree(struct data_pass *p)
 	p->walking = 1;
 	if (fsck_walk_root(&p->walk, &root) == 0)
 		fsck_walk_dir(&p->walk, &root, 0);
+	if (p->out_of_memory) {
+		fsck_err(p->ctx, FSCK_EXIT_OPERATIONAL, NULL, "%s",
+			 strerror(ENOMEM));
+		return -1;
+	}
 	return 0;
 }
 
 static void data_pass_free(struct data_pass *p)
 {
 	xipfs_zctx_free(p->z);
-	free(p->cluster);
+	free(p->tables);
+	free(p->seen.slot);
 	inode_bits_free(&p->files_seen);
 	if (p->walking)
 		fsck_walk_free(&p->walk);
@@ -358,6 +482,7 @@ int fsck_check_data(struct fsck_ctx *ctx, struct fsck_data_figures *fig)
 		.checksummed = p->have_crc,
 		.blocks = p->have_crc ? p->dc.blocks : 0,
 		.clusters = p->clusters,
+		.decompressed = p->decompressed,
 		.zfiles = p->zfiles,
 	};
 	r = r < 0 || p->problems ? -1 : 0;

@@ -73,8 +73,7 @@ struct extract {
 	size_t n_deferred, cap_deferred;
 	struct pathbuf path;	/* host path for messages: DIR/a/b */
 	size_t rel_start;	/* path.buf + rel_start: the part below DIR */
-	struct xipfs_zctx *zctx;	/* compressed files */
-	uint8_t *zbuf;		/* COPY_CHUNK bytes decompressed at a time */
+	struct xipfs_zctx *zctx;	/* the reading context */
 };
 
 /* What metadata calls act on: an open fd, or a name in a directory when
@@ -378,59 +377,46 @@ static size_t source_hole(struct extract *ex, const uint8_t *ptr,
 	return 0;
 }
 
-/* A compressed file: its bytes exist only decompressed, a chunk at a time. */
-static int copy_compressed(struct extract *ex, int fd,
-			   const struct xipfs_inode_info *inode)
+/* Does ptr lie in the image (bytes in place, whose holes the source may
+ * tell) rather than in the reading context's buffer? */
+static int in_image(const struct extract *ex, const uint8_t *ptr)
 {
-	uint64_t pos = 0;
-
-	while (pos < inode->size) {
-		ssize_t n = xipfs_file_read(ex->img, inode, pos, ex->zbuf,
-					    COPY_CHUNK, ex->zctx);
-		int r;
-
-		if (n <= 0) {
-			char msg[128];
-
-			snprintf(msg, sizeof(msg), "cannot decompress the "
-				 "cluster at byte %" PRIu64 ": %s", pos, n < 0 ?
-				 xipfs_strerror((int)n) :
-				 "file data ends before its size");
-			image_err(ex, inode->ino, msg);
-			return -1;
-		}
-		r = write_sparse(fd, ex->zbuf, (size_t)n, pos);
-		if (r < 0) {
-			host_err(ex, "write", -r);
-			return -1;
-		}
-		pos += (uint64_t)n;
-	}
-	return 0;
+	return ptr >= ex->img->base && ptr < ex->img->base + ex->img->length;
 }
 
+static void data_err(struct extract *ex, const struct xipfs_file *f,
+		     uint64_t pos, ssize_t n)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "%s at byte %" PRIu64 ": %s",
+		 f->compressed ? "cannot decompress the cluster" :
+				 "cannot read the data",
+		 pos, n < 0 ? xipfs_strerror((int)n) :
+			      "file data ends before its size");
+	image_err(ex, f->inode.ino, msg);
+}
+
+/* The file's bytes, a chunk at a time through the one read entry: in
+ * place (holes in the source skipped) or decompressed. */
 static int copy_data(struct extract *ex, int fd,
 		     const struct xipfs_inode_info *inode)
 {
+	struct xipfs_file f;
 	uint64_t pos = 0;
-	const uint8_t *ptr;
-	size_t avail, hole;
-	int r;
+	int r = xipfs_file_open(ex->img, inode, &f);
 
-	if (inode->flags & XIPFS_INODE_COMPRESSED) {
-		if (copy_compressed(ex, fd, inode) < 0)
-			return -1;
-		pos = inode->size;
-	}
-	while (pos < inode->size) {
-		r = xipfs_file_data(ex->img, inode, pos, COPY_CHUNK, &ptr,
-				    &avail);
-		if (r < 0 || avail == 0) {
-			image_err(ex, inode->ino, r < 0 ? xipfs_strerror(r)
-					: "file data ends before its size");
+	while (r == 0 && pos < inode->size) {
+		const uint8_t *ptr;
+		ssize_t n = xipfs_file_pread(ex->img, &f, pos, COPY_CHUNK, 0,
+					     ex->zctx, &ptr);
+		size_t avail = n > 0 ? (size_t)n : 0, hole;
+
+		if (n <= 0) {
+			data_err(ex, &f, pos, n);
 			return -1;
 		}
-		hole = source_hole(ex, ptr, &avail);
+		hole = in_image(ex, ptr) ? source_hole(ex, ptr, &avail) : 0;
 		if (hole) {
 			pos += hole;
 			continue;
@@ -441,6 +427,10 @@ static int copy_data(struct extract *ex, int fd,
 			return -1;
 		}
 		pos += avail;
+	}
+	if (r < 0) {
+		data_err(ex, &f, 0, r);
+		return -1;
 	}
 	/* sets the size, and makes any trailing zeros a hole */
 	if (inode->size && ftruncate(fd, (off_t)inode->size) < 0) {
@@ -906,14 +896,9 @@ static int extract_init(struct extract *ex, struct fsck_ctx *ctx)
 	ex->gid = getegid();
 	/* SEEK_DATA means something only on a regular file */
 	ex->seek_data = fstat(ctx->map.fd, &st) == 0 && S_ISREG(st.st_mode);
-	/* 2 MiB and a decompressor, only for an image that needs them */
-	if (ctx->img.incompat & XIPFS_INCOMPAT_COMPRESSED) {
-		ex->zctx = xipfs_zctx_new();
-		ex->zbuf = malloc(COPY_CHUNK);
-		if (!ex->zctx || !ex->zbuf)
-			goto nomem;
-	}
-	if (inode_bits_init(&ex->dirs_seen, ctx->img.inode_count) < 0 ||
+	/* its buffer and decompressor come with the first compressed file */
+	ex->zctx = xipfs_zctx_new();
+	if (!ex->zctx || inode_bits_init(&ex->dirs_seen, ctx->img.inode_count) < 0 ||
 	    links_init(ex) < 0 || pathbuf_init(&ex->path, dir) < 0)
 		goto nomem;
 	ex->rel_start = ex->path.len +
@@ -935,7 +920,6 @@ static void extract_fini(struct extract *ex)
 	pathbuf_free(&ex->path);
 	inode_bits_free(&ex->dirs_seen);
 	xipfs_zctx_free(ex->zctx);
-	free(ex->zbuf);
 }
 
 static void extract_root(struct extract *ex)

@@ -151,11 +151,12 @@ struct fsck_data_figures {
 	int checksummed;	/* the image has data CRCs */
 	uint64_t blocks;	/* blocks checked against them */
 	uint64_t clusters;	/* clusters of compressed files */
+	uint64_t decompressed;	/* distinct ones decompressed: the work */
 	uint64_t zfiles;	/* compressed files (inodes) */
 };
 int fsck_check_data(struct fsck_ctx *ctx, struct fsck_data_figures *fig);
 
-/* the actions */
+/* the actions; verify.c's is also extract's first step */
 int fsck_verify(struct fsck_ctx *ctx);
 int fsck_list(struct fsck_ctx *ctx);
 int fsck_super(struct fsck_ctx *ctx);

@@ -7,13 +7,11 @@
 int xipfs_data_crc_get(const struct xipfs_image *img,
 		       struct xipfs_data_crc_info *out)
 {
-	const uint8_t *sb = img->base;
-
 	if (!(img->ro_compat & XIPFS_RO_COMPAT_DATA_CRC))
 		return -ENODATA;
-	out->table_offset = xipfs_le64(sb + SB_CRC_OFFSET);
+	out->table_offset = img->crc_offset;
 	out->blocks = (out->table_offset - img->data_offset) >> img->block_log2;
-	out->table_crc = xipfs_le32(sb + SB_CRC_TABLE_CRC);
+	out->table_crc = img->crc_table_crc;
 	return 0;
 }
 

@@ -11,6 +11,19 @@
 #define COOKIE_DOTDOT	2
 #define COOKIE_FIRST	3
 
+uint64_t xipfs_dir_cookie(uint64_t index)
+{
+	return COOKIE_FIRST + index;
+}
+
+int xipfs_dir_index_before(uint64_t cookie, uint64_t *index)
+{
+	if (cookie <= COOKIE_FIRST)
+		return -ERANGE;
+	*index = cookie - COOKIE_FIRST - 1;
+	return 0;
+}
+
 /* Bytewise order: memcmp on the common prefix, then the shorter first.
  * The one order of directory entries and of xattrs: the builder sorts by
  * it, lookup searches by it, xipfs_verify() checks it. */

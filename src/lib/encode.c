@@ -46,6 +46,8 @@ int xipfs_encode_super(void *out, const struct xipfs_image *img)
 	/* the label up to its first NUL, NUL-padded as the format wants */
 	memcpy(sb + SB_VOLUME_NAME, img->volume_name,
 	       strnlen(img->volume_name, SB_VOLUME_NAME_SIZE));
+	xipfs_put_le64(sb + SB_CRC_OFFSET, img->crc_offset);
+	xipfs_put_le32(sb + SB_CRC_TABLE_CRC, img->crc_table_crc);
 	/* last: the CRC covers every byte written above */
 	xipfs_put_le32(sb + SB_SUPER_CRC, xipfs_super_crc(sb));
 	return 0;

@@ -71,9 +71,9 @@ static int check_identity(const uint8_t *sb, uint64_t length)
 }
 
 /* The data CRC table: block-aligned after the data, inside the image. */
-static int check_data_crc(const struct xipfs_image *img, const uint8_t *sb)
+static int check_data_crc(const struct xipfs_image *img)
 {
-	uint64_t at = xipfs_le64(sb + SB_CRC_OFFSET), blocks;
+	uint64_t at = img->crc_offset, blocks;
 
 	if (!(img->ro_compat & XIPFS_RO_COMPAT_DATA_CRC))
 		return 0;
@@ -110,6 +110,8 @@ static void decode_super(struct xipfs_image *img, const uint8_t *sb)
 	img->dir_count = xipfs_le32(sb + SB_DIR_COUNT);
 	memcpy(img->volume_name, sb + SB_VOLUME_NAME, SB_VOLUME_NAME_SIZE);
 	img->volume_name[SB_VOLUME_NAME_SIZE] = '\0';
+	img->crc_offset = xipfs_le64(sb + SB_CRC_OFFSET);
+	img->crc_table_crc = xipfs_le32(sb + SB_CRC_TABLE_CRC);
 }
 
 /* Geometry: every region inside the image, in the documented order. */
@@ -140,7 +142,7 @@ static int check_geometry(struct xipfs_image *img, const uint8_t *sb,
 	table = (uint64_t)img->inode_count * XIPFS_INODE_SIZE; /* < 2^38 */
 	if (!xipfs_in_meta(img, img->inode_offset, table))
 		return -XIPFS_EBOUNDS;
-	return check_data_crc(img, sb);
+	return check_data_crc(img);
 }
 
 int xipfs_image_open(struct xipfs_image *img, const void *base,

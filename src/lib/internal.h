@@ -7,9 +7,6 @@
 
 #include "xipfs/xipfs.h"
 
-/* direct.c: undo mountinfo's \ooo escapes in place (the daemon too). */
-void xipfs_mountinfo_unescape(char *s);
-
 /*
  * Field offsets inside the on-disk structs, decoded with xipfs_le*(): taken
  * from the structs of format.h, whose offsets are pinned there, so reader
@@ -90,16 +87,31 @@ static inline int xipfs_in_meta(const struct xipfs_image *img, uint64_t off,
 
 /*
  * The end of the region file data may occupy: crc_offset with data
- * checksums (so every served byte is covered), else image_size.  Read
- * from the superblock, which xipfs_image_open() checked and which, like
- * the rest of the image, does not change under a reader.
+ * checksums (so every served byte is covered), else image_size.
  */
 static inline uint64_t xipfs_data_end(const struct xipfs_image *img)
 {
 	if (img->ro_compat & XIPFS_RO_COMPAT_DATA_CRC)
-		return xipfs_le64(img->base + SB_CRC_OFFSET);
+		return img->crc_offset;
 	return img->image_size;
 }
+
+/* zfile.c: a reading context (xipfs.h).  The ZSTD_DCtx stays opaque. */
+struct ZSTD_DCtx_s;
+struct xipfs_zctx {
+	struct ZSTD_DCtx_s *zstd;
+	uint8_t *scratch;	/* one cluster of the largest size */
+	uint8_t *buf;		/* what xipfs_file_pread() decompresses into */
+	size_t buf_size;
+	xipfs_block_check_fn check;	/* XIPFS_READ_VERIFY's, or NULL */
+	void *check_arg;
+	uint64_t clusters;	/* read through this context */
+};
+
+/* z's scratch cluster and its read buffer of at least size bytes, made
+ * on first use; NULL when out of memory. */
+uint8_t *xipfs_zctx_scratch(struct xipfs_zctx *z);
+uint8_t *xipfs_zctx_buffer(struct xipfs_zctx *z, size_t size);
 
 /* Read directory entry index of dir, validated (not its order). */
 int xipfs_dirent_at(const struct xipfs_image *img,

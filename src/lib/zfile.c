@@ -1,25 +1,31 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Compressed files: the cluster table (format.h, struct xipfs_ztable) and
- * reading any regular file's bytes, in place or through its clusters.
+ * Compressed files: the cluster table (format.h, struct xipfs_ztable), one
+ * cluster's decompression, and the reading context that holds the
+ * decompressor.  Reading a file's bytes is data.c's.
  */
 #include <errno.h>
 #include <lz4.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <zstd.h>
 
 #include "internal.h"
 
-struct xipfs_zctx {
-	ZSTD_DCtx *zstd;
-	uint8_t *scratch;	/* one cluster of the largest size */
-};
-
-static uint64_t cluster_count_of(uint64_t size, uint32_t log2)
+uint32_t xipfs_cluster_count(uint64_t size, uint32_t cluster_log2)
 {
-	return (size >> log2) + !!(size & ((1u << log2) - 1));
+	uint64_t n = (size >> cluster_log2) +
+		     !!(size & ((1ull << cluster_log2) - 1));
+
+	return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+uint64_t xipfs_ztable_size(uint32_t cluster_count)
+{
+	return (XIPFS_ZTABLE_HDR_SIZE + 4 * (uint64_t)cluster_count + 7) &
+	       ~(uint64_t)7;
 }
 
 static const uint8_t *table_end(const struct xipfs_image *img,
@@ -54,7 +60,8 @@ int xipfs_zfile_get(const struct xipfs_image *img,
 	    out->cluster_log2 < XIPFS_CLUSTER_LOG2_MIN ||
 	    out->cluster_log2 > XIPFS_CLUSTER_LOG2_MAX ||
 	    xipfs_le16(p + ZT_RESERVED) ||
-	    out->cluster_count != cluster_count_of(inode->size, out->cluster_log2))
+	    out->cluster_count != xipfs_cluster_count(inode->size,
+						      out->cluster_log2))
 		return -XIPFS_ECORRUPT;
 	if (!xipfs_in_meta(img, at, XIPFS_ZTABLE_HDR_SIZE +
 				       4 * (uint64_t)out->cluster_count))
@@ -94,19 +101,10 @@ int xipfs_cluster_get(const struct xipfs_image *img,
 	return 0;
 }
 
+/* Made empty: each part is allocated by the first read that needs it. */
 struct xipfs_zctx *xipfs_zctx_new(void)
 {
-	struct xipfs_zctx *z = calloc(1, sizeof(*z));
-
-	if (!z)
-		return NULL;
-	z->zstd = ZSTD_createDCtx();
-	z->scratch = malloc((size_t)1 << XIPFS_CLUSTER_LOG2_MAX);
-	if (!z->zstd || !z->scratch) {
-		xipfs_zctx_free(z);
-		return NULL;
-	}
-	return z;
+	return calloc(1, sizeof(struct xipfs_zctx));
 }
 
 void xipfs_zctx_free(struct xipfs_zctx *z)
@@ -115,7 +113,44 @@ void xipfs_zctx_free(struct xipfs_zctx *z)
 		return;
 	ZSTD_freeDCtx(z->zstd);
 	free(z->scratch);
+	free(z->buf);
 	free(z);
+}
+
+void xipfs_zctx_set_check(struct xipfs_zctx *z, xipfs_block_check_fn check,
+			  void *arg)
+{
+	z->check = check;
+	z->check_arg = arg;
+}
+
+uint64_t xipfs_zctx_clusters(const struct xipfs_zctx *z)
+{
+	return z->clusters;
+}
+
+uint8_t *xipfs_zctx_scratch(struct xipfs_zctx *z)
+{
+	if (!z->scratch)
+		z->scratch = malloc((size_t)1 << XIPFS_CLUSTER_LOG2_MAX);
+	return z->scratch;
+}
+
+/* Grown in steps of the largest cluster, so a reader whose requests
+ * vary in size settles on one buffer after its first large one. */
+uint8_t *xipfs_zctx_buffer(struct xipfs_zctx *z, size_t size)
+{
+	size_t step = (size_t)1 << XIPFS_CLUSTER_LOG2_MAX;
+
+	if (z->buf_size >= size)
+		return z->buf;
+	if (size > SIZE_MAX - step)
+		return NULL;
+	size = (size + step - 1) & ~(step - 1);
+	free(z->buf);
+	z->buf = malloc(size);
+	z->buf_size = z->buf ? size : 0;
+	return z->buf;
 }
 
 /*
@@ -131,6 +166,8 @@ static int zstd_cluster(struct xipfs_zctx *z,
 {
 	size_t r;
 
+	if (!z->zstd && !(z->zstd = ZSTD_createDCtx()))
+		return -ENOMEM;
 	if (cl->stored_len < 4 || xipfs_le32(cl->stored) != ZSTD_MAGICNUMBER ||
 	    ZSTD_findFrameCompressedSize(cl->stored, cl->stored_len) !=
 		    cl->stored_len)
@@ -165,111 +202,4 @@ int xipfs_cluster_decompress(struct xipfs_zctx *z,
 	if (zf->algorithm == XIPFS_ZALG_LZ4)
 		return lz4_cluster(cl, out);
 	return -XIPFS_ECORRUPT;
-}
-
-/* Clip [offset, offset + len) to the file; 0 bytes at or past its end. */
-static size_t clip(const struct xipfs_inode_info *inode, uint64_t offset,
-		   uint64_t len)
-{
-	uint64_t left;
-
-	if (offset >= inode->size)
-		return 0;
-	left = inode->size - offset;
-	if (len > left)
-		len = left;
-	return len > SSIZE_MAX ? SSIZE_MAX : (size_t)len;
-}
-
-static ssize_t read_clusters(const struct xipfs_image *img,
-			     const struct xipfs_inode_info *inode,
-			     uint64_t offset, uint8_t *buf, size_t len,
-			     struct xipfs_zctx *z)
-{
-	struct xipfs_zfile_info zf;
-	size_t done = 0;
-	int err = xipfs_zfile_get(img, inode, &zf);
-
-	if (err)
-		return err;
-	while (done < len) {
-		struct xipfs_cluster_info cl;
-		uint64_t pos = offset + done;
-		uint32_t skip, take;
-
-		err = xipfs_cluster_get(img, inode, &zf,
-					(uint32_t)(pos >> zf.cluster_log2), &cl);
-		if (err)
-			return err;
-		skip = (uint32_t)(pos - cl.file_offset);
-		take = cl.length - skip;
-		if (take > len - done)
-			take = (uint32_t)(len - done);
-		if (take == cl.length) {
-			err = xipfs_cluster_decompress(z, &zf, &cl, buf + done);
-		} else if (cl.stored_len == cl.length) {
-			memcpy(buf + done, cl.stored + skip, take);
-		} else {
-			err = xipfs_cluster_decompress(z, &zf, &cl, z->scratch);
-			if (!err)
-				memcpy(buf + done, z->scratch + skip, take);
-		}
-		if (err)
-			return err;
-		done += take;
-	}
-	return (ssize_t)done;
-}
-
-ssize_t xipfs_file_read(const struct xipfs_image *img,
-			const struct xipfs_inode_info *inode, uint64_t offset,
-			void *buf, size_t len, struct xipfs_zctx *z)
-{
-	size_t n;
-
-	if (!S_ISREG(inode->mode))
-		return S_ISDIR(inode->mode) ? -EISDIR : -EINVAL;
-	if (inode->flags & XIPFS_INODE_COMPRESSED && !z)
-		return -EINVAL;
-	n = clip(inode, offset, len);
-	if (n == 0)	/* offset may be anything: no pointer made from it */
-		return 0;
-	if (!(inode->flags & XIPFS_INODE_COMPRESSED)) {
-		memcpy(buf, img->base + inode->data + offset, n);
-		return (ssize_t)n;
-	}
-	return read_clusters(img, inode, offset, buf, n, z);
-}
-
-int xipfs_file_stored_range(const struct xipfs_image *img,
-			    const struct xipfs_inode_info *inode,
-			    uint64_t offset, uint64_t len,
-			    uint64_t *image_offset, uint64_t *image_len)
-{
-	struct xipfs_zfile_info zf;
-	struct xipfs_cluster_info first, last;
-	size_t n;
-	int err;
-
-	if (!S_ISREG(inode->mode))
-		return S_ISDIR(inode->mode) ? -EISDIR : -EINVAL;
-	n = clip(inode, offset, len);
-	*image_offset = inode->data + offset;
-	*image_len = n;
-	if (!n || !(inode->flags & XIPFS_INODE_COMPRESSED))
-		return 0;
-	err = xipfs_zfile_get(img, inode, &zf);
-	if (!err)
-		err = xipfs_cluster_get(img, inode, &zf,
-					(uint32_t)(offset >> zf.cluster_log2),
-					&first);
-	if (!err)
-		err = xipfs_cluster_get(img, inode, &zf,
-					(uint32_t)((offset + n - 1) >>
-						   zf.cluster_log2), &last);
-	if (err)
-		return err;
-	*image_offset = first.image_offset;
-	*image_len = last.image_offset + last.stored_len - first.image_offset;
-	return 0;
 }

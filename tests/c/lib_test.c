@@ -1028,6 +1028,37 @@ static void build_zimage(struct zimage *zi)
 	zfix(zi->img, zi->size, 1);
 }
 
+/*
+ * xipfs_file_pread() of the same range: the same bytes, in the image for
+ * a file stored in place (no copy) and in z's buffer for a compressed one.
+ */
+static int check_pread(const struct xipfs_image *img,
+		       const struct xipfs_inode_info *in, uint64_t off,
+		       size_t len, const uint8_t *want, size_t expect,
+		       struct xipfs_zctx *z)
+{
+	struct xipfs_file f;
+	const uint8_t *out;
+	ssize_t n;
+	int in_image;
+
+	if (xipfs_file_open(img, in, &f))
+		return 0;
+	n = xipfs_file_pread(img, &f, off, len, 0, z, &out);
+	if (f.compressed && !z)
+		return n == (expect ? -EINVAL : 0);
+	if (n != (ssize_t)expect || (expect && memcmp(out, want + off, expect)))
+		goto bad;
+	in_image = out >= img->base && out < img->base + img->length;
+	if (expect && in_image != !f.compressed)
+		goto bad;
+	return 1;
+bad:
+	fprintf(stderr, "  ino %u pread(%llu, %zu) = %zd, want %zu\n", in->ino,
+		(unsigned long long)off, len, n, expect);
+	return 0;
+}
+
 /* Every offset/length pattern that matters, against the known content. */
 static void check_reads(const struct xipfs_image *img, uint32_t ino,
 			const uint8_t *want, uint64_t size, uint32_t cs,
@@ -1065,6 +1096,7 @@ static void check_reads(const struct xipfs_image *img, uint32_t ino,
 					"want %zu\n", ino,
 					(unsigned long long)off, len, n, expect);
 			}
+			bad += !check_pread(img, &in, off, len, want, expect, z);
 		}
 	}
 	CHECK_EQ(bad, 0);
@@ -1533,8 +1565,11 @@ static void test_zencode(const struct zimage *zi, const struct xipfs_image *img)
 		CHECK(memcmp(buf, img->base + zf.table_offset, len) == 0);
 	}
 	CHECK(zf.table_offset == zi->lt);
+	/* the one encoder writes the data CRC fields, from the struct */
+	CHECK(img->crc_offset == zi->crc_offset && img->crc_table_crc != 0);
 	CHECK_EQ(xipfs_encode_super(sb, img), 0);
-	CHECK(memcmp(sb, img->base, XIPFS_SUPER_SIZE) != 0);	/* no CRC fields */
+	CHECK(memcmp(sb, img->base, XIPFS_SUPER_SIZE) == 0);
+	/* the 0.2 interface puts the same fields into an encoded superblock */
 	CHECK_EQ(xipfs_data_crc_get(img, &dc), 0);
 	CHECK_EQ(xipfs_encode_super_data_crc(sb, &dc), 0);
 	CHECK(memcmp(sb, img->base, XIPFS_SUPER_SIZE) == 0);
@@ -1556,6 +1591,57 @@ static void test_unused_incompat(const uint8_t *good)
 	}
 }
 
+/* A check of the caller's: counts the blocks it is asked about, and
+ * fails them when told to. */
+struct block_count {
+	uint64_t blocks;
+	int fail;
+};
+
+static int count_block(void *arg, const struct xipfs_file *f, uint64_t block)
+{
+	struct block_count *bc = arg;
+
+	(void)f, (void)block;
+	bc->blocks++;
+	return bc->fail ? -EIO : 0;
+}
+
+/* XIPFS_READ_VERIFY: the stored bytes' blocks, by the library's check or
+ * the context's, before any byte is given; a failed block fails the read. */
+static void test_pread_verify(const struct xipfs_image *img)
+{
+	struct xipfs_zctx *z = xipfs_zctx_new();
+	struct block_count bc = { 0, 0 };
+	struct xipfs_inode_info zin;
+	struct xipfs_file f;
+	const uint8_t *out;
+
+	TEST_SECTION("xipfs_file_pread with XIPFS_READ_VERIFY");
+	if (!CHECK(z != NULL))
+		return;
+	CHECK_EQ(xipfs_inode_get(img, 2, &zin), 0);
+	CHECK_EQ(xipfs_file_open(img, &zin, &f), 0);
+	CHECK(f.compressed && f.zf.cluster_count == Z_ZCOUNT);
+	CHECK_EQ(xipfs_file_pread(img, &f, 0, Z_ZSIZE, XIPFS_READ_VERIFY, z,
+				  &out), Z_ZSIZE);
+	CHECK_EQ(xipfs_zctx_clusters(z), Z_ZCOUNT);
+	xipfs_zctx_set_check(z, count_block, &bc);
+	CHECK_EQ(xipfs_file_pread(img, &f, 0, Z_ZSIZE, XIPFS_READ_VERIFY, z,
+				  &out), Z_ZSIZE);
+	CHECK(bc.blocks > 0);
+	bc.fail = 1;
+	out = (const uint8_t *)1;
+	CHECK_EQ(xipfs_file_pread(img, &f, 0, 1, XIPFS_READ_VERIFY, z, &out),
+		 -EIO);
+	CHECK(out == NULL);
+	/* no verify asked: the check is not called */
+	bc.blocks = 0;
+	CHECK_EQ(xipfs_file_pread(img, &f, 0, 1, 0, z, &out), 1);
+	CHECK_EQ(bc.blocks, 0);
+	xipfs_zctx_free(z);
+}
+
 static void test_compressed(const uint8_t *good, const struct xipfs_image *unit)
 {
 	static struct zimage zi;
@@ -1568,6 +1654,7 @@ static void test_compressed(const uint8_t *good, const struct xipfs_image *unit)
 		return;
 	CHECK_EQ(xipfs_verify(&img, NULL, NULL), 0);
 	test_zfile_reads(&zi, &img, z);
+	test_pread_verify(&img);
 	test_zfile_errors(&zi);
 	test_cluster_errors(&zi);
 	test_frames(z);

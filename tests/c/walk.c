@@ -135,12 +135,30 @@ static void read_matches(struct walker *w, const struct xipfs_inode_info *in,
 			 uint64_t off, const uint8_t *want, size_t len)
 {
 	ssize_t n = xipfs_file_read(&w->img, in, off, w->copy, len, w->z);
+	struct xipfs_file f;
+	const uint8_t *out;
 
 	if (n < 0)
 		error(w, in->ino, "file_read", (int)n);
 	else if ((size_t)n != len || memcmp(w->copy, want, len))
 		anomaly(w, in->ino, "file_read at %llu gives other bytes",
 			(unsigned long long)off);
+	/* the one read entry gives the same bytes; with the data CRCs
+	 * checked first it gives them or an error, never others */
+	if (xipfs_file_open(&w->img, in, &f))
+		return;
+	for (unsigned int flags = 0; flags <= XIPFS_READ_VERIFY; flags++) {
+		ssize_t np = xipfs_file_pread(&w->img, &f, off, len, flags,
+					      w->z, &out);
+
+		if (!flags && (np < 0) != (n < 0))
+			anomaly(w, in->ino, "file_pread and file_read at %llu "
+				"disagree", (unsigned long long)off);
+		else if (np >= 0 && ((size_t)np != len ||
+				     memcmp(out, want, len)))
+			anomaly(w, in->ino, "file_pread at %llu gives other "
+				"bytes", (unsigned long long)off);
+	}
 }
 
 /* One cluster: decoded on its own, then through xipfs_file_read(). */
