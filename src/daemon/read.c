@@ -233,13 +233,19 @@ static void reply_splice(fuse_req_t req, struct xipfsd *d,
 }
 
 
-/* READ's reply with the image bytes [ptr, ptr + len): spliced when the
+static void reply_bounced(fuse_req_t req, struct xipfsd *d,
+			  const uint8_t *ptr, size_t len, int packed);
+
+/* READ's reply with the image bytes [ptr, ptr + len): through the thread's
+ * buffer from a source the kernel cannot pin (bounce.c), spliced when the
  * mount splices and the read spans two pages or more, else copied.
  * packed: of a packed file (counted apart from files stored in place). */
 void xipfsd_reply_read(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
 		       size_t len, int packed)
 {
-	if (d->splice && len >= 2 * (size_t)d->page_size)
+	if (d->bounce)
+		reply_bounced(req, d, ptr, len, packed);
+	else if (d->splice && len >= 2 * (size_t)d->page_size)
 		reply_splice(req, d, ptr, len, packed);
 	else
 		reply_copy(req, d, ptr, len, packed);
@@ -262,6 +268,19 @@ static uint8_t *zread_buffer(struct thread_state *ts, size_t size)
 	ts->buf = malloc(size);
 	ts->buf_size = ts->buf ? size : 0;
 	return ts->buf;
+}
+
+/* The bounce copy goes into the buffer compressed files use. */
+static void reply_bounced(fuse_req_t req, struct xipfsd *d,
+			  const uint8_t *ptr, size_t len, int packed)
+{
+	struct thread_state *ts = thread_state_get(d);
+	uint8_t *buf = ts ? zread_buffer(ts, len) : NULL;
+
+	if (!buf)
+		fuse_reply_err(req, ENOMEM);
+	else
+		xipfsd_reply_bounce(req, d, buf, ptr, len, packed);
 }
 
 /* How many clusters [off, off + n) of a compressed file meets (n > 0). */

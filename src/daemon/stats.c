@@ -57,6 +57,11 @@ void xipfsd_stats_report(struct xipfsd *d, const char *when)
 		 load(&d->stats.bytes_packed), load(&d->stats.bytes_compressed),
 		 load(&d->stats.clusters), load(&d->stats.uring_reads),
 		 load(&d->stats.lost));
+	if (d->bounce)
+		fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: %lu of those "
+			 "bytes copied through a buffer first (raw page "
+			 "frames)\n", when, d->source,
+			 load(&d->stats.bytes_bounce));
 	if (d->verify.on)
 		fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: verify: %lu "
 			 "blocks checked, %lu failed their checksum\n", when,

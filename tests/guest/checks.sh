@@ -1,0 +1,290 @@
+#!/bin/bash
+# Run inside the guest that scripts/guest.sh boots, chrooted into the host's
+# / (read-only over 9p): every check of every source, one line each in
+# WORK/result ("pass SOURCE: CHECK" or "fail SOURCE: CHECK: why"), which
+# the host counts.  A source that cannot be set up fails its "setup" check
+# and its other checks are not run (counted as that one failure).
+#
+# Usage (by tests/guest/init): checks.sh WORK
+set -uo pipefail
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+work=$1
+. "$work/env"		# top, build, image_size, window_size
+. "$top/scripts/lib.sh"
+prog=guest-checks
+res=$work/result
+rc=$top/tests/guest/readcheck.py
+user=nobody
+mnt=/run/mnt
+log=/run/tmp/daemon.log
+daemon=""
+
+pass() { echo "pass $src: $*" >>"$res"; echo "pass $src: $*"; }
+fail() { echo "fail $src: $*" >>"$res"; echo "FAIL $src: $*"; }
+# check NAME CMD...: one line for CMD's status.
+check() {
+	local name=$1; shift
+	if "$@"; then pass "$name"; else fail "$name"; fi
+}
+figure() { echo "figure $src: $*" >>"$res"; echo "figure $src: $*"; }
+
+# ---- mounting, as root or as $user
+unmount_all() {
+	[ -n "$daemon" ] || return 0
+	unmount "$mnt" lazy
+	reap "$daemon"
+	daemon=""
+}
+cleanup_hooks="unmount_all"
+# mount_as WHO OPTS SOURCE: start the daemon in the foreground (-f, -v:
+# its messages in $log) and wait for the mount.
+mount_as() {
+	local who=$1 opts=$2 source=$3
+	mkdir -p "$mnt" && chown "$who" "$mnt"
+	if [ "$who" = root ]; then
+		"$build/xipfs" -f -v ${opts:+-o "$opts"} "$source" "$mnt" >"$log" 2>&1 &
+	else
+		setpriv --reuid="$who" --regid=nogroup --clear-groups \
+			"$build/xipfs" -f -v ${opts:+-o "$opts"} "$source" "$mnt" >"$log" 2>&1 &
+	fi
+	daemon=$!
+	wait_mounted "$mnt" "$daemon" && return 0
+	sed 's/^/  daemon: /' "$log"
+	reap "$daemon"; daemon=""
+	return 1
+}
+# unmount_clean WHO: unmount, and the daemon ends with status 0.
+unmount_clean() {
+	local who=$1 st
+	if [ "$who" = root ]; then
+		umount "$mnt" || return 1
+	else
+		setpriv --reuid="$who" --regid=nogroup --clear-groups fusermount3 -u "$mnt" || return 1
+	fi
+	wait "$daemon"; st=$?
+	daemon=""
+	[ $st = 0 ] || { echo "daemon exit $st"; sed 's/^/  daemon: /' "$log"; }
+	[ $st = 0 ]
+}
+
+# ---- the checks of one mounted image
+want_sum() { awk -v n="./$1" '$2 == n {print $1}' "$work/manifest"; }
+exec_prog() { "$mnt/bin/prog" --version | grep -q sha256sum; }
+xmap_bytes() {
+	[ "$("$build/xipfs-map" -c "$mnt/data/big" | sha256sum | cut -d' ' -f1)" = "$(want_sum data/big)" ]
+}
+# A compressed file: its bytes were compared by the read check; the
+# daemon says it is compressed, so xipfs-map refuses it.
+compressed() {
+	! "$build/xipfs-map" "$mnt/text/all-sources.txt" 2>"$work/xmap.err" >/dev/null &&
+		grep -q compressed "$work/xmap.err"
+}
+tree_checks() {
+	local line
+	python3 "$rc" tree "$mnt" "$work/manifest" "$work/names" | while read -r line; do
+		case $line in
+		pass*) pass "$1${line#pass }" ;;
+		*) fail "$1${line#fail }" ;;
+		esac
+	done
+}
+# copies_figure: RAM copies per mapped byte when every XIP file is mapped
+# and touched, from a cold start (drop_caches before the mount).
+copies_figure() {
+	python3 "$rc" copies "$mnt" data/big data/odd data/sub/one bin/prog
+}
+# mounted_checks WHO [PREFIX]: what every source gets.
+mounted_checks() {
+	local p=${2:-}
+	tree_checks "$p"
+	check "${p}exec a program" exec_prog
+	check "${p}xipfs-map -c of an XIP file" xmap_bytes
+	check "${p}compressed file known as such" compressed
+}
+
+# source_checks NAME SOURCE OPTS [user]: mount as root (and as $user),
+# every check, unmount clean; the copies figure from the root mount.
+source_checks() {
+	src=$1
+	local source=$2 opts=$3 who
+	sync; echo 3 >/proc/sys/vm/drop_caches
+	if ! mount_as root "$opts" "$source"; then
+		fail "mount as root"
+		return 1
+	fi
+	pass "mount as root"
+	figure "$(copies_figure)"
+	grep -i -E 'bounce|copy|passthrough' "$log" | head -5 | sed 's/^/  -v: /'
+	mounted_checks root
+	check "unmount clean" unmount_clean root
+	grep -E 'served|read' "$log" | tail -3 | sed 's/^/  stats: /'
+	[ "${4:-}" = user ] || return 0
+	if ! mount_as "$user" "$opts" "$source"; then
+		fail "mount as $user"
+		return 1
+	fi
+	pass "mount as $user"
+	mounted_checks "$user" "as $user: "
+	check "as $user: unmount clean" unmount_clean "$user"
+}
+
+# ---- the sources
+ivshmem_dev() {
+	local d
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x1af4 ] && [ "$(cat "$d/device")" = 0x1110 ] &&
+			{ echo "$d"; return 0; }
+	done
+	return 1
+}
+# The window's physical address: BAR2, the third line of "resource".
+window_addr() { sed -n 3p "$(ivshmem_dev)/resource" | awk '{print $1}'; }
+
+physical_sources() {
+	local addr dev
+	src=phys
+	if ! dev=$(ivshmem_dev) || ! addr=$(window_addr); then
+		fail "setup: no ivshmem window"
+		return 1
+	fi
+	echo "ivshmem window at $addr ($dev)"
+	source_checks phys /dev/mem "phys=$addr,size=$image_size"
+	source_checks resource2 "$dev/resource2" ""
+}
+
+# nd_namespace N MODE [ALIGN]: region N's namespace made MODE, its device
+# on stdout.  The label area starts empty, so the kernel made one raw
+# namespace of the whole region: reconfigure that one.
+nd_namespace() {
+	local out
+	echo "region$1: $(cat "/sys/bus/nd/devices/region$1/size") bytes" >&2
+	out=$(ndctl create-namespace -f -e "namespace$1.0" -m "$2" ${3:+-a "$3"} 2>&1) ||
+		{ echo "$out" >&2; return 1; }
+	echo "$out" | sed -n 's/.*"\(chardev\|blockdev\)":"\([^"]*\)".*/\2/p' | head -1
+}
+
+devdax_source() {
+	local dev
+	src=devdax
+	if ! dev=$(nd_namespace 1 devdax 2M) || [ ! -c "/dev/$dev" ]; then
+		fail "setup: ndctl create-namespace -m devdax"
+		return 1
+	fi
+	echo "devdax: /dev/$dev, align $(cat "/sys/dev/char/$(stat -c '%t:%T' "/dev/$dev" |
+		awk -F: '{printf "%d:%d", strtonum("0x"$1), strtonum("0x"$2)}')/align" 2>&1)"
+	# devdax takes no write(): the image goes in through a mapping.
+	python3 - "/dev/$dev" "$work/image" <<'EOF' || { fail "setup: write the image"; return 1; }
+import mmap, os, sys
+data = open(sys.argv[2], "rb").read()
+fd = os.open(sys.argv[1], os.O_RDWR)
+n = (len(data) + (2 << 20) - 1) // (2 << 20) * (2 << 20)
+m = mmap.mmap(fd, n, mmap.MAP_SHARED)
+m[:len(data)] = data
+m.flush(); m.close()
+EOF
+	source_checks devdax "/dev/$dev" "size=$image_size"
+}
+
+pmem_source() {
+	local dev
+	src=pmem
+	if ! dev=$(nd_namespace 0 fsdax) || [ ! -b "/dev/$dev" ]; then
+		fail "setup: ndctl create-namespace -m fsdax"
+		return 1
+	fi
+	pmem=/dev/$dev
+	dd if="$work/image" of="$pmem" bs=1M conv=fsync status=none ||
+		{ fail "setup: write the image"; return 1; }
+	# Without udev the node is root's only; a udev rule would give it a group.
+	chmod 0644 "$pmem"
+	source_checks pmem "$pmem" "" user
+}
+
+fsdax_source() {
+	local fs=/run/fsdax
+	src=fsdax
+	[ -n "${pmem:-}" ] || { fail "setup: no pmem device"; return 1; }
+	mkdir -p "$fs"
+	if ! mkfs.xfs -q -f -m reflink=1 "$pmem" || ! mount -o dax=always "$pmem" "$fs"; then
+		fail "setup: xfs -o dax=always on $pmem"
+		return 1
+	fi
+	cp "$work/image" "$fs/image" && cp "$work/image-flipped" "$fs/flipped" &&
+		chmod 0644 "$fs/image" "$fs/flipped" || { fail "setup: copy the images"; return 1; }
+	source_checks fsdax "$fs/image" "passthrough=off" user
+	passthrough_checks "$fs/image"
+	verify_checks "$fs/flipped"
+	umount "$fs"
+}
+
+# True XIP: with passthrough, every XIP file mapped adds (near) nothing to
+# the page cache; without, its size.  Where the kernel or libfuse has no
+# passthrough, the daemon says why in one line and the mount works.
+passthrough_checks() {
+	local image=$1 fig copies
+	src=fsdax-passthrough
+	sync; echo 3 >/proc/sys/vm/drop_caches
+	mount_as root "passthrough=on,passthrough_min=0" "$image" || { fail "mount"; return 1; }
+	fig=$(copies_figure)
+	figure "$fig"
+	grep -i passthrough "$log" | sed 's/^/  -v: /'
+	copies=$(echo "$fig" | awk '{print $2}')
+	if grep -qi 'passthrough:.*\(no\|not\|off\|needs\|without\)' "$log"; then
+		check "fallback said in one line" [ "$(grep -ci 'passthrough:' "$log")" -ge 1 ]
+		check "fallback mount reads (page cache, copies $copies)" \
+			awk -v c="$copies" 'BEGIN { exit !(c > 0.9) }'
+		tree_checks "fallback: "
+	else
+		check "true XIP: page cache grew $copies bytes per mapped byte" \
+			awk -v c="$copies" 'BEGIN { exit !(c < 0.1) }'
+		check "true XIP: mappings are DAX (smaps)" \
+			python3 "$rc" daxmap "$mnt" data/big
+		tree_checks "passthrough: "
+	fi
+	check "unmount clean" unmount_clean root
+	# The same without passthrough: the files' size in page cache.
+	src=fsdax
+	sync; echo 3 >/proc/sys/vm/drop_caches
+	mount_as root "passthrough=off" "$image" || { fail "mount passthrough=off"; return 1; }
+	copies=$(copies_figure | awk '{print $2}')
+	check "passthrough=off: page cache grew $copies bytes per mapped byte" \
+		awk -v c="$copies" 'BEGIN { exit !(c > 0.9) }'
+	unmount_clean root
+}
+
+# -o verify on the image with one flipped data byte: EIO for that file,
+# the others read.
+verify_checks() {
+	src=fsdax-verify
+	mount_as root "verify" "$1" || { fail "mount"; return 1; }
+	check "flipped byte gives EIO" python3 "$rc" eio "$mnt" data/odd
+	check "other files read" \
+		[ "$(sha256sum <"$mnt/data/big" | cut -d' ' -f1)" = "$(want_sum data/big)" ]
+	check "unmount clean" unmount_clean root
+}
+
+mtd_source() {
+	local addr
+	src=mtdblock
+	addr=$(window_addr) || { fail "setup: no window"; return 1; }
+	if ! insmod /run/late/phram.ko "phram=xipfs,$addr,$window_size" ||
+		! wait_dev /dev/mtdblock0; then
+		fail "setup: phram over the window"
+		return 1
+	fi
+	source_checks mtdblock /dev/mtdblock0 ""
+}
+wait_dev() {
+	local _
+	for _ in $(seq 1 100); do [ -b "$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+chmod 0666 /dev/fuse	# no udev here to make it so
+echo "kernel $(uname -r), libfuse of $build/xipfs: $(ldd "$build/xipfs" | grep -o 'libfuse3[^ ]* => [^ ]*')"
+physical_sources
+devdax_source
+pmem_source
+fsdax_source
+mtd_source
+echo "checks done"
