@@ -9,7 +9,7 @@
   copies MNT FILE...
       maps every FILE shared and read-only, touches each page, and prints
       "copies C bytes B cached_kb K": C is how much the page cache
-      (/proc/meminfo Cached) grew per mapped byte
+      (/proc/meminfo Cached + Buffers) grew per mapped byte
   daxmap MNT FILE
       maps FILE, touches it, prints its smaps entry; exit 0 when the
       mapping carries the flags only a DAX file's mmap sets (FUSE sets
@@ -77,22 +77,27 @@ def check_tree(mnt, manifest, names_file):
         finally:
             os.close(fd)
     for what, errs in bad.items():
-        if errs:
+        if what != "read" and bad["read"]:
+            print("fail %s: not checked, read failed" % what)
+        elif errs:
             print("fail %s: %d files, first %s" % (what, len(errs), errs[0]))
         else:
             print("pass %s: %d files" % (what, len(sums)))
 
 
-def meminfo(key):
+def meminfo(*keys):
+    """kB of page cache: file pages (Cached) and a block device's own
+    (Buffers), where a block-device source's pages go."""
+    total = 0
     for line in open("/proc/meminfo"):
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    raise KeyError(key)
+        if line.split(":")[0] in keys:
+            total += int(line.split()[1])
+    return total
 
 
 def copies(mnt, files):
     maps, total = [], 0
-    before = meminfo("Cached")
+    before = meminfo("Cached", "Buffers")
     for name in files:
         fd = os.open(os.path.join(mnt, name), os.O_RDONLY)
         size = os.fstat(fd).st_size
@@ -102,7 +107,7 @@ def copies(mnt, files):
             m[off]
         maps.append(m)
         total += size
-    after = meminfo("Cached")
+    after = meminfo("Cached", "Buffers")
     print("copies %.3f bytes %d cached_kb %d" %
           ((after - before) * 1024.0 / max(total, 1), total, after - before))
     for m in maps:
