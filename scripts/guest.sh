@@ -17,6 +17,8 @@
 #             failure (default: $XIPFS_GUEST_TIMEOUT or 900)
 #   --keep    keep the work directory (images, console, kernel log)
 # Prints one line per check, "PASS KERNEL SOURCE: CHECK" or "FAIL ...",
+# "FIGURE KERNEL SOURCE: copies C ..." for the RAM copies one mapping of
+# every XIP file cost (page cache growth per mapped byte; not a check),
 # then "guest: N passed, N failed"; exits 0 only when every check of every
 # kernel passed, the guest said it was done and its kernel log has no
 # WARNING, BUG or oops.  Needs root (the guest's NVDIMM and ivshmem
@@ -175,6 +177,7 @@ report() {
 		case $line in
 		"pass "*) passed=$((passed + 1)); echo "PASS $name ${line#pass }" ;;
 		"fail "*) failed=$((failed + 1)); echo "FAIL $name ${line#fail }" ;;
+		"figure "*) echo "FIGURE $name ${line#figure }" ;;
 		esac
 	done <"$out/result"
 	# The run as a whole: the guest finished, and its kernel stayed sane.

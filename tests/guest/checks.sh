@@ -75,7 +75,11 @@ run_as() {
 	else setpriv --reuid="$who" --regid=nogroup --clear-groups "$@"; fi
 }
 want_sum() { awk -v n="./$1" '$2 == n {print $1}' "$work/manifest"; }
-exec_prog() { run_as "$1" "$mnt/bin/prog" --version | grep -q sha256sum; }
+# Captured first: grep -q quitting early would SIGPIPE the program.
+exec_prog() {
+	local out
+	out=$(run_as "$1" "$mnt/bin/prog" --version) && grep -q sha256sum <<<"$out"
+}
 xmap_bytes() {
 	[ "$(run_as "$1" "$build/xipfs-map" -c "$mnt/data/big" | sha256sum | cut -d' ' -f1)" = "$(want_sum data/big)" ]
 }
@@ -185,6 +189,26 @@ physical_sources() {
 		"$build/xipfsck" -q -o "$addr" -S "$image_size" /dev/mem
 	check "xipfsck extracts it, every file as the host's" extract_check "$addr"
 	source_checks resource2 "$dev/resource2" "" bounce
+	uring_checks "$addr"
+}
+
+# FUSE over io_uring from raw page frames: libfuse copies a reply into
+# its ring buffer.  Where the kernel has FUSE over io_uring (6.14 and
+# newer) and xipfs was built with it; elsewhere one line says so.
+uring_checks() {
+	local knob=/sys/module/fuse/parameters/enable_uring
+	src=phys-io_uring
+	if [ ! -e $knob ] || ! "$build/xipfs" --version | grep -q 'io_uring yes'; then
+		echo "no FUSE over io_uring here (kernel $(uname -r) or libfuse); not checked"
+		return 0
+	fi
+	echo Y >$knob
+	mount_as root "phys=$1,size=$image_size,io_uring" /dev/mem || { fail "mount"; return 1; }
+	tree_checks root ""
+	check "unmount clean" unmount_clean root
+	check "READs came over io_uring" \
+		grep -q ': [1-9][0-9]* READs over io_uring' "$log"
+	echo N >$knob
 }
 
 # nd_namespace N MODE [ALIGN]: region N's namespace made MODE, its device
