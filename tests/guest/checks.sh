@@ -206,8 +206,9 @@ uring_checks() {
 	mount_as root "phys=$1,size=$image_size,io_uring" /dev/mem || { fail "mount"; return 1; }
 	tree_checks root ""
 	check "unmount clean" unmount_clean root
+	grep -i 'uring' "$log" | sed 's/^/  -v: /'
 	check "READs came over io_uring" \
-		grep -q ': [1-9][0-9]* READs over io_uring' "$log"
+		grep -q '; [1-9][0-9]* READs over io_uring' "$log"
 	echo N >$knob
 }
 
