@@ -72,8 +72,9 @@ void xipfsd_bounce_decide(struct xipfsd *d)
 
 /*
  * READ's reply from a bounce source: the bytes copied into buf (the
- * thread's own, at least len bytes) first; counted as copied, and apart.  The copy reads the source, so
- * it runs inside a SIGBUS guard like every other read of the image.
+ * thread's own, at least len bytes) first; counted as copied, and apart.
+ * The copy reads the source, so it runs inside a SIGBUS guard like every
+ * other read of the image.
  */
 void xipfsd_reply_bounce(fuse_req_t req, struct xipfsd *d, uint8_t *buf,
 			 const uint8_t *ptr, size_t len, int packed)
