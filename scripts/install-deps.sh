@@ -18,7 +18,8 @@ apt-get install -y -qq --no-install-recommends \
 	libfuse3-dev fuse3 squashfuse fio procps gnuplot-nox \
 	dpkg-dev meson ninja-build liburing-dev libnuma-dev \
 	debhelper lintian xfsprogs btrfs-progs e2fsprogs \
-	liblz4-dev libzstd-dev libisal-dev uuid-dev zlib1g-dev >/dev/null
+	liblz4-dev libzstd-dev libisal-dev uuid-dev zlib1g-dev \
+	qemu-system-x86 busybox-static ndctl daxctl kmod cpio xz-utils >/dev/null
 # The kernel makes /dev/fuse 0666 and Debian keeps it so: fusermount3 is
 # what guards mounting.  Some machine images make it root's only, which
 # stops every user mount (libfuse opens /dev/fuse before it turns to

@@ -175,6 +175,7 @@ static int open_source(struct xipfsd *d, uint64_t offset, uint64_t size)
 			"reading by copy\n", d->source);
 	if (d->map.type != S_IFREG)
 		d->read_mode = XIPFSD_READ_COPY;
+	xipfsd_bounce_decide(d);
 	if (fstat(d->map.fd, &st) == 0) {
 		d->source_dev = (uint64_t)st.st_dev;
 		d->source_ino = (uint64_t)st.st_ino;

@@ -81,6 +81,8 @@ struct splice_pipe {
 struct thread_state {
 	struct splice_pipe *pipe;
 	struct xipfs_zctx *z;
+	uint8_t *bounce;	/* bounce.c's copies, made on demand */
+	size_t bounce_size;
 };
 
 static void splice_pipe_free(struct splice_pipe *sp)
@@ -98,6 +100,7 @@ static void thread_state_free(void *p)
 
 	splice_pipe_free(ts->pipe);
 	xipfs_zctx_free(ts->z);
+	free(ts->bounce);
 	free(ts);
 }
 
@@ -239,16 +242,48 @@ static void reply_splice(fuse_req_t req, struct xipfsd *d,
 }
 
 
-/* Bytes in place [ptr, ptr + len): spliced when the mount splices and
- * the read spans two pages or more, else copied.  packed: of a packed file
- * (counted apart from files stored in place). */
+static void reply_bounced(fuse_req_t req, struct xipfsd *d,
+			  const uint8_t *ptr, size_t len, int packed);
+
+/* Bytes in place [ptr, ptr + len): through the thread's buffer from a
+ * source the kernel cannot pin (bounce.c), spliced when the mount splices
+ * and the read spans two pages or more, else copied.  packed: of a packed
+ * file (counted apart from files stored in place). */
 static void reply_in_place(fuse_req_t req, struct xipfsd *d,
 			   const uint8_t *ptr, size_t len, int packed)
 {
-	if (d->splice && len >= 2 * (size_t)d->page_size)
+	if (d->bounce)
+		reply_bounced(req, d, ptr, len, packed);
+	else if (d->splice && len >= 2 * (size_t)d->page_size)
 		reply_splice(req, d, ptr, len, packed);
 	else
 		reply_copy(req, d, ptr, len, packed);
+}
+
+/*
+ * The thread's bounce buffer: as large as the largest READ it has bounced,
+ * kept for its next one.  Only sources the kernel cannot pin use it.
+ */
+static uint8_t *bounce_buffer(struct thread_state *ts, size_t size)
+{
+	if (ts->bounce_size >= size)
+		return ts->bounce;
+	free(ts->bounce);
+	ts->bounce = malloc(size);
+	ts->bounce_size = ts->bounce ? size : 0;
+	return ts->bounce;
+}
+
+static void reply_bounced(fuse_req_t req, struct xipfsd *d,
+			  const uint8_t *ptr, size_t len, int packed)
+{
+	struct thread_state *ts = thread_state_get(d);
+	uint8_t *buf = ts ? bounce_buffer(ts, len ? len : 1) : NULL;
+
+	if (!buf)
+		fuse_reply_err(req, ENOMEM);
+	else
+		xipfsd_reply_bounce(req, d, buf, ptr, len, packed);
 }
 
 /* Decompressed bytes, in the thread's reading context. */

@@ -61,6 +61,11 @@ void xipfsd_stats_report(struct xipfsd *d, const char *when)
 		 load(&d->stats.bytes_packed), load(&d->stats.bytes_compressed),
 		 load(&d->stats.clusters), load(&d->stats.uring_reads),
 		 load(&d->stats.lost));
+	if (d->bounce)
+		fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: %lu of those "
+			 "bytes copied through a buffer first (raw page "
+			 "frames)\n", when, d->source,
+			 load(&d->stats.bytes_bounce));
 	if (xipfsd_verify_on(d))
 		fuse_log(FUSE_LOG_NOTICE, "xipfs stats (%s): %s: verify: %lu "
 			 "blocks checked, %lu failed their checksum\n", when,
@@ -168,6 +173,10 @@ static void json_read(FILE *f, struct xipfsd *d)
 	json_count(f, "compressed_bytes", &s->bytes_compressed, 0);
 	json_count(f, "clusters", &s->clusters, 0);
 	json_count(f, "uring_reads", &s->uring_reads, 0);
+	/* of copy_bytes and packed_bytes: copied through a buffer first,
+	 * from a source the kernel cannot pin (bounce.c) */
+	json_count(f, "bounce_bytes", &s->bytes_bounce, 0);
+	fprintf(f, ",\n    \"bounce\": %s", d->bounce ? "true" : "false");
 	fputs("\n  },\n", f);
 }
 

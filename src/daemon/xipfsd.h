@@ -38,6 +38,8 @@ struct xipfsd_stats {
 	atomic_ulong bytes_copy;	/* READ bytes of files stored in place,
 					 * handed over by copy */
 	atomic_ulong bytes_splice;	/* the same, moved by splice */
+	atomic_ulong bytes_bounce;	/* the same, copied through a buffer
+					 * first (bounce.c) */
 	atomic_ulong bytes_packed;	/* READ bytes of packed files */
 	atomic_ulong bytes_compressed;	/* READ bytes decompressed */
 	atomic_ulong clusters;		/* clusters those READs decompressed */
@@ -89,6 +91,8 @@ struct xipfsd {
 	enum xipfsd_read_mode read_mode;
 	int read_explicit;		/* read= was given: say if it cannot be */
 	int splice;			/* read_mode is splice and usable */
+	int bounce;			/* source pages cannot be pinned:
+					 * replies from a copy (bounce.c) */
 	pthread_key_t thread_state;	/* read.c: each thread's pipe and
 					 * reading context, made on demand */
 	int thread_key;			/* thread_state was created */
@@ -279,6 +283,11 @@ static inline void xipfsd_guard_end(void)
 {
 	xipfsd_guard_current = NULL;
 }
+
+/* bounce.c: sources the kernel cannot pin (/dev/mem, PCI resources). */
+void xipfsd_bounce_decide(struct xipfsd *d);
+void xipfsd_reply_bounce(fuse_req_t req, struct xipfsd *d, uint8_t *buf,
+			 const uint8_t *ptr, size_t len, int packed);
 
 /* passthrough.c: opens bound to backing files cloned from the image.
  * setup: at mount, whether the preconditions hold (-1 after a message

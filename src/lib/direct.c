@@ -128,7 +128,8 @@ int xipfs_direct_map(int fd, struct xipfs_direct *out, const char **what)
 		return 0;
 	}
 	*what = "map the source";
-	err = xipfs_map_window(out->where.offset, out->size, page, &map_offset,
+	err = xipfs_map_window(out->where.offset, out->size,
+			       xipfs_source_granule(sfd, page), &map_offset,
 			       &map_len);
 	if (err == 0 && map_offset <= INT64_MAX) {
 		out->addr = mmap(NULL, (size_t)map_len, PROT_READ, MAP_SHARED,

@@ -7,6 +7,10 @@
 
 #include "xipfs/xipfs.h"
 
+/* map.c: the granule a source maps in: its devdax alignment, else page
+ * (xipfs_direct_map too: a devdax device refuses anything smaller). */
+uint64_t xipfs_source_granule(int fd, uint64_t page);
+
 /*
  * Field offsets inside the on-disk structs, decoded with xipfs_le*(): taken
  * from the structs of format.h, whose offsets are pinned there, so reader

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "xipfs/xipfs.h"
+#include "internal.h"
 
 /* Bytes the source holds: the file size, or the device size. */
 static int source_size(int fd, uint64_t *size, uint32_t *type)
@@ -40,7 +41,7 @@ static int source_size(int fd, uint64_t *size, uint32_t *type)
  * its alignment (often 2 MiB), which sysfs publishes as "align".  Any other
  * source maps at page granularity.
  */
-static uint64_t source_granule(int fd, uint64_t page)
+uint64_t xipfs_source_granule(int fd, uint64_t page)
 {
 	char path[96], buf[32];
 	struct stat st;
@@ -117,7 +118,7 @@ int xipfs_map_source(const char *path, uint64_t offset, uint64_t size,
 	if (size == 0)
 		goto fail;
 	*what = "offset/size do not fit the address space";
-	if (xipfs_map_window(offset, size, source_granule(map->fd, page),
+	if (xipfs_map_window(offset, size, xipfs_source_granule(map->fd, page),
 			     &map_offset, &map_len) < 0 ||
 	    map_offset > INT64_MAX)
 		goto fail;
