@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "../../src/bench/xipbench.h"
-#include "test.h"
+#include "../test.h"
 
 static void test_summarize(void)
 {

@@ -5,7 +5,7 @@
 # it nothing stays mounted, running, looped or on tmpfs, and enable_uring is
 # as it was, whether the script ends normally, fails after its mounts are
 # up, or is interrupted (SIGINT to its process group, as Ctrl-C sends).
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 hold_uring_switch
 need_cmd fusermount3

@@ -7,7 +7,7 @@
 # say so; plain PATH targets are named after the path and, without -f,
 # the first target's largest file is read.  Figures are not judged here:
 # only that they were measured.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_cmd python3
 need_cmd gnuplot
 need_cmd fusermount3

@@ -2,7 +2,7 @@
 # Bad command lines, unreadable inputs, hostile tar archives, non-images:
 # clear "prog: path: reason" messages, nonzero exit, no partial output, and
 # an existing image is never damaged by a failed build.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 
 mkdir -p "$WORK/tree/d" "$WORK/out"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # 100,000 entries in one directory: builds, verifies, lists, extracts.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 python3 "$top_srcdir/scripts/gen-tree.py" --kind wide --files 100000 "$WORK/big" >/dev/null
 "$MKXIPFS" -q "$WORK/big" "$WORK/big.xip"

@@ -6,7 +6,7 @@
 # the format alone, every data block's CRC, the feature bits and how the
 # files are stored (an ELF program copied from /bin stays XIP under
 # --xip=elf).  The bytes do not depend on the number of threads.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_cmd setfattr
 ZIMG="$top_srcdir/tests/zimg.py"
 

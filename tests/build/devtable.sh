@@ -1,7 +1,7 @@
 #!/bin/bash
 # A device table lets a normal user add device nodes, set owners, modes and
 # capabilities the host cannot create; bad tables give file:line errors.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 
 mkdir -p "$WORK/root/bin" "$WORK/root/etc"

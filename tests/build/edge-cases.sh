@@ -1,6 +1,6 @@
 #!/bin/bash
 # Empty trees, empty files, 255-byte names (and 256 refused), odd names.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 # An empty directory: an image with only the root, every block size.
 mkdir "$WORK/empty"

@@ -3,7 +3,7 @@
 # few option sets must give exactly these bytes.  A change to the writer
 # that moves one byte of any image fails here; a deliberate format change
 # updates the hashes in the same commit and says why.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 python3 "$top_srcdir/tests/pin_tar.py" "$WORK/pin.tar"
 cat >"$WORK/pin.dt" <<'TABLE'

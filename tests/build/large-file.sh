@@ -1,7 +1,7 @@
 #!/bin/bash
 # A file larger than 4 GiB (sparse, so cheap on disk) keeps every byte,
 # including data past 4 GiB; the image stays sparse.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 mkdir "$WORK/t"
 f="$WORK/t/big"

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "../../mkimage/mkxipfs.h"
-#include "test.h"
+#include "../test.h"
 
 /* A well-spread hash of i, so that the table sees realistic keys. */
 static uint64_t spread(uint64_t i)

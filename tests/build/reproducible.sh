@@ -1,7 +1,7 @@
 #!/bin/bash
 # Same input => byte-identical image, whatever the directory order;
 # SOURCE_DATE_EPOCH sets the build time and clamps mtimes.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 
 mk() {	# a tree created in the given order of names
 	d=$1; shift

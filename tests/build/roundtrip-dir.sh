@@ -1,7 +1,7 @@
 #!/bin/bash
 # Directory tree -> image -> xipfsck verify -> extract -> compare everything,
 # for every block size and with packing and huge alignment.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_cmd setfattr
 
 make_sample_tree "$WORK/tree"

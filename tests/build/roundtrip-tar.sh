@@ -2,7 +2,7 @@
 # Tar input (GNU tar with --xattrs and --acls, from a file and from stdin,
 # pax and gnu formats) gives the same tree as the directory it came from;
 # a normal user can build a root-owned image with device nodes from a tar.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_cmd setfattr
 need_root
 

@@ -3,7 +3,7 @@
 # in place and compresses the rest (relocatable objects, scripts, text,
 # short files); --xip-list FILE keeps more (paths and patterns, comments,
 # a leading '/', any hard link's name); bad list lines name FILE:LINE.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 ZIMG="$top_srcdir/tests/zimg.py"
 t="$WORK/tree"
 

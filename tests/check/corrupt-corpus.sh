@@ -6,10 +6,10 @@
 # one.  Two seeds: a mkxipfs image, and one with compressed files (zstd and
 # LZ4 clusters, raw ones, a partial last one) and data checksums that
 # lib_test builds through the library's encoders.  (The in-process walk of
-# the full corpus under the library is the C test tests/xipfs-corrupt.)
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
-CORRUPT="$top_builddir/tests/xipfs-corrupt"
-LIB_TEST="$top_builddir/tests/lib_test"
+# the full corpus under the library is the C test tests/check/xipfs-corrupt.)
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
+CORRUPT="$top_builddir/tests/check/xipfs-corrupt"
+LIB_TEST="$top_builddir/tests/library/lib_test"
 
 make_sample_tree "$WORK/tree" 2>/dev/null || make_sample_tree "$WORK/tree"
 "$MKXIPFS" -q --pack-small=1024 "$WORK/tree" "$WORK/good.xip"

@@ -4,7 +4,7 @@
  *
  *   xipfs-corrupt [-q] [-o DIR] IMAGE...
  *   xipfs-corrupt              (no argument: every valid-*.img seed in
- *                               $top_srcdir/tests/data/fuzz-corpus)
+ *                               $top_srcdir/tests/check/data/fuzz-corpus)
  *
  * Every damaged image lives in a heap buffer of exactly its length and is
  * walked in this process (walk.c), so ASan/UBSan see any bad access.  Each
@@ -1036,7 +1036,7 @@ static int corrupt_seeds(int quiet)
 	struct dirent **names;
 	int n, status = 0, found = 0;
 
-	snprintf(dir, sizeof(dir), "%s/tests/data/fuzz-corpus",
+	snprintf(dir, sizeof(dir), "%s/tests/check/data/fuzz-corpus",
 		 top ? top : ".");
 	n = scandir(dir, &names, NULL, alphasort);
 	if (n < 0) {

@@ -2,7 +2,7 @@
 # Extraction never lands outside the target or writes through a symlink,
 # whatever the image says: crafted images with duplicate names (a symlink
 # and a directory both called "a"), names "..", and names with "/".
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 XIPIMG="python3 $top_srcdir/tests/xipimg.py"
 
 mkdir -p "$WORK/outside" "$WORK/tree/b" "$WORK/tree/zz"

@@ -5,7 +5,7 @@
 # (it passes such an image); without data checksums a broken cluster is
 # still caught by decompressing; extract gives back compressed files byte
 # for byte, sparse, and never leaves a file cut short; output is bounded.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_cmd cmp
 
 # status CMD...: run it, print its exit status; output in $WORK/out, err.

@@ -2,7 +2,7 @@
 /*
  * libFuzzer target: open an image and touch everything in it (walk.c).
  * Built with --enable-fuzzing (clang, -fsanitize=fuzzer,address,undefined);
- * tests/c/fuzz_replay.c runs the same entry point over the seed corpus in
+ * tests/check/fuzz_replay.c runs the same entry point over the seed corpus in
  * every build.
  *
  * Each input is walked twice: as given, and (in a copy of exactly its

@@ -2,7 +2,7 @@
 /*
  * Replay the fuzz target over files, so every build (gcc, ASan) runs the
  * committed corpus.  With no argument: every file in
- * $top_srcdir/tests/data/fuzz-corpus.  Each file is copied into a heap block
+ * $top_srcdir/tests/check/data/fuzz-corpus.  Each file is copied into a heap block
  * of exactly its size, so a read past the end is a sanitizer error.
  */
 #include <dirent.h>
@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 	int status = 0, count = 0;
 
 	if (argc < 2) {
-		snprintf(dir, sizeof(dir), "%s/tests/data/fuzz-corpus",
+		snprintf(dir, sizeof(dir), "%s/tests/check/data/fuzz-corpus",
 			 top ? top : ".");
 		status = replay_dir(dir, &count);
 	}

@@ -5,7 +5,7 @@
 # mkxipfs, byte for byte; onto a block device (a loop device, as root) it
 # writes an image that verifies there and refuses one too small; it never
 # replaces a node that is neither a file nor a block device.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 : "${MKFS_XIPFS:=$top_builddir/mkfs.xipfs}" "${FSCK_XIPFS:=$top_builddir/fsck.xipfs}"
 export MKXIPFS XIPFSCK	# the wrappers run these builds, not installed ones
 

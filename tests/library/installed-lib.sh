@@ -6,7 +6,7 @@
 # copy with nothing but "pkg-config --cflags --libs libxipfs", link it
 # dynamically, and run: on a file of a mount (when the daemon is built),
 # else on a plain file, which they must refuse as not on xipfs.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_cmd pkg-config
 need_cmd readelf
 need_cmd nm

@@ -27,7 +27,7 @@
 #include <zstd.h>
 
 #include "xipfs/xipfs.h"
-#include "test.h"
+#include "../test.h"
 
 #define BLK		4096u
 #define IMG_SIZE	(3 * BLK)

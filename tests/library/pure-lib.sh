@@ -3,7 +3,7 @@
 # calls no system and does no I/O: every symbol its objects leave undefined
 # is on the allow-list below or defined by another pure object.  A pure
 # file that needs the OS fails here and belongs in XIPFS_OS_SOURCES.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_cmd nm
 : "${XIPFS_PURE_OBJECTS:?set by make check}"
 

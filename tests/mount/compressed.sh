@@ -7,9 +7,9 @@
 # and from one with every file compressed; the counters show each path;
 # xipfs-map refuses a compressed file; passthrough (root, xfs) takes the
 # files in place and leaves the compressed ones to the daemon; a normal
-# user reads a compressed file.  With XIPFS_MOUNT_OPTS=io_uring (test 21)
+# user reads a compressed file.  With XIPFS_MOUNT_OPTS=io_uring (mount/io-uring.sh)
 # the same runs over io_uring.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd fusermount3
 need_cmd ldd
@@ -112,10 +112,9 @@ ok "xipfs-map maps bin/ls and refuses z/big: $(cat "$WORK/err")"
 um=$WORK/user-mnt
 mkdir "$um"
 chown nobody "$um"
-as_user "$XIPFS" -f "$WORK/lz4.xip" "$um" 2>>"$WORK/xipfs.log" &
-upid=$!
 mounted="$um $mounted"
-wait_mounted "$um" "$upid" || fail "nobody could not mount: $(cat "$WORK/xipfs.log")"
+start_daemon user "$WORK/xipfs.log" "$um" as_user "$XIPFS" -f "$WORK/lz4.xip" "$um"
+upid=${daemon_pid[user]}
 for f in z/big z/t16385 s/tiny-elf; do
 	as_user cmp "$T/$f" "$um/$f" || fail "nobody reads $f wrong"
 done
@@ -125,7 +124,7 @@ ok "a normal user mounts the lz4 image and reads compressed, packed files"
 
 # Passthrough takes the files in place only.
 if ! "$XIPFS" --version | grep -q 'passthrough yes'; then
-	ok "this libfuse has no passthrough API (test 20 checks the fallback)"
+	ok "this libfuse has no passthrough API (mount/passthrough.sh checks the fallback)"
 	exit 0
 fi
 fsm=""

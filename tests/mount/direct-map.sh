@@ -3,7 +3,7 @@
 # an aligned and a packed image, from a file, a window inside a bigger
 # file and a loop device, the bytes mapped straight from the source equal
 # the tree's, the daemon served no READ for them, and bad uses fail cleanly.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd fusermount3
 need_cmd losetup

@@ -2,7 +2,7 @@
 # Programs run from a mounted image: a static one, and dynamic ones whose
 # loader maps the executable and its libraries from the mount, text shared
 # and .data as private writable copies.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd fusermount3
 need_cmd gcc

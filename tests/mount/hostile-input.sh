@@ -6,7 +6,7 @@
 # mode-000 directory, too many xattrs, bad options.  Every bad input must
 # give a message and a nonzero exit (or EIO on the mount), never a crash,
 # a hang, or an output file left behind.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd python3
 need_cmd getfattr

@@ -1,10 +1,10 @@
 #!/bin/bash
 # FUSE over io_uring (-o io_uring).  With the kernel switch on, a mount
 # serves the sample tree byte for byte (read() and mmap), its READs came
-# over the ring, and tests 11 and 33 (compressed files) pass with every
+# over the ring, and mount/tree.sh and mount/compressed.sh pass with every
 # mount over the ring; with the switch off, or a libfuse without io_uring, the
 # option is dropped with one line saying why and /dev/fuse serves.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 hold_uring_switch
 need_cmd fusermount3
@@ -51,14 +51,14 @@ n=$(uring_reads)
 [ "${n:-0}" -gt 0 ] || fail "no READ came over io_uring: $(cat "$WORK/xipfs.log")"
 ok "io_uring: the tree reads right, $n READs came over the ring"
 
-# The same data tests as the /dev/fuse mounts: test 11, every mount of it
+# The same data tests as the /dev/fuse mounts: mount/tree.sh, every mount of it
 # over the ring.
-XIPFS_MOUNT_OPTS=io_uring bash "$top_srcdir/tests/11-mount-tree.sh" >"$WORK/t11.log" 2>&1 ||
-	fail "test 11 over io_uring: $(tail -5 "$WORK/t11.log")"
-ok "test 11 passes over io_uring ($(grep -c '^ok:' "$WORK/t11.log") checks)"
+XIPFS_MOUNT_OPTS=io_uring bash "$top_srcdir/tests/mount/tree.sh" >"$WORK/tree.log" 2>&1 ||
+	fail "mount/tree.sh over io_uring: $(tail -5 "$WORK/tree.log")"
+ok "mount/tree.sh passes over io_uring ($(grep -c '^ok:' "$WORK/tree.log") checks)"
 
 # Compressed files: each io_uring queue thread decompresses into its own
 # buffer with its own context.
-XIPFS_MOUNT_OPTS=io_uring bash "$top_srcdir/tests/33-mount-compressed.sh" >"$WORK/t33.log" 2>&1 ||
-	fail "test 33 over io_uring: $(tail -5 "$WORK/t33.log")"
-ok "test 33 passes over io_uring ($(grep -c '^ok:' "$WORK/t33.log") checks)"
+XIPFS_MOUNT_OPTS=io_uring bash "$top_srcdir/tests/mount/compressed.sh" >"$WORK/compressed.log" 2>&1 ||
+	fail "mount/compressed.sh over io_uring: $(tail -5 "$WORK/compressed.log")"
+ok "mount/compressed.sh passes over io_uring ($(grep -c '^ok:' "$WORK/compressed.log") checks)"

@@ -2,7 +2,7 @@
 # A mounted file larger than 4 GiB (sparse, so cheap) gives the right bytes
 # on either side of 4 GiB, through read() by copy and by splice and through
 # a mapping at an offset past 4 GiB.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_cmd fusermount3
 [ -w /dev/fuse ] || skip "needs /dev/fuse"
 

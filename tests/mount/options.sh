@@ -7,7 +7,7 @@
 # (the subdir's own is 1), and refuses a missing directory, a file and
 # '..'.  timeout=S ends a mount that had no request for S seconds, as root
 # and through fusermount3, but never one with a file open.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd fusermount3
 need_cmd python3
@@ -17,14 +17,6 @@ make_sample_tree "$WORK/tree"
 "$MKXIPFS" -q "$WORK/tree" "$WORK/img.xip"
 mnt=$WORK/mnt	# (xipfs_mount sets it too)
 
-# Wait up to 30 s for the daemon PID to end; fail if it does not.
-wait_gone() {
-	for _ in $(seq 1 600); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.05
-	done
-	fail "$2: the daemon still runs after 30 s"
-}
 # Wait up to 30 s for MNT to stop being a mount point.
 wait_unmounted() {
 	for _ in $(seq 1 600); do
@@ -53,10 +45,7 @@ grep -q "^xipfs stats (unmount): $WORK/img.xip: requests:.* READ=" "$WORK/xipfs.
 ok "a plain mount says nothing; -v says how it serves and what it served"
 
 # As a normal user, in the background as users mount (fusermount3).
-getfacl -p /dev/fuse >"$WORK/fuse.acl" 2>/dev/null || fail "getfacl /dev/fuse"
-restore_acl() { setfacl --restore="$WORK/fuse.acl" 2>/dev/null || true; }
-cleanup_hooks="$cleanup_hooks restore_acl"
-setfacl -m u:nobody:rw /dev/fuse || fail "setfacl /dev/fuse"
+fuse_open_to nobody
 umnt=$WORK/umnt
 mkdir "$umnt" && chown nobody "$umnt"
 mounted="$umnt $mounted"
@@ -106,7 +95,7 @@ ok "subdir=: the subtree, inode numbers kept; missing, file and '..' refused"
 # mount is gone); a file held open keeps it, its close lets it go.
 xipfs_mount "$WORK/img.xip" "$mnt" -o timeout=1
 ls "$mnt" >/dev/null
-wait_gone "$XIPFS_PID" "timeout=1"
+wait_gone "$XIPFS_PID" 30 || fail "timeout=1: the daemon still runs after 30 s"
 wait "$XIPFS_PID" || fail "timeout=1: the daemon exited with status $?"
 wait_unmounted "$mnt" "timeout=1"
 xipfs_mount "$WORK/img.xip" "$mnt" -o timeout=1
@@ -115,7 +104,7 @@ sleep 3
 is_mounted "$mnt" || fail "timeout=1 unmounted with a file open"
 head -c 10 <&3 >/dev/null || fail "the open file cannot be read after 3 s"
 exec 3<&-
-wait_gone "$XIPFS_PID" "timeout=1 after the close"
+wait_gone "$XIPFS_PID" 30 || fail "timeout=1 after the close: the daemon still runs after 30 s"
 wait "$XIPFS_PID" || fail "timeout=1: the daemon exited with status $?"
 wait_unmounted "$mnt" "timeout=1 after the close"
 as_user "$XIPFS" -o timeout=1 "$WORK/img.xip" "$umnt" 2>"$WORK/user.out" ||

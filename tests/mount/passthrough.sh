@@ -5,7 +5,7 @@
 # packed files still read by copy.  Where a precondition fails (tmpfs,
 # ext4, no CAP_SYS_ADMIN, a libfuse without the API) auto falls back with a
 # one-line reason and works, and passthrough=on refuses to mount.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd fusermount3
 need_cmd losetup
@@ -135,18 +135,14 @@ done
 ok "ext4 and tmpfs: auto falls back (quietly; -v says why), on refuses"
 
 # A normal user has no CAP_SYS_ADMIN: on refuses, auto falls back and works.
-# libfuse opens /dev/fuse itself, which is root's only on some machines.
-getfacl -p /dev/fuse >"$WORK/fuse.acl" 2>/dev/null || fail "getfacl /dev/fuse"
-restore_acl() { setfacl --restore="$WORK/fuse.acl" 2>/dev/null || true; }
-cleanup_hooks="$cleanup_hooks restore_acl"
-setfacl -m u:nobody:rw /dev/fuse || fail "setfacl /dev/fuse"
+fuse_open_to nobody
 mkdir "$WORK/umnt" && chown nobody "$WORK/umnt"
 expect_error "passthrough=on: registering backing files needs CAP_SYS_ADMIN" \
 	as_user "$XIPFS" -o passthrough=on "$WORK/fs-xfs/aligned.xip" "$WORK/umnt"
-as_user "$XIPFS" -f -v "$WORK/fs-xfs/aligned.xip" "$WORK/umnt" 2>"$WORK/user.log" &
-upid=$!
+: >"$WORK/user.log"
 mounted="$WORK/umnt $mounted"
-wait_mounted "$WORK/umnt" $upid || fail "user mount failed: $(cat "$WORK/user.log")"
+start_daemon user "$WORK/user.log" "$WORK/umnt" as_user "$XIPFS" -f -v "$WORK/fs-xfs/aligned.xip" "$WORK/umnt"
+upid=${daemon_pid[user]}
 as_user cat "$WORK/umnt/f4097" | cmp -s - "$T/f4097" || fail "user read differs"
 as_user fusermount3 -u "$WORK/umnt" || fail "user unmount failed"
 wait $upid || fail "user daemon exited with $?"

@@ -7,7 +7,7 @@
 # fed to mkxipfs --xip-list, the listed files come out in place and the
 # rest compressed.  The same as a normal user; a profile in a directory
 # that cannot be written refuses the mount.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd fusermount3
 need_cmd ldd
@@ -93,14 +93,13 @@ xipfs_unmount "$mnt"
 ok "mkxipfs --xip-list=PROFILE: the listed files in place, the rest zstd; the programs run"
 
 # A normal user's mount, with a profile in a directory of the user's.
-as_user test -w /dev/fuse || fail "nobody cannot open /dev/fuse"
+fuse_open_to nobody
 um=$WORK/user-mnt up=$WORK/user-prof
 mkdir "$um" "$up"
 chown nobody "$um" "$up"
-as_user "$XIPFS" -f -o "profile=$up/p.list" "$WORK/all-z.xip" "$um" 2>>"$WORK/xipfs.log" &
-upid=$!
 mounted="$um $mounted"
-wait_mounted "$um" "$upid" || fail "nobody could not mount: $(cat "$WORK/xipfs.log")"
+start_daemon user "$WORK/xipfs.log" "$um" as_user "$XIPFS" -f -o "profile=$up/p.list" "$WORK/all-z.xip" "$um"
+upid=${daemon_pid[user]}
 as_user cat "$um/data/read-me" >/dev/null
 as_user "$um$loader" --library-path "$(for d in $libpath; do printf '%s:' "$um$d"; done)" "$um/bin/ls" "$um/data" >/dev/null ||
 	fail "nobody cannot run ls from the mount"

@@ -6,7 +6,7 @@
 # A stat walk (listing, no reads) pushes nothing; files over push_max are
 # never pushed; push=off pushes nothing; bad values are refused.  As root
 # and as a normal user through fusermount3.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd fusermount3
 need_cmd python3
@@ -90,10 +90,10 @@ ok "a stat walk pushes nothing; files over push_max are not pushed"
 # 4. As a normal user, through fusermount3.
 mkdir "$WORK/umnt"
 chown nobody "$WORK/umnt"
-as_user "$XIPFS" -f -v "$WORK/img.xip" "$WORK/umnt" 2>"$WORK/user.log" &
-upid=$!
+: >"$WORK/user.log"
 mounted="$WORK/umnt $mounted"
-wait_mounted "$WORK/umnt" "$upid" || fail "user mount: $(cat "$WORK/user.log")"
+start_daemon user "$WORK/user.log" "$WORK/umnt" as_user "$XIPFS" -f -v "$WORK/img.xip" "$WORK/umnt"
+upid=${daemon_pid[user]}
 as_user sh -c "cd '$WORK/umnt/small' && cat -- *" |
 	cmp - <(cd "$WORK/tree/small" && cat -- *) || fail "user mount: bytes differ"
 as_user fusermount3 -u "$WORK/umnt" || fail "user cannot unmount"

@@ -5,7 +5,7 @@
 # refused before anything is mounted.  A normal user's mount keeps the
 # kernel's window, says so only when readahead= was asked for, and serves
 # the same bytes.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd fusermount3
 [ -u "$(command -v fusermount3)" ] || skip "fusermount3 is not setuid root"
@@ -56,10 +56,10 @@ ok "bad readahead= values are refused"
 mkdir "$WORK/umnt"
 chown nobody "$WORK/umnt"
 for opt in "" readahead=1M; do
-	as_user "$XIPFS" -f ${opt:+-o $opt} "$WORK/img.xip" "$WORK/umnt" 2>"$WORK/user.log" &
-	upid=$!
+	: >"$WORK/user.log"
 	mounted="$WORK/umnt $mounted"
-	wait_mounted "$WORK/umnt" "$upid" || fail "user mount: $(cat "$WORK/user.log")"
+	start_daemon user "$WORK/user.log" "$WORK/umnt" as_user "$XIPFS" -f ${opt:+-o $opt} "$WORK/img.xip" "$WORK/umnt"
+	upid=${daemon_pid[user]}
 	as_user cmp "$WORK/umnt/big" "$WORK/tree/big" || fail "user mount $opt: bytes differ"
 	got=$(window "$WORK/umnt")
 	[ "$got" = "$kernel" ] || fail "user mount $opt: window $got KiB, not the kernel's $kernel"

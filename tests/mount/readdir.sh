@@ -1,16 +1,16 @@
 #!/bin/bash
 # A mounted directory of 100,000 entries lists completely, once each, and
-# its telldir()/seekdir() positions stay valid (tests/c/dirseek.c), with
+# its telldir()/seekdir() positions stay valid (tests/mount/dirseek.c), with
 # READDIRPLUS and with plain READDIR.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_cmd fusermount3
 [ -w /dev/fuse ] || skip "needs /dev/fuse"
 
-dirseek="$top_builddir/tests/dirseek"
+dirseek="$top_builddir/tests/mount/dirseek"
 if [ ! -x "$dirseek" ]; then
 	need_cmd cc
 	dirseek="$WORK/dirseek"
-	cc -std=gnu11 -O2 -o "$dirseek" "$top_srcdir/tests/c/dirseek.c"
+	cc -std=gnu11 -O2 -o "$dirseek" "$top_srcdir/tests/mount/dirseek.c"
 fi
 
 # The directory comes from a tar stream, so no 100,000 files are created

@@ -6,7 +6,8 @@
 # and python3, perl, ls and sh run, their ELF files mapped in place and
 # their scripts and modules decompressed.  Once more with -o verify, the
 # data CRCs checked on every block served.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+# timeout: 3600 (the first run debootstraps the tree)
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd chroot
 need_cmd debootstrap

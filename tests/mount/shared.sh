@@ -6,7 +6,7 @@
 # the same file (as a second host would see its own export).  Every mount
 # reads the tree byte for byte, through read() and mmap, concurrently;
 # the devices really are read-only; and each daemon exits cleanly.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd fusermount3
 need_cmd losetup

@@ -6,7 +6,7 @@
 # directory fail with EIO, quickly, and the daemon still lives.  Put the
 # bytes back into the same file: everything works again; the daemon logged
 # "source shrank" and exits 0 at unmount.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd fusermount3
 need_cmd python3
@@ -42,8 +42,6 @@ lost_from=$((4 << 20))
 
 
 
-problems=0
-problem() { echo "FAIL: $test_name: $*" >&2; problems=$((problems + 1)); }
 
 IMG=$WORK/img.xip
 M=$WORK/mnt
@@ -133,4 +131,4 @@ for mode in copy splice; do
 		fail "no 'source shrank' in the log: $(cat "$WORK/xipfs.log")"
 	ok "read=$mode: clean unmount; logged: $(grep -m1 "source shrank" "$WORK/xipfs.log")"
 done
-[ $problems = 0 ] || fail "$problems problem(s) above"
+check_problems

@@ -4,7 +4,7 @@
 # device, mount(8) -t fuse.xipfs and an fstab line through mount.fuse3.  Then
 # every way a source or a command line can be wrong: a one-line message that
 # starts with "xipfs: " and names the source, exit status 1, nothing mounted.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd fusermount3
 need_cmd losetup
@@ -13,8 +13,6 @@ need_cmd python3
 [ -c /dev/fuse ] || skip "needs /dev/fuse"
 
 # Problems are collected, so that one run reports all of them.
-problems=0
-problem() { echo "FAIL: $test_name: $*" >&2; problems=$((problems + 1)); }
 
 T=$WORK/tree
 mkdir -p "$T/sub/deeper" "$T/empty-dir"
@@ -136,13 +134,6 @@ daemon_of() {
 			echo "${p#/proc/}"
 	done
 	true
-}
-wait_gone() {
-	for _ in $(seq 1 200); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.05
-	done
-	return 1
 }
 [ "$(env -i /bin/sh -c 'echo "${PATH%%:*}"')" = /usr/local/sbin ] ||
 	skip "/bin/sh's default PATH does not start with /usr/local/sbin"
@@ -331,4 +322,4 @@ grep -qx "xipfs $version" "$WORK/version" ||
 	fail "--version: want 'xipfs $version': $(cat "$WORK/version")"
 ok "--help and --version"
 
-[ $problems = 0 ] || fail "$problems problem(s) above"
+check_problems

@@ -6,7 +6,7 @@
 # refused (busy) and a lazy one succeeds: files already open keep reading
 # right, new lookups fail cleanly, the readers finish, the daemon exits 0
 # once the last file is closed, and nothing stays mounted.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd fusermount3
 need_cmd python3

@@ -5,7 +5,7 @@
 # mode, single-threaded, with OPEN requests, and over packed files.  Then
 # what a read-only mount must refuse or allow, statfs, /proc/mounts and the
 # uid=/gid=/umask= overrides.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd setfattr
 need_cmd fusermount3

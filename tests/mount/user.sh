@@ -5,7 +5,7 @@
 # unless /etc/fuse.conf allows it; uid=/gid= show every file as the user's;
 # the user unmounts and the daemon exits 0.  Two system users are created
 # for the test and deleted afterwards.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd fusermount3
 need_cmd useradd
@@ -16,7 +16,6 @@ need_cmd userdel
 U1=xipfs-t1-$$
 U2=xipfs-t2-$$
 users=""
-fuse_acl=""
 user_mounts=""
 user_pids=""
 # Runs after unmount_all (which may not see mounts root cannot stat).
@@ -35,9 +34,6 @@ drop_users() {
 			sleep 0.1
 		done
 	done
-	if [ -n "$fuse_acl" ]; then
-		setfacl --restore="$fuse_acl" || echo "could not restore /dev/fuse's ACL" >&2
-	fi
 	for u in $users; do
 		userdel "$u" || echo "could not delete user $u" >&2
 		if getent group "$u" >/dev/null; then groupdel "$u" || true; fi
@@ -52,23 +48,10 @@ for u in "$U1" "$U2"; do
 done
 uid1=$(id -u "$U1") gid1=$(id -g "$U1")
 
-problems=0
-problem() { echo "FAIL: $test_name: $*" >&2; problems=$((problems + 1)); }
 
 as() { u=$1; shift; setpriv --reuid="$u" --regid="$u" --init-groups -- "$@"; }
 
-# libfuse opens /dev/fuse itself before it turns to fusermount3, so a user
-# needs read and write access to it, which most systems give everyone
-# (mode 0666).  Where it is root's only, the two test users get an ACL
-# entry for the duration of the test; the ACL is restored on exit.
-if ! as "$U1" test -r /dev/fuse -a -w /dev/fuse; then
-	need_cmd setfacl
-	echo "note: /dev/fuse is $(stat -c '%a %U:%G' /dev/fuse): ACL entries added for the test users"
-	getfacl -p /dev/fuse >"$WORK/fuse.acl" || fail "getfacl /dev/fuse"
-	fuse_acl=$WORK/fuse.acl
-	setfacl -m "u:$U1:rw,u:$U2:rw" /dev/fuse ||
-		skip "/dev/fuse is root's only and takes no ACL"
-fi
+fuse_open_to "$U1" "$U2"
 
 # A tree owned by root, with a file and a directory only root may read.
 T=$WORK/tree
@@ -239,5 +222,5 @@ for sig in TERM INT HUP; do
 	# xipfs(1): exit status 0 after a clean unmount.
 	[ $st = 0 ] || problem "SIG$sig: clean unmount, but the daemon exited with status $st"
 done
-[ $problems = 0 ] || fail "$problems problem(s) above"
+check_problems
 ok "SIGTERM, SIGINT and SIGHUP unmount a user's mount and end the daemon with status 0"

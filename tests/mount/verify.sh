@@ -6,7 +6,7 @@
 # Without verify the flipped byte in place is served (the option matters).
 # A damaged checksum table refuses a verify mount (noverify mounts it); an
 # image without data checksums mounts with one line saying so.
-. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd fusermount3
 [ -c /dev/fuse ] || skip "needs /dev/fuse"
