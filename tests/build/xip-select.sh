@@ -16,12 +16,7 @@ so=$(ls /lib/x86_64-linux-gnu/libc.so.6 /lib/*/libc.so.6 /lib64/libc.so.6 \
 [ -n "$so" ] || fail "no libc.so.6 to copy"
 cp "$so" "$t/lib/libc.so.6"
 # an ELF relocatable object (ET_REL) and a core-like ET_CORE: compressed
-python3 - "$t/lib/obj.o" "$t/lib/core" <<'PY'
-import struct, sys
-for path, etype in zip(sys.argv[1:], (1, 4)):
-    hdr = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9) + struct.pack("<H", etype)
-    open(path, "wb").write(hdr + bytes(1000) + b"payload" * 500)
-PY
+python3 "$top_srcdir/tests/build/elf_non_exec.py" "$t/lib/obj.o" "$t/lib/core"
 printf '#!/bin/sh\necho hello\n' >"$t/bin/script"
 chmod +x "$t/bin/script"
 printf '\177EL' >"$t/etc/short"		# shorter than an ELF header

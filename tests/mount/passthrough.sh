@@ -87,17 +87,7 @@ for fs in xfs btrfs; do
 	: >"$WORK/xipfs.log"
 	xipfs_mount "$WORK/fs-$fs/aligned.xip" "$mnt" -v -o passthrough=on
 	compare_all "$fs, passthrough_min"
-	python3 - "$mnt/f5242880" "$T/f5242880" <<'PY' || fail "$fs: MAP_PRIVATE write under passthrough"
-import mmap, sys
-with open(sys.argv[1], "rb") as f:
-    m = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE,
-                  prot=mmap.PROT_READ | mmap.PROT_WRITE)
-    m[4096:4100] = b"XIPW"
-    assert m[4096:4100] == b"XIPW"
-    m.close()
-with open(sys.argv[1], "rb") as a, open(sys.argv[2], "rb") as b:
-    assert a.read() == b.read(), "the private write reached the file"
-PY
+	python3 "$top_srcdir/tests/mount/private_write.py" "$mnt/f5242880" "$T/f5242880" || fail "$fs: MAP_PRIVATE write under passthrough"
 	xipfs_unmount "$mnt"
 	pt=$(stat_line passthrough)
 	small=$(echo "$pt" | sed -n 's/.*, \([0-9]*\) opens below passthrough_min.*/\1/p')

@@ -13,20 +13,7 @@ need_cmd python3
 [ -u "$(command -v fusermount3)" ] || skip "fusermount3 is not setuid root"
 
 nfiles=400
-python3 - "$WORK/tree" "$nfiles" <<'EOF'
-import os, random, sys
-top, n = sys.argv[1], int(sys.argv[2])
-rng = random.Random(38)
-os.makedirs(top + "/small")
-os.makedirs(top + "/big")
-for i in range(n):
-    size = rng.choice([1, 100, 4095, 4096, 4097, 20000, 65536])
-    with open("%s/small/f%04d" % (top, i), "wb") as f:
-        f.write(rng.randbytes(size))
-for i in range(20):
-    with open("%s/big/b%02d" % (top, i), "wb") as f:
-        f.write(rng.randbytes(65537 + i))
-EOF
+python3 "$top_srcdir/tests/mount/push_tree.py" "$WORK/tree" "$nfiles"
 "$MKXIPFS" -q "$WORK/tree" "$WORK/img.xip"
 chmod 755 "$WORK"
 chmod 644 "$WORK/img.xip"

@@ -244,13 +244,13 @@ bad_source "truncated" "$WORK/tiny.xip" "$XIPFS" "$WORK/tiny.xip" "$E"
 bad_source "truncated" "$WIN" "$XIPFS" -o offset=1M,size=$((isz - 4096)) "$WIN" "$E"
 
 # Superblock fields patched, checksums fixed, so the field is what is wrong.
-patch_sb() {	# patch_sb OUT FORMAT OFFSET VALUE
+patch_sb() {	# patch_sb OUT FIELD VALUE
 	cp "$IMG" "$1"
-	python3 "$top_srcdir/tests/xipimg.py" "$1" set-sb "$2" "$3" "$4"
+	python3 "$top_srcdir/tests/xipimg.py" "$1" set-sb "$2" "$3"
 }
-patch_sb "$WORK/v2.xip" "<H" 4 2
+patch_sb "$WORK/v2.xip" version_major 2
 bad_source "version" "$WORK/v2.xip" "$XIPFS" "$WORK/v2.xip" "$E"
-patch_sb "$WORK/incompat.xip" "<I" 12 0x80000000
+patch_sb "$WORK/incompat.xip" incompat 0x80000000
 bad_source "incompatible feature" "$WORK/incompat.xip" "$XIPFS" "$WORK/incompat.xip" "$E"
 cp "$IMG" "$WORK/badcrc.xip"
 # Flip bits of a build-time byte (writing a fixed value could leave it as is).
