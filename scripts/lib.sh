@@ -172,6 +172,26 @@ parse_options() {
 		esac
 		shift 2
 	done
+
+# ---- the daemon's machine-readable record (xipfs -o stats=FILE), read by
+# tests and bench scripts instead of the "xipfs stats" lines, which are
+# for people and may be reworded.
+# stats_get FILE KEY: one counter on standard output, KEY a dotted path
+# ("ops.READ", "read.copy_bytes", "push.on": xipfs(1) lists them); fails
+# with a message on a missing file or an unknown key.
+stats_get() { python3 "$top/scripts/stats_get.py" "$@"; }
+# stats_now FILE PID: have daemon PID write FILE now (SIGUSR1) and wait,
+# up to 10 s, until the new record has replaced the old one (a rename:
+# FILE's inode changes).
+stats_now() {
+	local old _
+	old=$(stat -c %i "$1" 2>/dev/null || echo none)
+	kill -USR1 "$2" || return 1
+	for _ in $(seq 1 200); do
+		[ "$(stat -c %i "$1" 2>/dev/null || echo none)" = "$old" ] || return 0
+		sleep 0.05
+	done
+	return 1
 }
 
 # ---- Debian archive and source packages

@@ -25,6 +25,7 @@ struct options {
 	char *passthrough, *backing_dir;
 	char *subdir;
 	char *profile;
+	char *stats;
 	int verify;		/* 1 verify, 0 noverify, -1 the default */
 	unsigned long max_backing;
 	unsigned int idle_timeout;
@@ -60,6 +61,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("readahead=%s", readahead, 0),
 	OPT("subdir=%s", subdir, 0),
 	OPT("profile=%s", profile, 0),
+	OPT("stats=%s", stats, 0),
 	OPT("verify", verify, 1),
 	OPT("noverify", verify, 0),
 	OPT("timeout=%u", idle_timeout, 0),
@@ -140,6 +142,8 @@ static void usage(void)
 "                           (once a block; EIO on a mismatch; default: %s)\n"
 "    -o profile=FILE        write the files run and read to FILE (at unmount\n"
 "                           and on SIGUSR1), for mkxipfs --xip-list\n"
+"    -o stats=FILE          write every counter to FILE as JSON (at unmount\n"
+"                           and on SIGUSR1; replaced whole each time)\n"
 "    -o io_uring            FUSE over io_uring, where libfuse and the kernel\n"
 "                           have it (-o io_uring_q_depth=N: queue depth)\n"
 "    -o acl | noacl         enforce POSIX ACLs stored in the image (default:\n"
@@ -616,6 +620,7 @@ static int serve(struct xipfsd *d, struct fuse_session *se,
 	xipfsd_read_stop(d);
 	if (d->verbose)
 		xipfsd_stats_report(d, "unmount");
+	xipfsd_stats_record(d, "unmount");
 	xipfsd_profile_write(d, "at unmount");
 	/* libfuse returns the signal that ended the loop: a clean stop. */
 	return !d->refused && (ret == 0 || ret == SIGINT || ret == SIGTERM ||
@@ -736,8 +741,10 @@ int main(int argc, char *argv[])
 	if (resolve_subdir(&d) ||
 	    xipfsd_verify_setup(&d, o.verify >= 0 ? o.verify :
 				VERIFY_DEFAULT ? -1 : 0) ||
-	    xipfsd_profile_setup(&d, o.profile)) {
+	    xipfsd_profile_setup(&d, o.profile) ||
+	    (o.stats && xipfsd_outfile_open(&d.stats_file, "stats", o.stats))) {
 		xipfsd_verify_free(&d);
+		xipfsd_profile_free(&d);
 		xipfs_unmap_source(&d.map);
 		goto out;
 	}
@@ -746,6 +753,7 @@ int main(int argc, char *argv[])
 	xipfsd_passthrough_free(&d);
 	xipfsd_verify_free(&d);
 	xipfsd_profile_free(&d);
+	xipfsd_outfile_close(&d.stats_file);
 	xipfs_unmap_source(&d.map);
 out:
 	free(d.conn_opts);
@@ -759,6 +767,7 @@ out:
 	free(o.backing_dir);
 	free(o.subdir);
 	free(o.profile);
+	free(o.stats);
 	free(o.uid_text);
 	free(o.gid_text);
 	free(o.max_backing_text);

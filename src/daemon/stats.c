@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Counters of what the daemon did, reported on SIGUSR1 and at unmount, so
- * that a user (and the tests) can see which path served the reads: files
- * in place by copy or splice, packed files, compressed files (bytes and
- * clusters), and with -o verify the blocks checked and those that failed.
- * SIGUSR1 also writes -o profile=FILE.
+ * that a user can see which path served the reads: files in place by copy
+ * or splice, packed files, compressed files (bytes and clusters), and with
+ * -o verify the blocks checked and those that failed.  Two forms: lines
+ * for people (the log, with -v at unmount), and with -o stats=FILE a JSON
+ * record of every counter for programs (tests, bench scripts), replaced
+ * whole at each write (outfile.c).  SIGUSR1 also writes -o profile=FILE.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -81,6 +84,148 @@ void xipfsd_stats_report(struct xipfsd *d, const char *when)
 			 load(&d->stats.push_unknown));
 }
 
+/*
+ * The record's layout; "version" grows when a field changes meaning or
+ * goes away (new fields may come without it).  Every counter is written,
+ * zero or not, so a reader never has to guess a default.
+ */
+#define STATS_RECORD_VERSION	1
+
+/* The length of the UTF-8 sequence at s, or 0 where it is none (a stray
+ * byte, an overlong form, a surrogate, beyond U+10FFFF). */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n = *s >= 0xf5 ? 0 : *s >= 0xf0 ? 4 : *s >= 0xe0 ? 3 :
+		   *s >= 0xc2 ? 2 : 0;
+
+	if (*s == 0xe0)
+		lo = 0xa0;
+	else if (*s == 0xed)
+		hi = 0x9f;
+	else if (*s == 0xf0)
+		lo = 0x90;
+	else if (*s == 0xf4)
+		hi = 0x8f;
+	if (n && (s[1] < lo || s[1] > hi))
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* s as a JSON string: quotes, backslashes and control characters escaped,
+ * bytes that are no UTF-8 as U+FFFD (a path may be any bytes). */
+static void json_string(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	fputc('"', f);
+	while (*p) {
+		if (*p == '"' || *p == '\\') {
+			fprintf(f, "\\%c", *p++);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p++);
+		} else if (*p < 0x80) {
+			fputc(*p++, f);
+		} else if ((n = utf8_len(p))) {
+			fwrite(p, 1, n, f);
+			p += n;
+		} else {
+			fputs("\\ufffd", f);
+			p++;
+		}
+	}
+	fputc('"', f);
+}
+
+/* One "name": count pair of a section; first: no comma before it. */
+static void json_count(FILE *f, const char *name, atomic_ulong *v, int first)
+{
+	fprintf(f, "%s\n    \"%s\": %lu", first ? "" : ",", name, load(v));
+}
+
+static void json_ops(FILE *f, struct xipfsd_stats *s)
+{
+	fputs("  \"ops\": {", f);
+	for (int op = 0; op < XOP_COUNT; op++)
+		json_count(f, op_names[op], &s->ops[op], op == 0);
+	fputs("\n  },\n", f);
+}
+
+static void json_read(FILE *f, struct xipfsd *d)
+{
+	struct xipfsd_stats *s = &d->stats;
+
+	fprintf(f, "  \"read\": {\n    \"mode\": \"%s\",",
+		d->splice ? "splice" : "copy");
+	json_count(f, "copy_bytes", &s->bytes_copy, 1);
+	json_count(f, "splice_bytes", &s->bytes_splice, 0);
+	json_count(f, "packed_bytes", &s->bytes_packed, 0);
+	json_count(f, "compressed_bytes", &s->bytes_compressed, 0);
+	json_count(f, "clusters", &s->clusters, 0);
+	json_count(f, "uring_reads", &s->uring_reads, 0);
+	fputs("\n  },\n", f);
+}
+
+/* The features' counters, each section with its "on". */
+static void json_features(FILE *f, struct xipfsd *d)
+{
+	struct xipfsd_stats *s = &d->stats;
+
+	fprintf(f, "  \"verify\": {\n    \"on\": %s,",
+		d->verify.on ? "true" : "false");
+	json_count(f, "blocks_checked", &s->crc_blocks, 1);
+	json_count(f, "blocks_failed", &s->crc_failures, 0);
+	fprintf(f, "\n  },\n  \"passthrough\": {\n    \"on\": %s,",
+		d->passthrough_active ? "true" : "false");
+	json_count(f, "opens", &s->passthrough_opens, 1);
+	json_count(f, "backing_live", &s->backing_live, 0);
+	json_count(f, "fallbacks", &s->fallbacks, 0);
+	json_count(f, "below_min", &s->passthrough_small, 0);
+	fprintf(f, "\n  },\n  \"push\": {\n    \"on\": %s,",
+		d->push.on ? "true" : "false");
+	json_count(f, "files", &s->push_files, 1);
+	json_count(f, "bytes", &s->push_bytes, 0);
+	json_count(f, "missed", &s->push_missed, 0);
+	json_count(f, "unknown", &s->push_unknown, 0);
+	fputs("\n  }\n", f);
+}
+
+struct record {
+	struct xipfsd *d;
+	const char *when;
+};
+
+static int write_record(void *ctx, FILE *f)
+{
+	struct record *r = ctx;
+
+	fprintf(f, "{\n  \"version\": %d,\n  \"source\": ",
+		STATS_RECORD_VERSION);
+	json_string(f, r->d->source);
+	fprintf(f, ",\n  \"when\": \"%s\",\n  \"lost\": %lu,\n",
+		r->when, load(&r->d->stats.lost));
+	json_ops(f, &r->d->stats);
+	json_read(f, r->d);
+	json_features(f, r->d);
+	fputs("}\n", f);
+	return 0;
+}
+
+/* -o stats=FILE, replaced whole; when: "unmount" or "SIGUSR1". */
+void xipfsd_stats_record(struct xipfsd *d, const char *when)
+{
+	struct record r = { d, when };
+	int err = xipfsd_outfile_replace(&d->stats_file, write_record, &r);
+
+	if (err)
+		fuse_log(FUSE_LOG_ERR, "xipfs: stats=%s: cannot write it: %s\n",
+			 d->stats_file.shown, strerror(-err));
+}
+
 /* sigwait() in a thread of its own: the report may take locks and log,
  * and the profile is written here.  Cancelled at unmount, but never in
  * the middle of a report (a half-written profile, a held lock). */
@@ -101,6 +246,7 @@ static void *report_on_signal(void *arg)
 			continue;
 		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 		xipfsd_stats_report(arg, "SIGUSR1");
+		xipfsd_stats_record(arg, "SIGUSR1");
 		xipfsd_profile_write(arg, "on SIGUSR1");
 		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 	}

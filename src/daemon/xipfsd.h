@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "xipfs/xipfs.h"
+#include "outfile.h"
 
 enum xipfsd_read_mode {
 	XIPFSD_READ_AUTO,	/* splice for regular files, else copy */
@@ -197,6 +198,7 @@ struct xipfsd {
 	struct xipfsd_verify verify;
 	struct xipfsd_profile profile;
 	struct xipfsd_stats stats;
+	struct xipfsd_outfile stats_file;	/* -o stats=FILE */
 	struct xipfsd_reporter reporter;
 	struct xipfsd_idle idle;
 	struct xipfsd_push push;
@@ -321,8 +323,10 @@ void xipfsd_passthrough_release(fuse_req_t req, struct xipfsd *d,
 				uint32_t ino);
 void xipfsd_passthrough_free(struct xipfsd *d);
 
-/* stats.c: the counters' report, on SIGUSR1 (a thread) and at unmount. */
+/* stats.c: the counters' report, on SIGUSR1 (a thread) and at unmount:
+ * lines for people, and the JSON record of -o stats=FILE. */
 void xipfsd_stats_report(struct xipfsd *d, const char *when);
+void xipfsd_stats_record(struct xipfsd *d, const char *when);
 int xipfsd_stats_start(struct xipfsd *d);
 void xipfsd_stats_stop(struct xipfsd *d);
 

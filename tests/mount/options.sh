@@ -6,7 +6,9 @@
 # image as the root, with the same inode numbers as a whole-image mount
 # (the subdir's own is 1), and refuses a missing directory, a file and
 # '..'.  timeout=S ends a mount that had no request for S seconds, as root
-# and through fusermount3, but never one with a file open.
+# and through fusermount3, but never one with a file open.  stats=FILE
+# writes the JSON record of every counter, whole, into the directory
+# opened at mount.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd fusermount3
@@ -112,3 +114,45 @@ as_user "$XIPFS" -o timeout=1 "$WORK/img.xip" "$umnt" 2>"$WORK/user.out" ||
 is_mounted "$umnt" || fail "the user's timeout=1 mount is not there"
 wait_unmounted "$umnt" "a user's timeout=1"
 ok "timeout=: idle mounts end, as root and through fusermount3; an open file keeps one"
+
+# 5. stats=FILE: the JSON record of every counter, on SIGUSR1 and at
+# unmount, each a whole file (no temporary left beside it); refused where
+# it cannot be written.  Written into the directory opened at mount even
+# when a user has since swapped a symlink in for it (issue 23, defect 5).
+rec=$WORK/rec
+mkdir "$rec"
+xipfs_mount "$WORK/img.xip" "$mnt" -o "stats=$rec/s.json"
+cat "$mnt/hello.txt" >/dev/null
+stats_now "$rec/s.json" "$XIPFS_PID" || fail "stats=: no record after SIGUSR1"
+[ "$(stats_get "$rec/s.json" version)" = 1 ] || fail "stats=: version is not 1"
+[ "$(stats_get "$rec/s.json" when)" = SIGUSR1 ] || fail "stats=: not written on SIGUSR1"
+[ "$(stats_get "$rec/s.json" ops.READ)" -ge 1 ] || fail "stats=: no READ counted"
+served=0
+for k in copy_bytes splice_bytes packed_bytes compressed_bytes; do
+	served=$((served + $(stats_get "$rec/s.json" read.$k)))
+done
+[ "$served" = "$(stat -c %s "$WORK/tree/hello.txt")" ] ||
+	fail "stats=: READ served $served bytes, hello.txt has $(stat -c %s "$WORK/tree/hello.txt")"
+xipfs_unmount "$mnt"
+[ "$(stats_get "$rec/s.json" when)" = unmount ] || fail "stats=: not written at unmount"
+[ "$(ls -A "$rec")" = s.json ] || fail "stats=: left beside the record: $(ls -A "$rec")"
+expect_error "xipfs: stats=$WORK/nodir/s.json: its directory cannot be opened" \
+	"$XIPFS" -o "stats=$WORK/nodir/s.json" "$WORK/img.xip" "$mnt"
+expect_error "xipfs: stats=$rec/: not a file name" \
+	"$XIPFS" -o "stats=$rec/" "$WORK/img.xip" "$mnt"
+mkdir "$rec/dir"
+expect_error "xipfs: stats=$rec/dir: not a regular file" \
+	"$XIPFS" -o "stats=$rec/dir" "$WORK/img.xip" "$mnt"
+# the user's directory is swapped for a symlink to one only root may
+# write while the root daemon runs: the record must not land there
+upriv=$WORK/user-dir
+mkdir -p "$upriv/out" "$WORK/root-only" && chown -R nobody "$upriv"
+chmod 700 "$WORK/root-only"
+xipfs_mount "$WORK/img.xip" "$mnt" -o "stats=$upriv/out/s.json"
+as_user mv "$upriv/out" "$upriv/moved" || fail "cannot move the user's directory"
+as_user ln -s "$WORK/root-only" "$upriv/out" || fail "cannot plant the symlink"
+xipfs_unmount "$mnt"
+[ -z "$(ls -A "$WORK/root-only")" ] ||
+	fail "stats=: the root daemon wrote through the swapped symlink: $(ls -A "$WORK/root-only")"
+[ -f "$upriv/moved/s.json" ] || fail "stats=: no record in the directory opened at mount"
+ok "stats=: whole JSON records on SIGUSR1 and at unmount, in the directory opened at mount"
