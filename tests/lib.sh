@@ -101,6 +101,8 @@ cleanup_hooks="unmount_all $cleanup_hooks"
 xipfs_mount() {
 	src=$1 mnt=$2; shift 2
 	mounted="$mnt $mounted"
+	# A record left by an earlier mount must not pass for this one's.
+	case " $* " in *"stats=$STATS"*) rm -f "$STATS";; esac
 	# XIPFS_MOUNT_OPTS: added to every mount (mount/io-uring.sh reruns
 	# mount/tree.sh so).
 	start_daemon xipfs "$WORK/xipfs.log" "$mnt" \
@@ -116,6 +118,21 @@ xipfs_unmount() {
 	st=$?
 	set -e
 	[ "$st" = 0 ] || fail "daemon exited with status $st: $(cat "$WORK/xipfs.log")"
+}
+
+# The daemon's counters come from its machine-readable record, never from
+# the "xipfs stats" lines, which are for people: mount with
+# -o stats=$STATS, then counter KEY prints one counter of the last record
+# written (KEY as xipfs(1) lists them: ops.READ, read.copy_bytes...).
+STATS=$WORK/stats.json
+counter() { stats_get "$STATS" "$1" || fail "no counter $1 in $STATS"; }
+
+# daemon_quiet [WHAT]: without -v a daemon logs nothing when all is well
+# but why passthrough is off (where it cannot be had); anything else in
+# $WORK/xipfs.log is a complaint, and fails the test.
+daemon_quiet() {
+	! grep -v -e ': passthrough off: ' "$WORK/xipfs.log" | grep -q . ||
+		fail "${1:+$1: }the daemon complained: $(head -20 "$WORK/xipfs.log")"
 }
 
 # Expect a command to fail with status 1 or 2 (not a crash) and to print a

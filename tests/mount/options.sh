@@ -42,7 +42,9 @@ xipfs_unmount "$mnt"
 by=splice; [ "$(id -u)" != 0 ] || by=copy
 grep -q "^xipfs: $WORK/img.xip: reads by $by, passthrough off" "$WORK/xipfs.log" ||
 	fail "-v: no line on how it serves: $(cat "$WORK/xipfs.log")"
-grep -q "^xipfs stats (unmount): $WORK/img.xip: requests:.* READ=" "$WORK/xipfs.log" ||
+# The account itself is for people (its counters are the stats= record's,
+# checked in 5.): only that -v gives more than the line above.
+[ "$(grep -c -F "$WORK/img.xip" "$WORK/xipfs.log")" -ge 2 ] ||
 	fail "-v: no account at unmount: $(cat "$WORK/xipfs.log")"
 ok "a plain mount says nothing; -v says how it serves and what it served"
 

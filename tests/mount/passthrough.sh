@@ -45,7 +45,6 @@ make_fs() {	# make_fs TYPE SIZE -> mounted at $WORK/fs-TYPE
 compare_all() {
 	python3 "$top_srcdir/tests/mount_check.py" same "$T" "$mnt" $files || fail "$1: contents differ"
 }
-stat_line() { grep "xipfs stats (unmount): .*: $1" "$WORK/xipfs.log" || true; }
 
 if ! "$XIPFS" --version | grep -q 'passthrough yes'; then
 	# A libfuse without the API: auto falls back, on refuses.
@@ -68,40 +67,38 @@ for fs in xfs btrfs; do
 	cp "$WORK/aligned.xip" "$WORK/packed.xip" "$WORK/fs-$fs/"
 	: >"$WORK/xipfs.log"
 	# passthrough_min=0: every block-aligned file passes through
-	xipfs_mount "$WORK/fs-$fs/aligned.xip" "$mnt" -v -o passthrough=on,passthrough_min=0
+	xipfs_mount "$WORK/fs-$fs/aligned.xip" "$mnt" -o "passthrough=on,passthrough_min=0,stats=$STATS"
 	compare_all "$fs"
 	compare_all "$fs, again"	# second opens reuse the backing ids
 	xipfs_unmount "$mnt"
-	reqs=$(stat_line requests)
-	case $reqs in *" READ="*) fail "$fs: the daemon served READs: $reqs";; esac
-	pt=$(stat_line passthrough)
-	opens=$(echo "$pt" | sed -n 's/.*passthrough: \([0-9]*\) opens.*/\1/p')
+	reads=$(counter ops.READ)
+	[ "$reads" = 0 ] || fail "$fs: the daemon served $reads READs: $(cat "$STATS")"
+	opens=$(counter passthrough.opens)
 	# Two passes over 7 non-empty files (the empty one needs no clone).
-	[ "${opens:-0}" -ge 14 ] || fail "$fs: $opens passthrough opens: $pt"
-	case $pt in *" 0 backing files live"*) ;; *) fail "$fs: backing files left: $pt";; esac
+	[ "$opens" -ge 14 ] || fail "$fs: $opens passthrough opens: $(cat "$STATS")"
+	[ "$(counter passthrough.backing_live)" = 0 ] || fail "$fs: backing files left: $(cat "$STATS")"
 	ok "$fs: $opens passthrough opens, no READ request"
 
 	# The default threshold (1M): only f5242880 passes through, the
 	# smaller files go to the page cache (READs, no clones); a private
 	# writable mapping of a passed-through file changes the mapping only.
 	: >"$WORK/xipfs.log"
-	xipfs_mount "$WORK/fs-$fs/aligned.xip" "$mnt" -v -o passthrough=on
+	xipfs_mount "$WORK/fs-$fs/aligned.xip" "$mnt" -o "passthrough=on,stats=$STATS"
 	compare_all "$fs, passthrough_min"
 	python3 "$top_srcdir/tests/mount/private_write.py" "$mnt/f5242880" "$T/f5242880" || fail "$fs: MAP_PRIVATE write under passthrough"
 	xipfs_unmount "$mnt"
-	pt=$(stat_line passthrough)
-	small=$(echo "$pt" | sed -n 's/.*, \([0-9]*\) opens below passthrough_min.*/\1/p')
-	case $(stat_line requests) in *" READ="*) ;; *) fail "$fs: small files passed through: $pt";; esac
-	[ "${small:-0}" -ge 6 ] || fail "$fs: ${small:-0} opens below passthrough_min: $pt"
-	case $pt in *"passthrough: 0 opens"*) fail "$fs: the 5 MiB file did not pass through: $pt";; esac
+	small=$(counter passthrough.below_min)
+	[ "$(counter ops.READ)" -gt 0 ] || fail "$fs: small files passed through: $(cat "$STATS")"
+	[ "$small" -ge 6 ] || fail "$fs: $small opens below passthrough_min: $(cat "$STATS")"
+	[ "$(counter passthrough.opens)" -gt 0 ] || fail "$fs: the 5 MiB file did not pass through: $(cat "$STATS")"
 	ok "$fs: files under passthrough_min by the page cache ($small opens), the big one passed through; MAP_PRIVATE writes stay private"
 
 	: >"$WORK/xipfs.log"
-	xipfs_mount "$WORK/fs-$fs/packed.xip" "$mnt" -v
+	xipfs_mount "$WORK/fs-$fs/packed.xip" "$mnt" -o "stats=$STATS"
 	compare_all "$fs, packed image"
 	xipfs_unmount "$mnt"
-	case $(stat_line requests) in *" READ="*) ;; *) fail "$fs: packed files were not read by copy";; esac
-	case $(stat_line passthrough) in *"passthrough: 0 opens"*|"") fail "$fs: no passthrough for aligned files";; esac
+	[ "$(counter ops.READ)" -gt 0 ] || fail "$fs: packed files were not read by copy"
+	[ "$(counter passthrough.opens)" -gt 0 ] || fail "$fs: no passthrough for aligned files"
 	ok "$fs: packed files by copy, aligned ones passed through"
 done
 

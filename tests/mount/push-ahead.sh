@@ -18,11 +18,6 @@ python3 "$top_srcdir/tests/mount/push_tree.py" "$WORK/tree" "$nfiles"
 chmod 755 "$WORK"
 chmod 644 "$WORK/img.xip"
 
-# stat_of LOG NAME: a number from the unmount report.
-requests() { sed -n "s/.*stats (unmount).*requests:.* $2=\([0-9]*\).*/\1/p" "$1"; }
-pushed() {
-	sed -n 's/.*push-ahead: \([0-9]*\) files, \([0-9]*\) bytes.*/\1 \2/p' "$1"
-}
 
 # read_all MNT: every small file, in directory order, compared with the tree.
 read_all() {
@@ -32,63 +27,61 @@ read_all() {
 
 # 1. As root: a directory read whole takes few READs; pushed bytes are right.
 : >"$WORK/xipfs.log"
-xipfs_mount "$WORK/img.xip" "$WORK/mnt" -v
+xipfs_mount "$WORK/img.xip" "$WORK/mnt" -o "stats=$STATS"
 ls "$WORK/mnt/small" >/dev/null
 read_all "$WORK/mnt"
 xipfs_unmount "$WORK/mnt"
-reads=$(requests "$WORK/xipfs.log" READ)
-set -- $(pushed "$WORK/xipfs.log")
-[ -n "$reads" ] && [ "${1:-0}" -gt 0 ] ||
-	fail "no push-ahead report, or nothing pushed: $(cat "$WORK/xipfs.log")"
+reads=$(counter ops.READ)
+set -- "$(counter push.files)" "$(counter push.bytes)"
+[ "$1" -gt 0 ] || fail "nothing pushed: $(cat "$STATS")"
 [ "$reads" -lt $((nfiles / 4)) ] ||
 	fail "$nfiles files read in $reads READs with push-ahead"
 ok "push=on: $nfiles small files read in $reads READs, $1 files pushed, bytes equal"
 
 # 2. push=off: one READ (at least) per file, nothing pushed.
 : >"$WORK/xipfs.log"
-xipfs_mount "$WORK/img.xip" "$WORK/mnt" -v -o push=off
+xipfs_mount "$WORK/img.xip" "$WORK/mnt" -o "push=off,stats=$STATS"
 read_all "$WORK/mnt"
 xipfs_unmount "$WORK/mnt"
-reads=$(requests "$WORK/xipfs.log" READ)
-[ "${reads:-0}" -ge "$nfiles" ] || fail "push=off: $nfiles files in ${reads:-0} READs"
-! grep -q "push-ahead:" "$WORK/xipfs.log" || fail "push=off still reports pushes"
+reads=$(counter ops.READ)
+[ "$reads" -ge "$nfiles" ] || fail "push=off: $nfiles files in $reads READs"
+[ "$(counter push.on)" = 0 ] && [ "$(counter push.files)" = 0 ] ||
+	fail "push=off still pushes: $(cat "$STATS")"
 ok "push=off: $reads READs for $nfiles files"
 
 # 3. A stat walk lists and reads nothing: nothing is pushed.  Files over
 # push_max (here the default 64K: the big/ files are 64K + 1 and more)
 # are read, never pushed.
 : >"$WORK/xipfs.log"
-xipfs_mount "$WORK/img.xip" "$WORK/mnt" -v
+xipfs_mount "$WORK/img.xip" "$WORK/mnt" -o "stats=$STATS"
 find "$WORK/mnt" -type f -exec stat -c '%s' {} + >/dev/null
-kill -USR1 "$XIPFS_PID"
-for _ in $(seq 1 100); do
-	grep -q "stats (SIGUSR1).*push-ahead" "$WORK/xipfs.log" && break
-	sleep 0.05
-done
-grep -q "stats (SIGUSR1).*push-ahead: 0 files, 0 bytes" "$WORK/xipfs.log" ||
-	fail "a stat walk pushed data: $(grep push-ahead "$WORK/xipfs.log")"
+stats_now "$STATS" "$XIPFS_PID" || fail "no stats record after SIGUSR1"
+[ "$(counter when)" = SIGUSR1 ] || fail "the record is not SIGUSR1's: $(cat "$STATS")"
+[ "$(counter push.files)" = 0 ] && [ "$(counter push.bytes)" = 0 ] ||
+	fail "a stat walk pushed data: $(cat "$STATS")"
 (cd "$WORK/mnt/big" && cat -- *) | cmp - <(cd "$WORK/tree/big" && cat -- *) ||
 	fail "big files differ"
 xipfs_unmount "$WORK/mnt"
-set -- $(pushed "$WORK/xipfs.log")
+set -- "$(counter push.files)"
 [ "$1" = 0 ] || fail "files over push_max were pushed: $1"
 ok "a stat walk pushes nothing; files over push_max are not pushed"
 
 # 4. As a normal user, through fusermount3.
-mkdir "$WORK/umnt"
-chown nobody "$WORK/umnt"
+mkdir "$WORK/umnt" "$WORK/ustats"
+chown nobody "$WORK/umnt" "$WORK/ustats"
+ustats=$WORK/ustats/s.json
 : >"$WORK/user.log"
 mounted="$WORK/umnt $mounted"
-start_daemon user "$WORK/user.log" "$WORK/umnt" as_user "$XIPFS" -f -v "$WORK/img.xip" "$WORK/umnt"
+start_daemon user "$WORK/user.log" "$WORK/umnt" as_user "$XIPFS" -f -o "stats=$ustats" "$WORK/img.xip" "$WORK/umnt"
 upid=${daemon_pid[user]}
 as_user sh -c "cd '$WORK/umnt/small' && cat -- *" |
 	cmp - <(cd "$WORK/tree/small" && cat -- *) || fail "user mount: bytes differ"
 as_user fusermount3 -u "$WORK/umnt" || fail "user cannot unmount"
 wait "$upid" || fail "user daemon failed: $(cat "$WORK/user.log")"
-reads=$(requests "$WORK/user.log" READ)
-set -- $(pushed "$WORK/user.log")
-[ "${1:-0}" -gt 0 ] && [ "${reads:-$nfiles}" -lt $((nfiles / 4)) ] ||
-	fail "user mount: ${reads:-?} READs, ${1:-0} pushed: $(cat "$WORK/user.log")"
+reads=$(stats_get "$ustats" ops.READ) || fail "user mount: no stats record"
+set -- "$(stats_get "$ustats" push.files)"
+[ "$1" -gt 0 ] && [ "$reads" -lt $((nfiles / 4)) ] ||
+	fail "user mount: $reads READs, $1 pushed: $(cat "$ustats")"
 ok "as a normal user: $reads READs, $1 files pushed"
 
 # 5. Values that are no bounds are refused before anything is mounted.

@@ -51,7 +51,7 @@ ok "100,000 entries with READDIRPLUS"
 xipfs_mount "$WORK/big.xip" "$mnt" -o readdirplus=no
 check_listing readdir 2
 xipfs_unmount "$mnt"
-! grep -v -e '^xipfs stats' -e ': passthrough off: ' "$WORK/xipfs.log" | grep -q . || fail "daemon complained: $(cat "$WORK/xipfs.log")"
+daemon_quiet
 ok "100,000 entries with READDIR"
 
 # That the two runs took the two paths: the requests a listing makes.

@@ -51,7 +51,7 @@ done
 
 mnt=$WORK/mnt
 : >"$WORK/xipfs.log"
-xipfs_mount "$WORK/bad.xip" "$mnt" -v -o verify
+xipfs_mount "$WORK/bad.xip" "$mnt" -v -o "verify,stats=$STATS"
 for f in bin/prog s/tiny-elf z/text; do
 	for i in 1 2; do	# twice: the second read must not complain again
 		expect_error "Input/output error" cat "$mnt/$f"
@@ -68,10 +68,8 @@ for f in bin/prog s/tiny-elf z/text; do
 	grep -q "inode [0-9]* (/$f): data block [0-9]* (image offset [0-9]*) fails its checksum" "$WORK/xipfs.log" ||
 		fail "no complaint names /$f: $(grep checksum "$WORK/xipfs.log")"
 done
-line=$(grep "xipfs stats (unmount): .*: verify:" "$WORK/xipfs.log")
-failed=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed their checksum.*/\1/p')
-checked=$(echo "$line" | sed -n 's/.*verify: \([0-9]*\) blocks checked.*/\1/p')
-[ "${failed:-0}" -ge 3 ] && [ "${checked:-0}" -gt 3 ] || fail "counters: $line"
+failed=$(counter verify.blocks_failed) checked=$(counter verify.blocks_checked)
+[ "$failed" -ge 3 ] && [ "$checked" -gt 3 ] || fail "counters: $(cat "$STATS")"
 ok "verify: EIO for the damaged file in place, packed file and compressed cluster, one complaint each ($complaints), $(echo $fine | wc -w) undamaged files read right; $checked blocks checked, $failed failed"
 
 # Without verify the flipped byte in place is served as it is.
