@@ -166,12 +166,13 @@ parse_options() {
 		_v=$2
 		case $_s in
 		+*) eval "${_s#+}+=(\"\$_v\")";;
-		\#*) [[ $_v =~ ^[0-9]+$ ]] || die "$1 wants a number, not '$_v'"
-			printf -v "${_s#\#}" %s "$_v";;
+		[#]*) [[ $_v =~ ^[0-9]+$ ]] || die "$1 wants a number, not '$_v'"
+			printf -v "${_s#[#]}" %s "$_v";;
 		*) printf -v "$_s" %s "$_v";;
 		esac
 		shift 2
 	done
+}
 
 # ---- the daemon's machine-readable record (xipfs -o stats=FILE), read by
 # tests and bench scripts instead of the "xipfs stats" lines, which are
