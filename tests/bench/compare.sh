@@ -24,7 +24,7 @@ tiny="--files 300 --big-mib 8 --ops 200"
 
 # The script makes its work directory under BENCH_DIR: a tmpfs directory of
 # our own, so that anything it leaves behind is seen (and removed here).
-shm=$(mktemp -d /dev/shm/xipfs-22.XXXXXX)
+shm=$(mktemp -d /dev/shm/xipfs-test-bench-compare.XXXXXX)
 export BENCH_DIR=$shm
 uring_saved=$(cat $param 2>/dev/null || true)
 undo() {
