@@ -5,7 +5,8 @@
 # ($XIPFS_TEST_WORK, which tests/lib.sh takes as $WORK), and whatever the
 # test left mounted under it afterwards is unmounted and fails the test.
 # A time limit, so that a hung test fails instead of hanging the suite:
-# XIPFS_TEST_TIMEOUT seconds (default 1800), or a test's own
+# XIPFS_TEST_TIMEOUT seconds (default 3600: a loaded machine, or a
+# sanitizer build, may take many times the usual minutes), or a test's own
 # "# timeout: SECONDS" line among its first 20 lines (for the few that
 # take longer: a first debootstrap, a long stress run).  At the limit the
 # test and everything it started get SIGTERM (the tests' cleanup traps
@@ -16,7 +17,7 @@ prog=run-test
 
 test=$1
 area=$(basename "$(dirname "$test")") name=$(basename "$test" .sh)
-limit=${XIPFS_TEST_TIMEOUT:-1800}
+limit=${XIPFS_TEST_TIMEOUT:-3600}
 if [ -f "$test" ] && own=$(head -20 "$test" | sed -n 's/^# timeout: \([0-9][0-9]*\)\( .*\)\{0,1\}$/\1/p' | head -1) &&
 	[ -n "$own" ] && [ -z "${XIPFS_TEST_TIMEOUT:-}" ]; then
 	limit=$own

@@ -6,7 +6,7 @@
 # and python3, perl, ls and sh run, their ELF files mapped in place and
 # their scripts and modules decompressed.  Once more with -o verify, the
 # data CRCs checked on every block served.
-# timeout: 3600 (the first run debootstraps the tree)
+# timeout: 7200 (the first run debootstraps the tree)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd chroot
