@@ -76,30 +76,17 @@ files="" big_mib="" seed="" dir="" file="" reps=5 workloads="" cache="" ops=""
 targets=$default_targets out=./bench-out mapped_cache=0 mount_files=0
 declare -A variant=()	# NAME -> the -o options of that xipfs mount
 variants=()		# their names, in the order given
-while [ $# -gt 0 ]; do
-	case $1 in
-	-h|--help) usage; exit 0;;
-	--mapped-cache) mapped_cache=1; shift; continue;;
-	--*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}"; continue;;
-	--files|--big-mib|--seed|--dir|--file|--reps|--workloads|--cache|--ops|--targets|--out|--mount-files|--variant)
-		[ $# -ge 2 ] || die "$1 needs a value (--help)";;
-	*) die "unknown option '$1' (--help)";;
-	esac
-	case $1 in
-	--files) files=$2;; --big-mib) big_mib=$2;; --seed) seed=$2;;
-	--dir) dir=$2;; --file) file=$2;; --reps) reps=$2;;
-	--workloads) workloads=$2;; --cache) cache=$2;; --ops) ops=$2;;
-	--targets) targets=${2//,/ };; --out) out=$2;; --mount-files) mount_files=$2;;
-	--variant)
-		[[ $2 =~ ^([a-z][a-z0-9_]*)=(.+)$ ]] || die "--variant $2: expected NAME=OPTIONS, NAME of a-z, 0-9 and _"
-		[ -z "${variant[${BASH_REMATCH[1]}]:-}" ] || die "variant '${BASH_REMATCH[1]}' given twice"
-		variant[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
-		variants+=("${BASH_REMATCH[1]}");;
-	esac
-	shift 2
-done
-for v in "files=$files" "big-mib=$big_mib" "seed=$seed" "reps=$reps" "ops=$ops" "mount-files=$mount_files"; do
-	case ${v#*=} in ''|*[!0-9]*) [ -z "${v#*=}" ] || die "--${v%%=*} wants a number, not '${v#*=}'";; esac
+variant_args=()
+parse_options files=#files big-mib=#big_mib seed=#seed dir=dir file=file reps=#reps \
+	workloads=workloads cache=cache ops=#ops targets=targets out=out \
+	mount-files=#mount_files variant=+variant_args mapped-cache -- "$@"
+[ ${#args[@]} = 0 ] || die "unexpected argument '${args[0]}' (--help)"
+targets=${targets//,/ }
+for v in "${variant_args[@]}"; do
+	[[ $v =~ ^([a-z][a-z0-9_]*)=(.+)$ ]] || die "--variant $v: expected NAME=OPTIONS, NAME of a-z, 0-9 and _"
+	[ -z "${variant[${BASH_REMATCH[1]}]:-}" ] || die "variant '${BASH_REMATCH[1]}' given twice"
+	variant[${BASH_REMATCH[1]}]=${BASH_REMATCH[2]}
+	variants+=("${BASH_REMATCH[1]}")
 done
 [ "$reps" -ge 1 ] || die "--reps must be at least 1"
 if [ -n "$dir" ]; then
@@ -200,17 +187,14 @@ for t in $targets; do [ -n "${why[$t]:-}" ] || measured+=("$t"); done
 on() { case " ${measured[*]} " in *" $1 "*) return 0;; esac; return 1; }
 
 # ---- work directory on tmpfs, undone on any exit
-base=$(mktemp -d "${BENCH_DIR:-/dev/shm}/xipfs-compare.XXXXXX") || die "cannot make a work directory in ${BENCH_DIR:-/dev/shm}"
-# Mount points are found in /proc/self/mountinfo, which escapes blanks.
-case $base in *[[:space:]]*) rmdir "$base"; die "BENCH_DIR must not contain blanks";; esac
-declare -A pid=()	# daemons started here (foreground, so we hold their PID)
+bench_workdir compare
 bench_pid="" uring_saved=""
 unmount_all() {
 	local m n
 	# FUSE first: their daemons then exit and release the images, so the
 	# xfs under the passthrough image is free to go after them.
 	for m in $(mounts_under "$base" fuse); do unmount "$m"; done
-	for n in "${!pid[@]}"; do reap "${pid[$n]}" "$n"; unset "pid[$n]"; done
+	reap_daemons
 	for m in $(mounts_under "$base" other); do unmount "$m"; done
 }
 compare_cleanup() {
@@ -218,11 +202,8 @@ compare_cleanup() {
 	if [ -n "$bench_pid" ]; then kill "$bench_pid" 2>/dev/null; wait "$bench_pid" 2>/dev/null; fi
 	unmount_all
 	[ -z "$uring_saved" ] || echo "$uring_saved" >$param
-	rm -rf --one-file-system "$base"
 }
-cleanup_hooks="compare_cleanup"
-[ "$(stat -f -c %T "$base")" = tmpfs ] ||
-	say "warning: $base is not on tmpfs, the figures include its medium"
+cleanup_hooks="compare_cleanup $cleanup_hooks"
 
 # Every command behind a figure, for the report; the work directory is
 # written $WORK there.
@@ -278,16 +259,11 @@ mkdir "$base/mnt"
 # fuse_mount NAME COMMAND...: the daemon runs in the foreground (-f) in the
 # background, so we know its PID and reap it after the unmount.
 fuse_mount() {
-	local n=$1 hint=""; shift
-	mkdir -p "$base/mnt/$n"
+	local n=$1; shift
 	cmds+=("$(q "$@") &")
-	"$@" </dev/null >>"$base/log.$n" 2>&1 &
-	pid[$n]=$!
-	if ! wait_mounted "$base/mnt/$n" "${pid[$n]}"; then
-		[ $root = 1 ] || hint=" (a normal user mounts through fusermount3 and needs /dev/fuse read-write)"
-		die "mounting $n failed$hint: $(q "$@"): $(tail -3 "$base/log.$n")"
-	fi
+	start_daemon "$n" "$base/log.$n" "$base/mnt/$n" "$@"
 }
+[ $root = 1 ] || daemon_hint=" (a normal user mounts through fusermount3 and needs /dev/fuse read-write)"
 # kernel_mount NAME MOUNT-ARGS...: mount(8) onto $base/mnt/NAME.
 kernel_mount() {
 	local n=$1; shift
@@ -422,9 +398,9 @@ esac
 # has mapped (shared with tmpfs, not its own memory); RssAnon is what it
 # allocated.
 mem=()
-for n in "${!pid[@]}"; do
+for n in "${!daemon_pid[@]}"; do
 	mem+=("$n: $(awk '/^VmRSS/ {r = $2} /^RssAnon/ {a = $2}
-		END {printf "VmRSS %.1f MiB, RssAnon %.1f MiB", r / 1024, a / 1024}' "/proc/${pid[$n]}/status")")
+		END {printf "VmRSS %.1f MiB, RssAnon %.1f MiB", r / 1024, a / 1024}' "/proc/${daemon_pid[$n]}/status")")
 done
 cmds+=("awk '/^VmRSS|^RssAnon/' /proc/PID/status  # of each daemon, after the run")
 # Page-cache growth from mapping and touching every page of the big file
@@ -438,7 +414,7 @@ if [ $mapped_cache = 1 ]; then
 	for t in "${measured[@]}"; do
 		[ $root = 1 ] || break
 		case $t in xipfs_*) ;; *) continue;; esac
-		sync; echo 3 >/proc/sys/vm/drop_caches
+		drop_caches
 		cache_grown+=("$t: $(python3 "$top/scripts/bench_report.py" mapped-cache "${path[$t]}/$file") MiB")
 	done
 	cmds+=("sync; echo 3 >/proc/sys/vm/drop_caches; python3 scripts/bench_report.py mapped-cache MNT/$file  # each xipfs mount")
@@ -470,7 +446,7 @@ if [ "$mount_files" -gt 0 ]; then
 		for n in "${!mcmd[@]}"; do
 			# Cold caches where root may drop them, the program and its
 			# libraries loaded once more: the figure is the mount.
-			[ $root = 0 ] || { sync; echo 3 >/proc/sys/vm/drop_caches; }
+			[ $root = 0 ] || drop_caches
 			${mcmd[$n]%% *} --version >/dev/null 2>&1 || true
 			s=$EPOCHREALTIME
 			${mcmd[$n]} </dev/null 2>"$base/log.many" || die "${mcmd[$n]} failed: $(tail -3 "$base/log.many")"

@@ -21,16 +21,14 @@
 set -eu -o pipefail
 export LC_ALL=C
 . "$(dirname "$0")/lib.sh"
+usage() { sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 runs=5 mib=1024 parts=()
-while [ $# -gt 0 ]; do
-	case $1 in
-	--runs) runs=${2:?}; shift;;
-	--mib) mib=${2:?}; shift;;
-	-h|--help) sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0;;
-	direct-seq|uring-workers|fio-batch) parts+=("$1");;
-	*) die "unknown argument '$1' (--help)";;
+parse_options runs=#runs mib=#mib -- "$@"
+for p in "${args[@]}"; do
+	case $p in
+	direct-seq|uring-workers|fio-batch) parts+=("$p");;
+	*) die "unknown argument '$p' (--help)";;
 	esac
-	shift
 done
 [ ${#parts[@]} -gt 0 ] || parts=(direct-seq uring-workers fio-batch)
 [[ $runs =~ ^[1-9][0-9]*$ && $mib =~ ^[1-9][0-9]*$ ]] || die "--runs and --mib want positive numbers"
@@ -40,17 +38,14 @@ need_built "$xipfs" "$mkxipfs" "$xipbench" "$top/xipfsck"
 report=$top/scripts/bench_report.py
 ops=20000
 
-base=$(mktemp -d "${BENCH_DIR:-/dev/shm}/xipfs-diagnose.XXXXXX")
-declare -A pid=()
+bench_workdir diagnose
 diagnose_cleanup() {
-	local m n
+	local m
 	for m in $(mounts_under "$base" fuse); do unmount "$m"; done
-	for n in "${!pid[@]}"; do reap "${pid[$n]}" "$n"; done
+	reap_daemons
 	for m in $(mounts_under "$base" other); do unmount "$m"; done
-	rm -rf --one-file-system "$base"
 }
-cleanup_hooks="diagnose_cleanup"
-cold() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+cleanup_hooks="diagnose_cleanup $cleanup_hooks"
 
 # One xfs (reflink) on a loop device over a tmpfs file, the medium RAM: a
 # tree of a few small files and the big one, its image, and the big file
@@ -70,7 +65,7 @@ off=$((off))
 
 # dd_mbs FILE SKIP_BYTES MIB: cold read of MIB MiB by 1 MiB reads, MB/s.
 dd_mbs() {
-	cold
+	drop_caches
 	dd if="$1" of=/dev/null bs=1M count="$3" skip="$2" iflag=skip_bytes 2>&1 |
 		awk '/copied/ {print $(NF-1) * ($NF == "GB/s" ? 1000 : 1)}'
 }
@@ -102,7 +97,7 @@ direct_seq() {
 # io-wq workers ("iou-wrk-PID") fio had at once, sampled every 50 ms.
 fio_iops() {
 	local f=$1 p max=0 n; shift
-	cold
+	drop_caches
 	fio --name=x --filename="$f" --readonly --iomem_align=4096 --fadvise_hint=0 \
 		--rw=randread --bs=4k --number_ios=$ops --output-format=json "$@" >"$base/fio.json" &
 	p=$!
@@ -116,10 +111,7 @@ fio_iops() {
 }
 
 mount_xipfs() {	# mount_xipfs NAME OPTIONS
-	mkdir -p "$base/mnt/$1"
-	"$xipfs" -f -o "$2" "$base/xfs/x.img" "$base/mnt/$1" 2>"$base/log.$1" &
-	pid[$1]=$!
-	wait_mounted "$base/mnt/$1" "${pid[$1]}" || die "mounting $1 failed: $(cat "$base/log.$1")"
+	start_daemon "$1" "$base/log.$1" "$base/mnt/$1" "$xipfs" -f -o "$2" "$base/xfs/x.img" "$base/mnt/$1"
 }
 
 uring_workers() {
@@ -159,7 +151,7 @@ fio_batch() {
 	echo "|---|---|"
 	: >"$base/b1"; : >"$base/b2"; : >"$base/b3"
 	for i in $(seq "$runs"); do
-		cold
+		drop_caches
 		"$xipbench" -q -r 1 -n $ops -w uring -j "$base/r.json" m="$base/mnt/pagecache" 2>/dev/null
 		python3 "$report" median "$base/r.json" >>"$base/b1"
 		fio_iops "$base/mnt/pagecache/big" --ioengine=io_uring --iodepth=32 | cut -d' ' -f1 >>"$base/b2"

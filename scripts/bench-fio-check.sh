@@ -5,33 +5,32 @@
 # measures something else.  Not a test (it asserts nothing); run as root
 # (drop_caches).
 #
-# Usage: scripts/bench-fio-check.sh [BIG_MIB] [RUNS]     defaults 1024, 5
+# Usage: scripts/bench-fio-check.sh [--big-mib M] [--runs N]  (defaults 1024, 5)
 # Environment: XIPFS, MKXIPFS, XIPBENCH (default: the build tree's),
 # BENCH_DIR (work directory parent, default /dev/shm, a tmpfs).
 set -eu -o pipefail
 export LC_ALL=C
-mib=${1:-1024} runs=${2:-5}
 . "$(dirname "$0")/lib.sh"
+usage() { sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+mib=1024 runs=5
+parse_options big-mib=#mib runs=#runs -- "$@"
+[ ${#args[@]} = 0 ] || die "unexpected argument '${args[0]}' (--help)"
 ops=20000
 report=$top/scripts/bench_report.py
 [ "$(id -u)" = 0 ] || die "run as root (drop_caches)"
 need_cmds fio python3
 need_built "$xipfs" "$mkxipfs" "$xipbench"
 
-base=$(mktemp -d "${BENCH_DIR:-/dev/shm}/xipfs-fio-check.XXXXXX")
-pid=""
+bench_workdir fio-check
 fio_check_cleanup() {
 	! is_mounted "$base/mnt" || unmount "$base/mnt"
-	[ -z "$pid" ] || reap "$pid" xipfs
-	rm -rf --one-file-system "$base"
+	reap_daemons
 }
-cleanup_hooks="fio_check_cleanup"
+cleanup_hooks="fio_check_cleanup $cleanup_hooks"
 mkdir -p "$base/tree" "$base/mnt"
 python3 "$top/scripts/gen-tree.py" "$base/tree" --files 0 --big-mib "$mib" >/dev/null
 "$mkxipfs" -q "$base/tree" "$base/x.img"
-"$xipfs" -f "$base/x.img" "$base/mnt" 2>"$base/log" &
-pid=$!
-wait_mounted "$base/mnt" "$pid" || die "mount failed: $(cat "$base/log")"
+start_daemon xipfs "$base/log" "$base/mnt" "$xipfs" -f "$base/x.img" "$base/mnt"
 file=$base/mnt/big
 
 # One figure per run, in xipbench's unit (MB/s or IOPS).
@@ -46,7 +45,7 @@ fio_run() {	# fio_run WORKLOAD
 	rand) args="--rw=randread --bs=4k --ioengine=psync --number_ios=$ops";;
 	uring) args="--rw=randread --bs=4k --ioengine=io_uring --iodepth=32 --number_ios=$ops";;
 	esac
-	sync; echo 3 >/proc/sys/vm/drop_caches
+	drop_caches
 	# shellcheck disable=SC2086
 	# Page-aligned buffers and no fadvise hint: what xipbench does.  fio's
 	# defaults (an unaligned buffer, POSIX_FADV_SEQUENTIAL/RANDOM) measure

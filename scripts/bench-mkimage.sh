@@ -4,16 +4,17 @@
 # uncompressed.  Prints a markdown table of median wall time (min-max over
 # RUNS runs) and image size.  Not a test: it asserts nothing.
 #
-# Usage: scripts/bench-mkimage.sh [FILES] [BIG_MIB] [RUNS]
+# Usage: scripts/bench-mkimage.sh [--files N] [--big-mib M] [--runs N]
 #   defaults 50000 files, a 1024 MiB file, 5 runs
-# Environment: MKXIPFS (default ./mkxipfs), BENCH_DIR (default a new
-# directory under /dev/shm, which is tmpfs).
+# Environment: MKXIPFS (default ./mkxipfs), BENCH_DIR (the work directory
+# is made under it, default /dev/shm, which is tmpfs).
 set -eu
 . "$(dirname "$0")/lib.sh"
-files=${1:-50000} big=${2:-1024} runs=${3:-5}
-base=${BENCH_DIR:-$(mktemp -d /dev/shm/xipfs-bench.XXXXXX)}
-remove_base() { rm -rf "$base"; }
-cleanup_hooks="remove_base"
+usage() { sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+files=50000 big=1024 runs=5
+parse_options files=#files big-mib=#big runs=#runs -- "$@"
+[ ${#args[@]} = 0 ] || die "unexpected argument '${args[0]}' (--help)"
+bench_workdir mkimage
 need_cmds mksquashfs mkfs.erofs bc
 need_built "$mkxipfs"
 

@@ -40,19 +40,10 @@ usage() {
 	EOF
 }
 tar="" build_reps=3 reps=5 threads=$(nproc) reads=1
-while [ $# -gt 0 ]; do
-	case $1 in
-	-h|--help) usage; exit 0;;
-	--no-reads) reads=0; shift; continue;;
-	--*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}"; continue;;
-	--tar|--build-reps|--reps|--threads) [ $# -ge 2 ] || die "$1 needs a value (--help)";;
-	*) die "unknown option '$1' (--help)";;
-	esac
-	case $1 in
-	--tar) tar=$2;; --build-reps) build_reps=$2;; --reps) reps=$2;; --threads) threads=$2;;
-	esac
-	shift 2
-done
+no_reads=0
+parse_options tar=tar build-reps=#build_reps reps=#reps threads=#threads no-reads -- "$@"
+[ ${#args[@]} = 0 ] || die "unexpected argument '${args[0]}' (--help)"
+[ $no_reads = 0 ] || reads=0
 for v in "build-reps=$build_reps" "reps=$reps" "threads=$threads"; do
 	case ${v#*=} in ''|*[!0-9]*|0) die "--${v%%=*} wants a number from 1, not '${v#*=}'";; esac
 done
@@ -67,17 +58,13 @@ fi
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- work directory on tmpfs, undone on any exit
-base=$(mktemp -d "${BENCH_DIR:-/dev/shm}/xipfs-rootfs.XXXXXX") || die "cannot make a work directory in ${BENCH_DIR:-/dev/shm}"
-case $base in *[[:space:]]*) rmdir "$base"; die "BENCH_DIR must not contain blanks";; esac
-[ "$(stat -f -c %T "$base")" = tmpfs ] || say "warning: $base is not on tmpfs, the figures include its medium"
-declare -A pid=()
+bench_workdir rootfs
 unmount_all() {
-	local m n
+	local m
 	for m in $(mounts_under "$base"); do unmount "$m"; done
-	for n in "${!pid[@]}"; do reap "${pid[$n]}" "$n"; unset "pid[$n]"; done
+	reap_daemons
 }
-bench_cleanup() { unmount_all; rm -rf --one-file-system "$base"; }
-cleanup_hooks="bench_cleanup"
+cleanup_hooks="unmount_all $cleanup_hooks"
 cmds=()
 # cmd WORDS...: the command as the report shows it ($WORK for the work dir).
 cmd() { local s="$*"; echo "${s//"$base"/\$WORK}"; }
@@ -88,26 +75,7 @@ tar --numeric-owner --xattrs --xattrs-include='*' -C "$tree" -xf "$tar" || die "
 cmds+=("$(cmd tar --numeric-owner --xattrs "--xattrs-include='*'" -C "$tree" -xf "$tar")")
 # The tree's make-up and its largest ELF and non-ELF files (an ELF file
 # is what --xip=elf keeps in place: executables and shared objects).
-read -r nentries nfiles nbytes elf_bytes xfile zfile < <(python3 - "$tree" <<'EOF'
-import os, sys
-root = sys.argv[1]
-entries = files = size = elf = 0
-big = {True: (0, ""), False: (0, "")}
-for d, dirs, names in os.walk(root):
-    entries += len(dirs) + len(names)
-    for n in names:
-        p = os.path.join(d, n)
-        if os.path.islink(p) or not os.path.isfile(p):
-            continue
-        with open(p, "rb") as f:
-            h = f.read(18)
-        x = len(h) == 18 and h[:4] == b"\x7fELF" and h[16] in (2, 3) and h[17] == 0
-        s = os.path.getsize(p)
-        files += 1; size += s; elf += s if x else 0
-        big[x] = max(big[x], (s, os.path.relpath(p, root)))
-print(entries + 1, files, size, elf, big[True][1], big[False][1])
-EOF
-)
+read -r nentries nfiles nbytes elf_bytes xfile zfile < <(python3 "$top/scripts/bench_report.py" tree-makeup "$tree")
 say "tree: $nentries entries, $nfiles files, $((nbytes >> 20)) MiB ($((elf_bytes >> 20)) MiB ELF)"
 
 # ---- builders, interleaved run by run so that drift hits all alike
@@ -152,11 +120,8 @@ sync
 # $base/mnt/NAME.
 fuse_mount() {
 	local n=$1 img=$2 m=$base/mnt/$1; shift 2
-	mkdir -p "$m"
 	cmds+=("$(cmd "$@" "$img" "$m") &")
-	"$@" "$img" "$m" </dev/null >>"$base/log.$n" 2>&1 &
-	pid[$n]=$!
-	wait_mounted "$m" "${pid[$n]}" || die "mounting $n failed: $(tail -3 "$base/log.$n")"
+	start_daemon "$n" "$base/log.$n" "$m" "$@" "$img" "$m"
 }
 # bench OUT BASELINE WORKLOADS FILE NAME...: one xipbench run, cold, over
 # the mounts NAME (the same FILE checked on each first).

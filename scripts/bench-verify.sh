@@ -8,28 +8,31 @@
 # median of each figure over the repetitions, its spread, and verify's
 # ratio; not a test.  Root (xipbench drops caches for cold runs).
 #
-# Usage: scripts/bench-verify.sh   Environment: REPS (5), FILES (20000),
-# BIG_MIB (1024), XIPFS, MKXIPFS, XIPBENCH (default: the ones built here).
+# Usage: scripts/bench-verify.sh [--reps N] [--files N] [--big-mib M]
+#   defaults 5 repetitions, 20000 files, a 1024 MiB file
+# Environment: XIPFS, MKXIPFS, XIPBENCH (default: the ones built here),
+# BENCH_DIR (the work directory is made under it, default /dev/shm, tmpfs).
 set -eu -o pipefail
 export LC_ALL=C
 . "$(dirname "$0")/lib.sh"
-reps=${REPS:-5} files=${FILES:-20000} big_mib=${BIG_MIB:-1024}
-xipfs=${XIPFS:-$top/xipfs} mkxipfs=${MKXIPFS:-$top/mkxipfs} xipbench=${XIPBENCH:-$top/xipbench}
+usage() { sed -n '2,/^set /p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+reps=5 files=20000 big_mib=1024
+parse_options reps=#reps files=#files big-mib=#big_mib -- "$@"
+[ ${#args[@]} = 0 ] || die "unexpected argument '${args[0]}' (--help)"
 need_cmds "$xipfs" "$mkxipfs" "$xipbench" fusermount3 python3
 [ "$(id -u)" = 0 ] || die "needs root (cold runs drop the page cache)"
 
-work=$(mktemp -d /dev/shm/bench-verify.XXXXXX)
+bench_workdir verify
+work=$base
 mkdir "$work/noverify" "$work/verify"
-pids=""
 undo() {
-	local m p
+	local m
 	for m in "$work/noverify" "$work/verify"; do
 		! is_mounted "$m" || unmount "$m" || true
 	done
-	for p in $pids; do reap "$p"; done
-	rm -rf "$work"
+	reap_daemons
 }
-cleanup_hooks="undo"
+cleanup_hooks="undo $cleanup_hooks"
 
 python3 "$top/scripts/gen-tree.py" "$work/tree" --files "$files" --big-mib "$big_mib" >/dev/null
 "$mkxipfs" -q "$work/tree" "$work/xip.xip"
@@ -38,16 +41,13 @@ python3 "$top/scripts/gen-tree.py" "$work/tree" --files "$files" --big-mib "$big
 mount_pair() {	# mount_pair IMAGE: both mounts of it, fresh
 	local opt
 	for opt in noverify verify; do
-		"$xipfs" -f -o "$opt" "$1" "$work/$opt" 2>>"$work/xipfs.log" &
-		pids="$! $pids"
-		wait_mounted "$work/$opt" "$!" || die "$opt: did not mount: $(cat "$work/xipfs.log")"
+		start_daemon "$opt" "$work/xipfs.log" "$work/$opt" "$xipfs" -f -o "$opt" "$1" "$work/$opt"
 	done
 }
 umount_pair() {
 	local opt p
 	for opt in noverify verify; do unmount "$work/$opt" clean || die "cannot unmount $opt"; done
-	for p in $pids; do reap "$p"; done
-	pids=""
+	reap_daemons
 }
 
 : >"$work/figures"
@@ -65,7 +65,7 @@ for kind in xip zstd; do
 done
 
 echo "# -o verify, cold, images on tmpfs: $files small files (readall) and a $big_mib MiB file (seq 1M), $reps fresh mounts each"
-echo "# command: $0 (REPS=$reps FILES=$files BIG_MIB=$big_mib); $(uname -r), $(nproc) CPUs"
+echo "# command: $0 --reps $reps --files $files --big-mib $big_mib; $(uname -r), $(nproc) CPUs"
 printf '%-6s %-8s %-24s %-24s %s\n' image workload "noverify MB/s" "verify MB/s" "verify/noverify"
 for kind in xip zstd; do
 	for wl in seq readall; do

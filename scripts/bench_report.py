@@ -9,9 +9,14 @@
                         many MiB the page cache grew, read while the mapping
                         lives (a passthrough backing file is an unnamed clone
                         whose pages go with its last close)
+  tree-makeup ROOT      bench-rootfs.sh's tree: entries (the root counted),
+                        regular files, their bytes, the bytes of the ELF
+                        ones, the largest ELF and the largest other file
+                        (paths relative to ROOT), on one line
 """
 import json
 import mmap
+import os
 import sys
 
 
@@ -77,7 +82,32 @@ def mapped_cache(path):
             print((cached_kib() - before) // 1024)
 
 
-COMMANDS = {"table": table, "median": median, "fio": fio, "mapped-cache": mapped_cache}
+def is_elf(head):
+    """An executable or shared object: what mkxipfs --xip=elf keeps in place."""
+    return len(head) == 18 and head[:4] == b"\x7fELF" and head[16] in (2, 3) and head[17] == 0
+
+
+def tree_makeup(root):
+    entries = files = size = elf = 0
+    big = {True: (0, ""), False: (0, "")}
+    for d, dirs, names in os.walk(root):
+        entries += len(dirs) + len(names)
+        for n in names:
+            p = os.path.join(d, n)
+            if os.path.islink(p) or not os.path.isfile(p):
+                continue
+            with open(p, "rb") as f:
+                x = is_elf(f.read(18))
+            s = os.path.getsize(p)
+            files += 1
+            size += s
+            elf += s if x else 0
+            big[x] = max(big[x], (s, os.path.relpath(p, root)))
+    print(entries + 1, files, size, elf, big[True][1], big[False][1])
+
+
+COMMANDS = {"table": table, "median": median, "fio": fio, "mapped-cache": mapped_cache,
+            "tree-makeup": tree_makeup}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -67,16 +67,111 @@ unmount() {
 	fi
 	fusermount3 -u -z "$1" 2>/dev/null || umount -l "$1" 2>/dev/null
 }
+# wait_gone PID [SECONDS]: up to SECONDS (default 10) for process PID to
+# end; 1 if it still runs then.
+wait_gone() {
+	local _
+	for _ in $(seq 1 $((${2:-10} * 20))); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	return 1
+}
 # reap PID [NAME]: a foreground daemon ends by itself once unmounted; give
 # it 5 s, then kill it (saying so), and collect its status.
 reap() {
-	local _
-	for _ in $(seq 1 500); do kill -0 "$1" 2>/dev/null || break; sleep 0.01; done
-	if kill -0 "$1" 2>/dev/null; then
+	if ! wait_gone "$1" 5; then
 		say "the ${2:-} daemon (pid $1) outlived its unmount; killing it"
 		kill "$1"
 	fi
 	wait "$1" 2>/dev/null || true
+}
+
+# ---- FUSE daemons, one way for every script and test: in the foreground
+# (-f) but in the background, so that the caller holds the PID, knows
+# when the mount is there, and reaps it after the unmount.
+declare -A daemon_pid=()	# NAME -> PID of what start_daemon started
+daemon_hint=""			# added to start_daemon's message when it dies
+# start_daemon NAME LOG MNT COMMAND...: COMMAND (a FUSE daemon run with
+# -f, mounting MNT) in the background, standard input /dev/null, its
+# output appended to LOG; sets daemon_pid[NAME] and waits for MNT to be
+# mounted.  Dies naming the command, with the end of LOG, when the daemon
+# ends first or 10 s pass (the caller's cleanup then undoes the rest).
+start_daemon() {
+	local name=$1 log=$2 mnt=$3
+	shift 3
+	mkdir -p "$mnt"
+	"$@" </dev/null >>"$log" 2>&1 &
+	daemon_pid[$name]=$!
+	wait_mounted "$mnt" "${daemon_pid[$name]}" ||
+		die "$name did not mount on $mnt$daemon_hint: $*: $(tail -n 20 "$log")"
+}
+# reap_daemons: reap every daemon start_daemon started (after unmounting).
+reap_daemons() {
+	local n
+	for n in "${!daemon_pid[@]}"; do
+		reap "${daemon_pid[$n]}" "$n"
+		unset "daemon_pid[$n]"
+	done
+}
+
+# ---- benchmarks: one work directory on tmpfs, one way to drop caches,
+# one option parser.
+# bench_workdir NAME: a new directory for NAME under $BENCH_DIR (default
+# /dev/shm, which is tmpfs) in $base, removed (never across a mount) on
+# any exit after the caller's own hooks; warns when it is not on tmpfs.
+bench_workdir() {
+	base=$(mktemp -d "${BENCH_DIR:-/dev/shm}/xipfs-$1.XXXXXX") ||
+		die "cannot make a work directory in ${BENCH_DIR:-/dev/shm}"
+	# Mount points are found in /proc/self/mountinfo, which escapes blanks.
+	case $base in *[[:space:]]*) rmdir "$base"; die "BENCH_DIR must not contain blanks";; esac
+	[ "$(stat -f -c %T "$base")" = tmpfs ] ||
+		say "warning: $base is not on tmpfs, the figures include its medium"
+	cleanup_hooks="$cleanup_hooks remove_workdir"
+}
+remove_workdir() { [ -z "${base:-}" ] || rm -rf --one-file-system "$base"; }
+# drop_caches: write back, then drop the page cache, dentries and inodes
+# (root), so that the next read is cold.
+drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+# parse_options SPEC... -- ARGS...: long options into variables.  A SPEC
+# is NAME=VAR (--NAME VALUE or --NAME=VALUE sets VAR), NAME=+VAR (the same,
+# each VALUE appended to the array VAR), NAME=#VAR (a whole number from 0)
+# or NAME (a flag: --NAME sets the variable of that name, - made _, to 1).
+# -h and --help run the script's usage function and exit 0; anything else
+# dies, pointing at --help.  Arguments that are not options are left in
+# the array $args.
+parse_options() {
+	local -A _spec=()
+	local _s _o _v
+	while [ "$1" != -- ]; do
+		case $1 in *=*) _spec[${1%%=*}]=${1#*=};; *) _spec[$1]=!;; esac
+		shift
+	done
+	shift
+	args=()
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-h|--help) usage; exit 0;;
+		--*=*) set -- "${1%%=*}" "${1#*=}" "${@:2}"; continue;;
+		--*) _o=${1#--}; [ -n "${_spec[$_o]:-}" ] || die "unknown option '$1' (--help)";;
+		*) args+=("$1"); shift; continue;;
+		esac
+		_s=${_spec[$_o]}
+		if [ "$_s" = ! ]; then
+			printf -v "${_o//-/_}" 1
+			shift
+			continue
+		fi
+		[ $# -ge 2 ] || die "$1 needs a value (--help)"
+		_v=$2
+		case $_s in
+		+*) eval "${_s#+}+=(\"\$_v\")";;
+		[#]*) [[ $_v =~ ^[0-9]+$ ]] || die "$1 wants a number, not '$_v'"
+			printf -v "${_s#[#]}" %s "$_v";;
+		*) printf -v "$_s" %s "$_v";;
+		esac
+		shift 2
+	done
 }
 
 # ---- the daemon's machine-readable record (xipfs -o stats=FILE), read by

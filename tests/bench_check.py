@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Checks of xipbench's and bench-compare.sh's outputs, for tests 22 and 23.
+"""Checks of xipbench's and bench-compare.sh's outputs, for tests/bench/compare.sh and xipbench.sh.
 Each is a command; a failed check exits nonzero with its reason.
 
   compare OUT MEASURED WORKLOADS SKIPPED
-                        test 22's whole bench-compare.sh run: OUT/compare.json,
+                        bench/compare.sh's whole bench-compare.sh run: OUT/compare.json,
                         .png, .gp and .md hold every measured target and
                         workload, 2 warm runs each, and say why each skipped
                         target was skipped (the last three: blank-separated)

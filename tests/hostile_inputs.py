@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Hostile inputs for the builder, generated reproducibly (seeded), for
-tests/28-hostile-input.sh (and 04 and 07).
+tests/mount/hostile-input.sh (and build/edge-cases.sh, build/bad-input.sh).
 
 Usage: hostile_inputs.py COMMAND ARGS...
   devtable-lines N SEED     N device-table lines, one a line: the grammar's

@@ -5,7 +5,7 @@
 # The mount, wait and cleanup helpers are scripts/lib.sh's.
 set -eu
 
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 . "$top_srcdir/scripts/lib.sh"
 : "${top_builddir:=$top_srcdir}"
 : "${MKXIPFS:=$top_builddir/mkxipfs}"
@@ -14,10 +14,18 @@ set -eu
 # The daemon catches SIGBUS on its image itself; ASan must let it.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}handle_sigbus=0:allow_user_segv_handler=1"
 TREECMP="$top_srcdir/tests/treecmp.py"
-test_name=$(basename "$0" .sh)
+# AREA/NAME, as tests/mount/tree.sh is mount/tree.
+test_name=$(basename "$(dirname "$0")")/$(basename "$0" .sh)
 
 fail() { echo "FAIL: $test_name: $*" >&2; exit 1; }
+# scripts/lib.sh's helpers (start_daemon, need_cmds...) die through fail.
+die() { fail "$@"; }
 ok() { echo "ok: $*"; }
+# problem MSG: a failure that lets the test go on to find the others;
+# check_problems, at the end, fails when there was one.
+problems=0
+problem() { echo "FAIL: $test_name: $*" >&2; problems=$((problems + 1)); }
+check_problems() { [ $problems = 0 ] || fail "$problems problem(s) above"; }
 
 skip() {
 	if [ "${XIPFS_TEST_STRICT:-0}" = 1 ]; then
@@ -32,14 +40,47 @@ need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
 need_cmd() { command -v "$1" >/dev/null 2>&1 || skip "needs $1"; }
 
 # A scratch directory removed on any exit (scripts/lib.sh runs
-# $cleanup_hooks); tests keep everything in it.
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/xipfs-$test_name.XXXXXX")
+# $cleanup_hooks); tests keep everything in it.  Under make check it is
+# the one tests/run-test.sh made for this test (which checks afterwards
+# that nothing stays mounted in it); a test run by hand makes its own.  A
+# test that runs another (mount/io-uring.sh) must not pass it on.
+if [ -n "${XIPFS_TEST_WORK:-}" ]; then
+	WORK=$XIPFS_TEST_WORK
+	unset XIPFS_TEST_WORK
+else
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/xipfs-${test_name//\//-}.XXXXXX")
+fi
 chmod 755 "$WORK"
 remove_work() { rm -rf "$WORK"; }
 cleanup_hooks="remove_work"
 
 # Run a command as an unprivileged user (the machine's "nobody").
 as_user() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
+
+# fuse_open_to USER...: libfuse opens /dev/fuse itself before it turns to
+# fusermount3, so a user who mounts needs to read and write it, which most
+# systems give everyone (mode 0666).  Where a USER cannot, it gets an ACL
+# entry for the rest of the test, removed on exit (only the entries added
+# here, so that tests running at once do not undo each other's).
+fuse_acl_added=""
+fuse_open_to() {
+	local u
+	for u in "$@"; do
+		setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups -- \
+			test -r /dev/fuse -a -w /dev/fuse && continue
+		need_cmd setfacl
+		echo "note: /dev/fuse is $(stat -c '%a %U:%G' /dev/fuse): an ACL entry added for $u"
+		setfacl -m "u:$u:rw" /dev/fuse || skip "/dev/fuse is root's only and takes no ACL"
+		fuse_acl_added="$fuse_acl_added $u"
+	done
+}
+fuse_acl_remove() {
+	local u
+	for u in $fuse_acl_added; do
+		setfacl -x "u:$u" /dev/fuse || echo "could not remove $u's entry from /dev/fuse's ACL" >&2
+	done
+}
+cleanup_hooks="$cleanup_hooks fuse_acl_remove"
 
 # Mounts.  xipfs_mount runs the daemon in the foreground in the background,
 # so the test knows its PID ($XIPFS_PID) and its exit status; every mount is
@@ -59,14 +100,14 @@ cleanup_hooks="unmount_all $cleanup_hooks"
 # xipfs_mount SOURCE MNT [xipfs options...]
 xipfs_mount() {
 	src=$1 mnt=$2; shift 2
-	mkdir -p "$mnt"
-	# XIPFS_MOUNT_OPTS: added to every mount (test 21 reruns test 11 so).
-	"$XIPFS" -f ${XIPFS_MOUNT_OPTS:+-o "$XIPFS_MOUNT_OPTS"} "$@" "$src" "$mnt" \
-		2>>"$WORK/xipfs.log" &
-	XIPFS_PID=$!
 	mounted="$mnt $mounted"
-	wait_mounted "$mnt" "$XIPFS_PID" ||
-		fail "xipfs $* $src $mnt did not mount: $(cat "$WORK/xipfs.log")"
+	# A record left by an earlier mount must not pass for this one's.
+	case " $* " in *"stats=$STATS"*) rm -f "$STATS";; esac
+	# XIPFS_MOUNT_OPTS: added to every mount (mount/io-uring.sh reruns
+	# mount/tree.sh so).
+	start_daemon xipfs "$WORK/xipfs.log" "$mnt" \
+		"$XIPFS" -f ${XIPFS_MOUNT_OPTS:+-o "$XIPFS_MOUNT_OPTS"} "$@" "$src" "$mnt"
+	XIPFS_PID=${daemon_pid[xipfs]}
 }
 
 # xipfs_unmount MNT: unmount and check the daemon exited cleanly.
@@ -77,6 +118,21 @@ xipfs_unmount() {
 	st=$?
 	set -e
 	[ "$st" = 0 ] || fail "daemon exited with status $st: $(cat "$WORK/xipfs.log")"
+}
+
+# The daemon's counters come from its machine-readable record, never from
+# the "xipfs stats" lines, which are for people: mount with
+# -o stats=$STATS, then counter KEY prints one counter of the last record
+# written (KEY as xipfs(1) lists them: ops.READ, read.copy_bytes...).
+STATS=$WORK/stats.json
+counter() { stats_get "$STATS" "$1" || fail "no counter $1 in $STATS"; }
+
+# daemon_quiet [WHAT]: without -v a daemon logs nothing when all is well
+# but why passthrough is off (where it cannot be had); anything else in
+# $WORK/xipfs.log is a complaint, and fails the test.
+daemon_quiet() {
+	! grep -v -e ': passthrough off: ' "$WORK/xipfs.log" | grep -q . ||
+		fail "${1:+$1: }the daemon complained: $(head -20 "$WORK/xipfs.log")"
 }
 
 # Expect a command to fail with status 1 or 2 (not a crash) and to print a

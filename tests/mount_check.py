@@ -21,7 +21,7 @@
                         every node shows UID, GID and its mode under UMASK
   subdir-ino WHOLE SUB  inode numbers of a subdir= mount are those of the
                         whole image's, its root shown as 1
-  past-4g SRC MNT       a 5 GiB file (test 13) through pread and mmap on
+  past-4g SRC MNT       a 5 GiB file (mount/large-file.sh) through pread and mmap on
                         either side of 4 GiB, matching SRC and its marks
   exit-after-unmount PID MNT
                         unmount MNT, print how long the daemon PID takes to

@@ -3,7 +3,7 @@
 directories, files of edge sizes, a huge-aligned file, a hard link,
 symlinks, a fifo, devices, user and ACL xattrs, a long and a UTF-8 name.
 The bytes depend on nothing but this script, so the image mkxipfs makes
-of it can be pinned by hash (tests/29-image-pin.sh): a refactor that
+of it can be pinned by hash (tests/build/image-pin.sh): a refactor that
 changes one byte of any image fails there.
 
 Usage: pin_tar.py OUT.tar

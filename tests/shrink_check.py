@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """shrink_check.py MNT TREE CMD...: reads through a mount whose source
-shrinks under it (test 17), compared with the tree.  CMD is same, eio,
+shrinks under it (tests/mount/shrink.sh), compared with the tree.  CMD is same, eio,
 upto, mmap-touch, race or evict (see each below)."""
 import errno, mmap, os, sys
 

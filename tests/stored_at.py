@@ -3,23 +3,22 @@
 image, as "PATH START END" (image offsets, END exclusive; for a compressed
 file, all its stored clusters, cluster 0 first), and "crc_table OFFSET" for
 the data CRC table last.  Read from man/xipfs.5 and format.h (through the
-test readers xipimg.py and zimg.py), not through libxipfs, so that a test
+test readers xipfmt.py and zimg.py), not through libxipfs, so that a test
 can damage exactly one file's bytes."""
-import struct
+import os
 import sys
 
-sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from zimg import INODE_COMPRESSED, lookup  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from xipfmt import INODE_COMPRESSED, super_of, ztable  # noqa: E402
+from zimg import lookup  # noqa: E402
 
 
 def stored(img, path):
     f = lookup(img, path)
-    flags, size, data = f[1], f[5], f[9]
-    if not flags & INODE_COMPRESSED:
-        return data, data + size
-    count, first = struct.unpack_from("<IQ", img, data + 4)
-    stored_size = struct.unpack_from("<I", img, data + 16 + 4 * (count - 1))[0]
-    return first, first + stored_size
+    if not f.flags & INODE_COMPRESSED:
+        return f.data, f.data + f.size
+    hdr, ends = ztable(img, f)
+    return hdr.data, hdr.data + ends[-1]
 
 
 def main():
@@ -27,7 +26,7 @@ def main():
     for p in sys.argv[2:]:
         start, end = stored(img, p)
         print(p, start, end)
-    print("crc_table", struct.unpack_from("<Q", img, 160)[0])
+    print("crc_table", super_of(img).crc_offset)
 
 
 if __name__ == "__main__":

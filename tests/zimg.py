@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Compressed files and data checksums of an xipfs image, read from
-man/xipfs.5 and format.h alone (independent of libxipfs), for the
+man/xipfs.5 and format.h alone (tests/xipfmt.py, independent of libxipfs), for the
 builder's tests.
 
 Usage: zimg.py IMAGE COMMAND ARGS...
@@ -11,28 +11,24 @@ Usage: zimg.py IMAGE COMMAND ARGS...
                    (PATH from the root, leading '/')
   features         "incompat=0x.. ro_compat=0x.."
 """
-import struct
+import os
 import sys
 
-sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from xipimg import DIRENT, INODE, SB, crc32c  # noqa: E402
-
-INODE_PACKED, INODE_COMPRESSED = 1, 2
-ALG = {1: "zstd", 2: "lz4"}
-
-
-def inode(img, ino):
-    return INODE.unpack_from(img, SB.unpack_from(img, 0)[11] + (ino - 1) * 64)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from xipfmt import (INODE_COMPRESSED, INODE_PACKED, ROOT_INO, ZALG,  # noqa: E402
+                    crc32c, data_crc_table, dir_entries, inode, is_reg, name_of,
+                    super_of)
 
 
 def lookup(img, path):
-    ino = 1
-    for name in [p for p in path.split("/") if p]:
-        f = inode(img, ino)
-        for i in range(f[5] // 16):
-            e = DIRENT.unpack_from(img, f[9] + i * 16)
-            if bytes(img[e[4]:e[4] + e[1]]) == name.encode():
-                ino = e[0]
+    """The Inode of PATH (from the root, leading '/')."""
+    ino = ROOT_INO
+    for name in path.strip("/").split("/"):
+        if not name:
+            continue
+        for _, e in dir_entries(img, inode(img, ino)):
+            if name_of(img, e) == name.encode():
+                ino = e.ino
                 break
         else:
             sys.exit(f"zimg: {path}: not in the image")
@@ -41,30 +37,28 @@ def lookup(img, path):
 
 def storage(img, path):
     f = lookup(img, path)
-    flags, size, data = f[1], f[5], f[9]
-    if f[0] & 0o170000 != 0o100000:
+    if not is_reg(f):
         sys.exit(f"zimg: {path}: not a regular file")
-    if flags & INODE_COMPRESSED:
-        return ALG.get(img[data], f"alg{img[data]}")
-    if size == 0:
+    if f.flags & INODE_COMPRESSED:
+        alg = img[f.data]	# the Ztable's algorithm
+        return ZALG.get(alg, f"alg{alg}")
+    if f.size == 0:
         return "empty"
-    return "packed" if flags & INODE_PACKED else "xip"
+    return "packed" if f.flags & INODE_PACKED else "xip"
 
 
 def check_crc(img):
-    block = 1 << img[20]
-    data_off = SB.unpack_from(img, 0)[10]
-    ro_compat = struct.unpack_from("<I", img, 16)[0]
-    at, table_crc = struct.unpack_from("<QI", img, 160)
-    if not ro_compat & 1:
+    sb = super_of(img)
+    table = data_crc_table(img)
+    if table is None:
         sys.exit("zimg: no data CRC table")
-    blocks = (at - data_off) // block
-    table = img[at:at + 4 * blocks]
-    if crc32c(table) != table_crc:
+    at, blocks, crcs = table
+    if crc32c(img[at:at + 4 * blocks]) != sb.crc_table_crc:
         sys.exit("zimg: the table's CRC does not match")
+    block = 1 << sb.block_log2
     for i in range(blocks):
-        b = img[data_off + i * block:data_off + (i + 1) * block]
-        if crc32c(b) != struct.unpack_from("<I", table, 4 * i)[0]:
+        b = img[sb.data_offset + i * block:sb.data_offset + (i + 1) * block]
+        if crc32c(b) != crcs[i]:
             sys.exit(f"zimg: block {i} does not match its CRC")
     return blocks
 
@@ -78,8 +72,8 @@ def main():
         for p in sys.argv[3:]:
             print(p, storage(img, p))
     elif cmd == "features":
-        inc, ro = struct.unpack_from("<II", img, 12)
-        print(f"incompat={inc:#x} ro_compat={ro:#x}")
+        sb = super_of(img)
+        print(f"incompat={sb.incompat:#x} ro_compat={sb.ro_compat:#x}")
     else:
         sys.exit(__doc__)
 
