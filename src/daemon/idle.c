@@ -8,15 +8,19 @@
  *
  * A thread of its own waits on a condition variable until the next moment
  * the mount could be idle, so that it costs nothing between checks and
- * stops at once at unmount.  To end the session it does what SIGTERM
- * does: libfuse's handler marks the session exited, and the signal wakes
- * the main thread from its wait; the loop then returns and main() unmounts
- * as after any other stop.
+ * stops at once at unmount.  Idle, it unmounts this daemon's own mount
+ * (unmount.c) without MNT_DETACH: the kernel knows uses the daemon never
+ * hears of (a working directory, a mapping whose file was closed) and
+ * refuses with EBUSY while there are any; the timer then looks again a
+ * whole timeout later.  A done unmount ends the connection, and with it
+ * the loop.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <string.h>
 #include <time.h>
 
 #include "xipfsd.h"
@@ -50,28 +54,58 @@ static long long idle_at(struct xipfsd *d, long long now)
 	return atomic_load(&d->live_opens) > 0 ? now + limit : now;
 }
 
+/*
+ * The mount looks idle: unmount it, without MNT_DETACH, so that the kernel
+ * refuses if anything still uses it (a working directory inside, say,
+ * which sends no request for hours).  Then the kernel ends the connection
+ * and the loop returns by itself.  0 when done; else the next moment to
+ * look again, a whole timeout on.  Called without the lock: the loop
+ * answers requests meanwhile (fusermount3 stats the mount point).
+ */
+static long long try_unmount(struct xipfsd *d, long long now)
+{
+	int err;
+
+	if (d->verbose)
+		fuse_log(FUSE_LOG_NOTICE, "xipfs: %s: idle for %u s; "
+			 "unmounting\n", d->source, d->idle_timeout);
+	err = xipfsd_unmount_idle(d);
+	if (!err)
+		return 0;
+	if (err == -ESTALE && !d->idle.said_covered++)
+		fuse_log(FUSE_LOG_WARNING, "xipfs: %s: timeout: another mount "
+			 "covers %s, or the mount moved; it is not unmounted "
+			 "by path\n", d->source, d->mount.path);
+	else if (d->verbose)
+		fuse_log(FUSE_LOG_NOTICE, "xipfs: %s: still in use (%s); "
+			 "serving on\n", d->source, strerror(-err));
+	return now + (long long)d->idle_timeout * 1000000000LL;
+}
+
 static void *watch(void *arg)
 {
 	struct xipfsd *d = arg;
 	struct xipfsd_idle *idle = &d->idle;
 	struct timespec until;
-	long long now, at;
+	long long now, at, retry = 0;
 
 	pthread_mutex_lock(&idle->lock);
-	while (!idle->stop) {
+	while (!idle->stop && !fuse_session_exited(d->se)) {
 		now = now_ns(CLOCK_MONOTONIC);
 		at = idle_at(d, now);
-		if (at <= now)
-			break;
+		if (at < retry)
+			at = retry;
+		if (at <= now) {
+			pthread_mutex_unlock(&idle->lock);
+			retry = try_unmount(d, now);
+			pthread_mutex_lock(&idle->lock);
+			if (!retry)
+				break;
+			continue;
+		}
 		until.tv_sec = at / 1000000000LL;
 		until.tv_nsec = at % 1000000000LL;
 		pthread_cond_timedwait(&idle->wake, &idle->lock, &until);
-	}
-	if (!idle->stop && !fuse_session_exited(d->se)) {
-		if (d->verbose)
-			fuse_log(FUSE_LOG_NOTICE, "xipfs: %s: idle for %u s; "
-				 "unmounting\n", d->source, d->idle_timeout);
-		pthread_kill(idle->main, SIGTERM);
 	}
 	pthread_mutex_unlock(&idle->lock);
 	return NULL;
@@ -97,7 +131,6 @@ int xipfsd_idle_start(struct xipfsd *d)
 		pthread_cond_destroy(&idle->wake);
 		return -1;
 	}
-	idle->main = pthread_self();
 	/* Signals are for the main thread (libfuse's handlers) and the
 	 * SIGUSR1 reporter, never for this one. */
 	sigfillset(&all);

@@ -11,7 +11,10 @@
  * (the dynamic loader reads a shared object's headers before it maps it).
  * Per image inode: a byte of flags and a saturating 32-bit count of the
  * bytes READ served, updated with atomic ops by the handlers.  Reads the
- * page cache answers are not seen: a profile shows first use.
+ * page cache answers are not seen, and push-ahead fills the page cache
+ * before a file is read at all: so every OPEN marks its file as used (the
+ * profile forces OPEN requests on), and a file pushed and then opened is
+ * listed like one that was READ.
  *
  * The file is written at unmount and on SIGUSR1 (by the thread that
  * sigwait()s for it, never in a signal handler): to a temporary file
@@ -27,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,41 +41,61 @@
  * names it (it is not an open(2) flag). */
 #define KERNEL_FMODE_EXEC	040
 
-/* FILE made absolute (the daemon leaves its working directory when it
- * goes to the background); its directory must exist and be writable. */
-static char *profile_path(const char *file)
+/*
+ * FILE's directory, opened once at mount: every later write creates and
+ * renames relative to it, never by path.  A root daemon's profile may sit
+ * in a directory a user controls; had the path been walked again at each
+ * write, the user could swap in a symlink and have root create a file
+ * wherever it pointed.  The name must be a plain one (no "." or "..").
+ * p->path keeps FILE, absolute, for messages.  dir: a copy of FILE to cut;
+ * NULL, or what is wrong.
+ */
+static const char *profile_dir_open(struct xipfsd_profile *p,
+				    const char *file, char *dir)
 {
-	char *copy = strdup(file), *dir, *real = NULL, *out = NULL;
-	const char *base;
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	char *real;
+	struct stat st;
 
-	if (!copy)
-		return NULL;
-	base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-	dir = dirname(copy);
-	if (*base && strcmp(base, ".") && strcmp(base, "..") &&
-	    (real = realpath(dir, NULL)) && access(real, W_OK) == 0 &&
-	    asprintf(&out, "%s/%s", strcmp(real, "/") ? real : "", base) < 0)
-		out = NULL;
+	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+		return "not a file name";
+	dir = dirname(dir);
+	p->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	real = p->dirfd < 0 ? NULL : realpath(dir, NULL);
+	if (!real || access(real, W_OK)) {
+		free(real);
+		return "its directory does not exist or is not writable";
+	}
+	p->base = strdup(base);
+	if (!p->base || asprintf(&p->path, "%s/%s", strcmp(real, "/") ?
+				 real : "", base) < 0)
+		p->path = NULL;
 	free(real);
-	free(copy);
-	return out;
+	if (!p->path)
+		return strerror(ENOMEM);
+	/* a symlink there is replaced, never followed */
+	if (fstatat(p->dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+		return "not a regular file";
+	return NULL;
 }
 
 int xipfsd_profile_setup(struct xipfsd *d, const char *file)
 {
 	struct xipfsd_profile *p = &d->profile;
 	size_t n = (size_t)d->img.inode_count + 1;
-	struct stat st;
+	const char *why;
+	char *dir;
 
+	p->dirfd = -1;
 	if (!file)
 		return 0;
-	p->path = profile_path(file);
-	if (!p->path || (stat(p->path, &st) == 0 && !S_ISREG(st.st_mode))) {
-		fprintf(stderr, "xipfs: profile=%s: %s\n", file, p->path ?
-			"not a regular file" : "its directory does not exist "
-			"or is not writable");
-		free(p->path);
-		p->path = NULL;
+	dir = strdup(file);
+	why = dir ? profile_dir_open(p, file, dir) : strerror(ENOMEM);
+	free(dir);
+	if (why) {
+		fprintf(stderr, "xipfs: profile=%s: %s\n", file, why);
+		xipfsd_profile_free(d);
 		return -1;
 	}
 	p->flags = calloc(n, sizeof(*p->flags));
@@ -87,19 +111,28 @@ int xipfsd_profile_setup(struct xipfsd *d, const char *file)
 
 void xipfsd_profile_free(struct xipfsd *d)
 {
+	if (d->profile.dirfd >= 0)
+		close(d->profile.dirfd);
+	d->profile.dirfd = -1;
 	free(d->profile.path);
+	free(d->profile.base);
 	free(d->profile.flags);
 	free(d->profile.bytes);
 	d->profile.path = NULL;
+	d->profile.base = NULL;
 	d->profile.flags = NULL;
 	d->profile.bytes = NULL;
 }
 
+/* Every OPEN counts as use: the READs that would tell may never come. */
 void xipfsd_profile_open(struct xipfsd *d, uint32_t ino, int flags)
 {
-	if (ino <= d->img.inode_count && (flags & KERNEL_FMODE_EXEC))
-		atomic_fetch_or_explicit(&d->profile.flags[ino],
-					 XIPFSD_PROFILE_EXEC,
+	unsigned char used = XIPFSD_PROFILE_OPEN;
+
+	if (flags & KERNEL_FMODE_EXEC)
+		used |= XIPFSD_PROFILE_EXEC;
+	if (ino <= d->img.inode_count)
+		atomic_fetch_or_explicit(&d->profile.flags[ino], used,
 					 memory_order_relaxed);
 }
 
@@ -237,9 +270,11 @@ static void write_header(struct writer *w, const char *when)
 		"image root.\n"
 		"# Listed: files opened for execution (exec) and ELF files "
 		"read (elf);\n"
-		"# read=N: bytes READ served (page-cache hits not seen).  "
-		"Files only\n"
-		"# read that are no ELF files are in comments.\n",
+		"# read=N: bytes READ served (page-cache hits and pushed "
+		"bytes not seen;\n"
+		"# every file opened counts as used).  Files only read that "
+		"are no ELF\n"
+		"# files are in comments.\n",
 		w->d->source, when, stamp);
 }
 
@@ -252,7 +287,7 @@ static int write_profile(struct writer *w, int fd, const char *when)
 	w->listed = calloc(map, 1);
 	w->z = xipfs_zctx_new();
 	w->f = fdopen(fd, "w");
-	/* mkostemp makes it 0600; a profile is no secret.  err stays -1
+	/* temp_create makes it 0600; a profile is no secret.  err stays -1
 	 * with errno set on every failure. */
 	if (fchmod(fd, 0644)) {
 		err = -1;
@@ -282,33 +317,52 @@ static int write_profile(struct writer *w, int fd, const char *when)
 	return err;
 }
 
+/*
+ * A new temporary file beside the profile, in the directory opened at
+ * mount: a fresh random name, created exclusively (a name a user planted,
+ * symlink or not, is never opened).  Its name in tmp; the fd or -1.
+ */
+static int temp_create(struct xipfsd_profile *p, char *tmp, size_t size)
+{
+	unsigned int r;
+	int fd = -1;
+
+	for (int tries = 0; fd < 0 && tries < 100; tries++) {
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			r = (unsigned int)rand();
+		if (snprintf(tmp, size, ".%s.%08x", p->base, r) >= (int)size) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		fd = openat(p->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+			    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return -1;
+	}
+	return fd;
+}
+
 void xipfsd_profile_write(struct xipfsd *d, const char *when)
 {
 	struct xipfsd_profile *p = &d->profile;
 	struct writer w = { .d = d };
-	char *tmp = NULL;
+	char tmp[NAME_MAX + 1];
 	int fd;
 
 	if (!p->path)
 		return;
 	pthread_mutex_lock(&p->write_lock);
-	if (asprintf(&tmp, "%s.XXXXXX", p->path) < 0) {
-		tmp = NULL;
-		fd = -1;
-	} else {
-		fd = mkostemp(tmp, O_CLOEXEC);
-	}
+	fd = temp_create(p, tmp, sizeof(tmp));
 	if (fd < 0 || write_profile(&w, fd, when) ||
-	    rename(tmp, p->path)) {
+	    renameat(p->dirfd, tmp, p->dirfd, p->base)) {
 		fuse_log(FUSE_LOG_ERR, "xipfs: profile=%s: cannot write it: "
 			 "%s\n", p->path, strerror(errno));
 		if (fd >= 0)
-			unlink(tmp);
+			unlinkat(p->dirfd, tmp, 0);
 	} else if (d->verbose) {
 		fuse_log(FUSE_LOG_NOTICE, "xipfs: %s: profile written to %s "
 			 "(%s): %lu files used, %lu listed\n", d->source,
 			 p->path, when, w.files, w.xip);
 	}
-	free(tmp);
 	pthread_mutex_unlock(&p->write_lock);
 }

@@ -128,8 +128,13 @@ struct xipfsd_verify {
  */
 #define XIPFSD_PROFILE_EXEC	0x1	/* opened for execve() */
 #define XIPFSD_PROFILE_READ	0x2	/* READ served bytes of it */
+#define XIPFSD_PROFILE_OPEN	0x4	/* opened: used, whether or not a READ
+					 * follows (push-ahead or the page
+					 * cache may serve every byte) */
 struct xipfsd_profile {
-	char *path;			/* absolute: the daemon leaves its cwd */
+	char *path;			/* absolute, for messages */
+	int dirfd;			/* its directory, opened at mount */
+	char *base;			/* its name in there */
 	atomic_uchar *flags;		/* [inode_count + 1] */
 	atomic_uint *bytes;		/* [inode_count + 1] */
 	pthread_mutex_t write_lock;	/* one writer at a time */
@@ -145,8 +150,17 @@ struct xipfsd_reporter {
 struct xipfsd_idle {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;	/* stop, or look again */
-	pthread_t thread, main;	/* main: the loop's, to be sent SIGTERM */
+	pthread_t thread;
 	int running, stop;
+	unsigned int said_covered;	/* "another mount covers it", once */
+};
+
+/* unmount.c: what tells this daemon's mount from others on its path. */
+struct xipfsd_mount {
+	long long id;		/* in /proc/self/mountinfo; -1: unknown */
+	int parent_fd;		/* the mount point's directory, O_PATH */
+	char *name;		/* the mount point's name in there */
+	char *path;		/* the whole path, for fusermount3 and messages */
 };
 
 /*
@@ -200,6 +214,7 @@ struct xipfsd {
 	struct xipfsd_reporter reporter;
 	struct xipfsd_idle idle;
 	struct xipfsd_push push;
+	struct xipfsd_mount mount;
 };
 
 /*
@@ -330,6 +345,15 @@ void xipfsd_stats_stop(struct xipfsd *d);
 void xipfsd_idle_touch(struct xipfsd *d);
 int xipfsd_idle_start(struct xipfsd *d);
 void xipfsd_idle_stop(struct xipfsd *d);
+
+/* unmount.c: only ever this daemon's own mount is unmounted.  note: after
+ * fuse_session_mount; idle: without MNT_DETACH (0, -EBUSY in use, -ESTALE
+ * not ours on the path); final: after the loop, instead of
+ * fuse_session_unmount. */
+void xipfsd_mount_note(struct xipfsd *d, const char *mountpoint);
+int xipfsd_unmount_idle(struct xipfsd *d);
+void xipfsd_unmount_final(struct xipfsd *d, struct fuse_session *se);
+void xipfsd_mount_forget(struct xipfsd *d);
 
 /* push.c: push-ahead of small files (push=on|off, push_max=, ...). */
 void xipfsd_push_note_entry(struct xipfsd *d, uint32_t dir, uint64_t cookie,
