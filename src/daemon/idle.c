@@ -47,11 +47,19 @@ static long long idle_at(struct xipfsd *d, long long now)
 	long long limit = (long long)d->idle_timeout * 1000000000LL;
 	long long due = atomic_load(&d->last_request) + limit;
 
+	long open;
+
 	if (due > now)
 		return due;
 	/* Something is open: look again a whole timeout later (a RELEASE
 	 * moves last_request on, so the mount never ends early). */
-	return atomic_load(&d->live_opens) > 0 ? now + limit : now;
+	open = atomic_load(&d->live_opens);
+	if (open <= 0)
+		return now;
+	if (d->verbose)
+		fuse_log(FUSE_LOG_NOTICE, "xipfs: %s: still in use (%ld open); "
+			 "serving on\n", d->source, open);
+	return now + limit;
 }
 
 /*
