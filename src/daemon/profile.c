@@ -330,7 +330,7 @@ static int temp_create(struct xipfsd_profile *p, char *tmp, size_t size)
 	for (int tries = 0; fd < 0 && tries < 100; tries++) {
 		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 			r = (unsigned int)rand();
-		if (snprintf(tmp, size, ".%s.%08x", p->base, r) >= (int)size) {
+		if (snprintf(tmp, size, "%s.%08x", p->base, r) >= (int)size) {
 			errno = ENAMETOOLONG;
 			return -1;
 		}
