@@ -95,6 +95,9 @@ void xipfsd_mount_note(struct xipfsd *d, const char *mountpoint)
 				"others on the same path; unmounting by path\n",
 				mountpoint);
 		m->id = -1;
+		if (m->parent_fd >= 0)
+			close(m->parent_fd);
+		m->parent_fd = -1;
 	}
 }
 
@@ -110,13 +113,14 @@ void xipfsd_mount_forget(struct xipfsd *d)
 	m->name = m->path = NULL;
 }
 
-/* Is the mount on top of the mount point still this daemon's own? */
+/* Is the mount on top of the mount point still this daemon's own?  (As
+ * before this check existed, when the mount could not be told apart.) */
 static int mount_is_ours(const struct xipfsd_mount *m)
 {
 	struct statx stx;
 
 	if (m->id < 0)
-		return 0;
+		return 1;
 	if (statx(m->parent_fd, m->name, AT_SYMLINK_NOFOLLOW |
 		  AT_STATX_DONT_SYNC, STATX_MNT_ID, &stx))
 		return 0;
@@ -165,14 +169,19 @@ static int unmount_own(struct xipfsd *d, int lazy)
 	const struct xipfsd_mount *m = &d->mount;
 	char at[64 + NAME_MAX];
 
+	if (!m->path)
+		return -ENOMEM;
 	if (!mount_is_ours(m))
 		return -ESTALE;
 	if (geteuid() != 0)
 		return fusermount_unmount(m, lazy);
 	/* the name, through the directory opened at mount: no component of
 	 * the path is looked up again, and the last is never followed */
-	snprintf(at, sizeof(at), "/proc/self/fd/%d/%s", m->parent_fd, m->name);
-	if (umount2(at, UMOUNT_NOFOLLOW | (lazy ? MNT_DETACH : 0)))
+	if (m->parent_fd >= 0)
+		snprintf(at, sizeof(at), "/proc/self/fd/%d/%s", m->parent_fd,
+			 m->name);
+	if (umount2(m->parent_fd >= 0 ? at : m->path,
+		    UMOUNT_NOFOLLOW | (lazy ? MNT_DETACH : 0)))
 		return -errno;
 	return 0;
 }
