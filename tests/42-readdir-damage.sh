@@ -3,7 +3,8 @@
 # a listing (READDIRPLUS, what ls and find get) shows every intact entry
 # and the damaged inode's name (as a local file system shows a name whose
 # inode cannot be read); stat of that name is EIO, the daemon says which
-# inode; the entry whose own bytes are damaged is left out.  xipfsck calls
+# inode; the entry whose own bytes are damaged is left out, and a lookup
+# by name of any other entry still finds it.  xipfsck calls
 # the image damaged and names both by path.  (Damage made with
 # tests/xipimg.py, which fixes the checksums up: what the tools must catch
 # is the damage itself.)
@@ -43,7 +44,19 @@ grep -q "inode $eino: corrupt image" "$WORK/xipfs.log" ||
 	fail "the daemon did not name inode $eino: $(cat "$WORK/xipfs.log")"
 ok "a damaged inode and a damaged entry: the other eight files list, stat and read; e is EIO"
 
-# ---- 2. xipfsck names both by path
+# ---- 2. looked up by name on a fresh mount (no listing first): a damaged
+# entry in the middle of the sorted array misleads no binary search
+xipfs_mount "$WORK/img.xip" "$mnt"
+for f in a b c d f g h j; do
+	stat "$mnt/d/$f" >/dev/null 2>"$WORK/stat.err" ||
+		fail "lookup of d/$f on a fresh mount: $(cat "$WORK/stat.err")"
+done
+expect_error "Input/output error" stat "$mnt/d/i"
+expect_error "Input/output error" stat "$mnt/d/e"
+xipfs_unmount "$mnt"
+ok "by name: the eight intact files are found; the damaged entry i and inode e are EIO"
+
+# ---- 3. xipfsck names both by path
 expect_error "inode $eino (/d/e): corrupt image" "$XIPFSCK" "$WORK/img.xip"
 grep -q "(/d): directory entry: corrupt image" "$WORK/err" ||
 	fail "xipfsck does not name the damaged entry's directory: $(cat "$WORK/err")"
