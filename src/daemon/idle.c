@@ -46,7 +46,6 @@ static long long idle_at(struct xipfsd *d, long long now)
 {
 	long long limit = (long long)d->idle_timeout * 1000000000LL;
 	long long due = atomic_load(&d->last_request) + limit;
-
 	long open;
 
 	if (due > now)

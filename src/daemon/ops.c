@@ -337,8 +337,9 @@ static void reply_listing(fuse_req_t req, fuse_ino_t ino, char *buf,
 		more = xipfs_readdir(&d->img, &dir, cookie, &de);
 		if (more < 0 && xipfs_is_corruption(more) && cookie >= 3 &&
 		    cookie < UINT32_MAX) {
-			/* a damaged entry (said once by to_errno); entry i
-			 * is cookie 3 + i, so the next one is cookie + 1 */
+			/* a damaged entry (said by to_errno, within its
+			 * budget) is left out: entry i is cookie 3 + i, so
+			 * the next one is cookie + 1 */
 			to_errno(d, more, dir.ino);
 			cookie++;
 			continue;
