@@ -7,7 +7,8 @@
 # 2. a root daemon whose profile directory a user owns: the user swaps the
 #    directory for a symlink after the mount; the profile goes to the
 #    directory opened at mount, never through the symlink;
-# 3. a symlink planted at the profile's own name is replaced, not followed.
+# 3. a symlink planted at the profile's own name is replaced, not followed;
+# 4. a damaged directory entry hides no file read from the profile.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 need_root
 need_cmd fusermount3
@@ -87,3 +88,17 @@ xipfs_unmount "$mnt"
 	fail "the symlink at the profile's name was not replaced"
 listed "$home/dir/xip.list" | grep -qx lib/f01.so || fail "the new profile lacks lib/f01.so"
 ok "a symlink at the profile's name is replaced, not followed"
+
+# ---- 4. a damaged directory entry hides no other file from the profile
+# (its walk of the image skips the entry, as a listing does)
+cp "$WORK/img.xip" "$WORK/bad.xip"
+python3 "$top_srcdir/tests/xipimg.py" "$WORK/bad.xip" set-dirent f05.so type 99
+prof=$WORK/prof/bad.list
+xipfs_mount "$WORK/bad.xip" "$mnt" -o profile="$prof",push=off
+for i in 00 04 06 19; do
+	cat "$mnt/lib/f$i.so" >/dev/null || fail "lib/f$i.so cannot be read beside a damaged entry"
+done
+xipfs_unmount "$mnt"
+[ "$(listed "$prof" | sort | tr '\n' ' ')" = "lib/f00.so lib/f04.so lib/f06.so lib/f19.so " ] ||
+	fail "beside a damaged entry the profile lists: $(listed "$prof" | tr '\n' ' ')"
+ok "a damaged entry: the files read beside it are all in the profile"

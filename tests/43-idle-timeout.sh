@@ -35,10 +35,11 @@ stop_users() {		# the processes that keep a mount in use
 }
 cleanup_hooks="stop_users remove_covers $cleanup_hooks"
 
-# until_said PID WORDS WHAT: up to 20 s for the log to hold WORDS (a fixed
-# string), or for the daemon PID to end; 0 if it said them.
+# until_said PID WORDS WHAT: up to 60 s (a bound for a loaded machine, not
+# a wait) for the log to hold WORDS (a fixed string), or for the daemon
+# PID to end; 0 if it said them.
 until_said() {
-	for _ in $(seq 1 400); do
+	for _ in $(seq 1 1200); do
 		grep -qF -- "$2" "$WORK/xipfs.log" && return 0
 		kill -0 "$1" 2>/dev/null || break
 		sleep 0.05
@@ -46,13 +47,13 @@ until_said() {
 	grep -qF -- "$2" "$WORK/xipfs.log" ||
 		fail "$3: the daemon did not say '$2' (gone: $(kill -0 "$1" 2>/dev/null && echo no || echo yes)): $(cat "$WORK/xipfs.log")"
 }
-# daemon_ends PID WHAT: up to 20 s for PID to exit, with status 0.
+# daemon_ends PID WHAT: up to 60 s for PID to exit, with status 0.
 daemon_ends() {
-	for _ in $(seq 1 400); do
+	for _ in $(seq 1 1200); do
 		kill -0 "$1" 2>/dev/null || break
 		sleep 0.05
 	done
-	! kill -0 "$1" 2>/dev/null || fail "$2: the daemon still runs after 20 s"
+	! kill -0 "$1" 2>/dev/null || fail "$2: the daemon still runs after 60 s: $(cat "$WORK/xipfs.log")"
 	set +e
 	wait "$1"
 	st=$?
