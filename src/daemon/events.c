@@ -4,7 +4,7 @@
  * what happened, so that the handlers know no feature and a feature no
  * handler.  Each point hands on to the features that are on: the request
  * count (stats) and the idle timer's clock, push-ahead's view of what the
- * kernel holds and where the reader is, the profile's exec and read
+ * kernel holds and where the reader is, the profile's open, exec and read
  * marks, and what is open (the idle timer leaves a mount with open files
  * alone).  Every call here is cheap: a few atomic operations, no system
  * call, no lock but push-ahead's when it has work to hand over.

@@ -8,17 +8,19 @@
  *
  * A thread of its own waits on a condition variable until the next moment
  * the mount could be idle, so that it costs nothing between checks and
- * stops at once at unmount.  To end the session it does what SIGTERM
- * does: libfuse's handler marks the session exited, and the signal wakes
- * the main thread from its wait; the loop then returns and main() unmounts
- * as after any other stop.
+ * stops at once at unmount.  Idle, it unmounts this daemon's own mount
+ * (unmount.c) without MNT_DETACH: the kernel knows uses the daemon never
+ * hears of (a working directory, a mapping whose file was closed) and
+ * refuses with EBUSY while there are any; the timer then looks again a
+ * whole timeout later.  A done unmount ends the connection, and with it
+ * the loop.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "xipfsd.h"
@@ -29,8 +31,9 @@ struct xipfsd_idle {
 	atomic_long live_opens;		/* files and directories open now */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;	/* stop, or look again */
-	pthread_t thread, main;	/* main: the loop's, to be sent SIGTERM */
+	pthread_t thread;
 	int stop;
+	unsigned int said_covered;	/* "another mount covers it", once */
 };
 
 static long long now_ns(clockid_t clock)
@@ -61,12 +64,47 @@ static long long idle_at(struct xipfsd *d, long long now)
 {
 	long long limit = (long long)d->idle_timeout * 1000000000LL;
 	long long due = atomic_load(&d->idle->last_request) + limit;
+	long open;
 
 	if (due > now)
 		return due;
 	/* Something is open: look again a whole timeout later (a RELEASE
 	 * moves last_request on, so the mount never ends early). */
-	return atomic_load(&d->idle->live_opens) > 0 ? now + limit : now;
+	open = atomic_load(&d->idle->live_opens);
+	if (open <= 0)
+		return now;
+	if (d->verbose)
+		fuse_log(FUSE_LOG_NOTICE, "xipfs: %s: still in use (%ld open); "
+			 "serving on\n", d->source, open);
+	return now + limit;
+}
+
+/*
+ * The mount looks idle: unmount it, without MNT_DETACH, so that the kernel
+ * refuses if anything still uses it (a working directory inside, say,
+ * which sends no request for hours).  Then the kernel ends the connection
+ * and the loop returns by itself.  0 when done; else the next moment to
+ * look again, a whole timeout on.  Called without the lock: the loop
+ * answers requests meanwhile (fusermount3 stats the mount point).
+ */
+static long long try_unmount(struct xipfsd *d, long long now)
+{
+	int err;
+
+	if (d->verbose)
+		fuse_log(FUSE_LOG_NOTICE, "xipfs: %s: idle for %u s; "
+			 "unmounting\n", d->source, d->idle_timeout);
+	err = xipfsd_unmount_idle(d);
+	if (!err)
+		return 0;
+	if (err == -ESTALE && !d->idle->said_covered++)
+		fuse_log(FUSE_LOG_WARNING, "xipfs: %s: timeout: another mount "
+			 "covers %s, or the mount moved; it is not unmounted "
+			 "by path\n", d->source, xipfsd_mount_path(d));
+	else if (d->verbose)
+		fuse_log(FUSE_LOG_NOTICE, "xipfs: %s: still in use (%s); "
+			 "serving on\n", d->source, strerror(-err));
+	return now + (long long)d->idle_timeout * 1000000000LL;
 }
 
 static void *watch(void *arg)
@@ -74,23 +112,25 @@ static void *watch(void *arg)
 	struct xipfsd *d = arg;
 	struct xipfsd_idle *idle = d->idle;
 	struct timespec until;
-	long long now, at;
+	long long now, at, retry = 0;
 
 	pthread_mutex_lock(&idle->lock);
-	while (!idle->stop) {
+	while (!idle->stop && !fuse_session_exited(d->se)) {
 		now = now_ns(CLOCK_MONOTONIC);
 		at = idle_at(d, now);
-		if (at <= now)
-			break;
+		if (at < retry)
+			at = retry;
+		if (at <= now) {
+			pthread_mutex_unlock(&idle->lock);
+			retry = try_unmount(d, now);
+			pthread_mutex_lock(&idle->lock);
+			if (!retry)
+				break;
+			continue;
+		}
 		until.tv_sec = at / 1000000000LL;
 		until.tv_nsec = at % 1000000000LL;
 		pthread_cond_timedwait(&idle->wake, &idle->lock, &until);
-	}
-	if (!idle->stop && !fuse_session_exited(d->se)) {
-		if (d->verbose)
-			fuse_log(FUSE_LOG_NOTICE, "xipfs: %s: idle for %u s; "
-				 "unmounting\n", d->source, d->idle_timeout);
-		pthread_kill(idle->main, SIGTERM);
 	}
 	pthread_mutex_unlock(&idle->lock);
 	return NULL;
@@ -133,7 +173,6 @@ int xipfsd_idle_start(struct xipfsd *d)
 		errno = ENOMEM;
 		return -1;
 	}
-	idle->main = pthread_self();
 	d->idle = idle;
 	xipfsd_idle_touch(d);
 	err = xipfsd_thread_start(&idle->thread, watch, d);

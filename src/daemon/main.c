@@ -344,6 +344,7 @@ static int run_session(struct xipfsd *d, struct fuse_args *args,
 		goto out_destroy;
 	if (fuse_session_mount(se, cmd->mountpoint))
 		goto out_signals;
+	xipfsd_mount_note(d, cmd->mountpoint);
 	xipfsd_readahead_find(d, cmd->mountpoint);
 	/* Measured (docs/BENCHMARKS.md, "Defaults by measurement"): with the
 	 * 2M window a root daemon sets, copy reads a cold file twice as fast
@@ -363,7 +364,8 @@ static int run_session(struct xipfsd *d, struct fuse_args *args,
 	}
 	ret = serve(d, se, cmd);
 out_unmount:
-	fuse_session_unmount(se);
+	xipfsd_unmount_final(d, se);
+	xipfsd_mount_forget(d);
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_destroy:

@@ -216,9 +216,16 @@ static size_t add_entry(struct xipfsd *d, fuse_req_t req, char *buf,
 		*err = xipfsd_load_inode(d, de->ino, &inode);
 		if (!*err && (*err = xipfs_entry_check(dir, de, &inode)))
 			*err = xipfsd_errno(d, *err, inode.ino);
-		if (*err)
+		/* A damaged inode (said by xipfsd_errno) goes out as its name
+		 * alone, with no attributes (ino 0: the kernel makes no
+		 * dentry), as READDIR lists it: the entries after it stay
+		 * visible, and a LOOKUP of it answers EIO. */
+		if (*err == EIO)
+			*err = 0;
+		else if (*err)
 			return 0;
-		xipfsd_fill_entry(d, &inode, &e);
+		else
+			xipfsd_fill_entry(d, &inode, &e);
 	}
 	n = fuse_add_direntry_plus(req, buf, room, name, &e, de->cookie);
 	if (n > room)
@@ -244,6 +251,15 @@ static void reply_listing(fuse_req_t req, fuse_ino_t ino, char *buf,
 	err = xipfsd_get_inode(d, ino, &dir);
 	while (!err) {
 		more = xipfs_readdir(&d->img, &dir, cookie, &de);
+		if (more < 0 && xipfs_is_corruption(more) && cookie >= 3 &&
+		    cookie < UINT32_MAX) {
+			/* a damaged entry (said by xipfsd_errno, within its
+			 * budget) is left out: entry i is cookie 3 + i, so
+			 * the next one is cookie + 1 */
+			xipfsd_errno(d, more, dir.ino);
+			cookie++;
+			continue;
+		}
 		if (more <= 0) {
 			err = more ? xipfsd_errno(d, more, dir.ino) : 0;
 			break;

@@ -70,9 +70,11 @@ int xipfsd_outfile_open(struct xipfsd_outfile *o, const char *opt,
 		why = "its directory cannot be opened";
 	else if (faccessat(o->dirfd, ".", W_OK | X_OK, 0))
 		why = "its directory is not writable";
+	/* rename would replace whatever is there: a directory, a device or
+	 * a FIFO is refused; a symlink is replaced, never followed */
 	else if (fstatat(o->dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		 !S_ISREG(st.st_mode))
-		why = "not a regular file";	/* rename would replace it */
+		 !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+		why = "not a regular file";
 	free(dir);
 	if (!why && (o->name = strdup(base)) && (o->shown = strdup(file))) {
 		pthread_mutex_init(&o->lock, NULL);

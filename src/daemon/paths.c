@@ -36,7 +36,14 @@ static int walk_dir(struct walk *w, const struct xipfs_inode_info *dir,
 	size_t at = len ? len + 1 : 0;
 	int more, stop;
 
-	while ((more = xipfs_readdir(&w->d->img, dir, cookie, &de)) > 0) {
+	while ((more = xipfs_readdir(&w->d->img, dir, cookie, &de)) != 0) {
+		/* a damaged entry (entry i is cookie 3 + i) hides no other */
+		if (more < 0 && xipfs_is_corruption(more)) {
+			cookie++;
+			continue;
+		}
+		if (more < 0)
+			break;
 		cookie = de.cookie;
 		if (at + de.name_len >= sizeof(w->path) ||
 		    xipfs_inode_get(&w->d->img, de.ino, &child) ||

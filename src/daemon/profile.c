@@ -11,25 +11,26 @@
  * (the dynamic loader reads a shared object's headers before it maps it).
  * Per image inode: a byte of flags and a saturating 32-bit count of the
  * bytes READ served, updated with atomic ops by the handlers.  Reads the
- * page cache answers are not seen: a profile shows first use.
+ * page cache answers are not seen, and push-ahead fills the page cache
+ * before a file is read at all: so every OPEN marks its file as used (the
+ * profile forces OPEN requests on), and a file pushed and then opened is
+ * listed like one that was READ.
  *
  * The file is written at unmount and on SIGUSR1 (by the thread that
- * sigwait()s for it, never in a signal handler): to a temporary file
- * beside FILE, renamed over it, so a reader sees the old or the new list.
+ * sigwait()s for it, never in a signal handler), replaced whole through
+ * outfile.c: in FILE's directory as opened at mount, never by path again
+ * (a root daemon's profile may sit in a directory a user controls, who
+ * could otherwise swap in a symlink and have root write where it points).
  * Paths come from a walk of the image at that moment (paths.c).
  */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "xipfsd.h"
 
@@ -43,54 +44,32 @@
  */
 #define PROFILE_EXEC	0x1	/* opened for execve() */
 #define PROFILE_READ	0x2	/* READ served bytes of it */
+#define PROFILE_OPEN	0x4	/* opened: used, whether or not a READ
+				 * follows (push-ahead or the page cache
+				 * may serve every byte) */
 struct xipfsd_profile {
-	char *path;			/* absolute: the daemon leaves its cwd */
+	struct xipfsd_outfile out;	/* FILE, in its directory */
 	atomic_uchar *flags;		/* [inode_count + 1] */
 	atomic_uint *bytes;		/* [inode_count + 1] */
-	pthread_mutex_t write_lock;	/* one writer at a time */
 };
-
-/* FILE made absolute (the daemon leaves its working directory when it
- * goes to the background); its directory must exist and be writable. */
-static char *profile_path(const char *file)
-{
-	char *copy = strdup(file), *dir, *real = NULL, *out = NULL;
-	const char *base;
-
-	if (!copy)
-		return NULL;
-	base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-	dir = dirname(copy);
-	if (*base && strcmp(base, ".") && strcmp(base, "..") &&
-	    (real = realpath(dir, NULL)) && access(real, W_OK) == 0 &&
-	    asprintf(&out, "%s/%s", strcmp(real, "/") ? real : "", base) < 0)
-		out = NULL;
-	free(real);
-	free(copy);
-	return out;
-}
 
 int xipfsd_profile_setup(struct xipfsd *d, const char *file)
 {
 	struct xipfsd_profile *p;
 	size_t n = (size_t)d->img.inode_count + 1;
-	struct stat st;
 
 	if (!file)
 		return 0;
-	p = d->profile = calloc(1, sizeof(*p));
+	p = calloc(1, sizeof(*p));
 	if (!p) {
 		fprintf(stderr, "xipfs: profile=%s: out of memory\n", file);
 		return -1;
 	}
-	p->path = profile_path(file);
-	if (!p->path || (stat(p->path, &st) == 0 && !S_ISREG(st.st_mode))) {
-		fprintf(stderr, "xipfs: profile=%s: %s\n", file, p->path ?
-			"not a regular file" : "its directory does not exist "
-			"or is not writable");
-		xipfsd_profile_free(d);
+	if (xipfsd_outfile_open(&p->out, "profile", file)) {
+		free(p);
 		return -1;
 	}
+	d->profile = p;
 	p->flags = calloc(n, sizeof(*p->flags));
 	p->bytes = calloc(n, sizeof(*p->bytes));
 	if (!p->flags || !p->bytes) {
@@ -98,7 +77,6 @@ int xipfsd_profile_setup(struct xipfsd *d, const char *file)
 		xipfsd_profile_free(d);
 		return -1;
 	}
-	pthread_mutex_init(&p->write_lock, NULL);
 	return 0;
 }
 
@@ -106,19 +84,22 @@ void xipfsd_profile_free(struct xipfsd *d)
 {
 	if (!d->profile)
 		return;
-	free(d->profile->path);
+	xipfsd_outfile_close(&d->profile->out);
 	free(d->profile->flags);
 	free(d->profile->bytes);
 	free(d->profile);
 	d->profile = NULL;
 }
 
+/* Every OPEN counts as use: the READs that would tell may never come. */
 void xipfsd_profile_open(struct xipfsd *d, uint32_t ino, int flags)
 {
-	if (d->profile && ino <= d->img.inode_count &&
-	    (flags & KERNEL_FMODE_EXEC))
-		atomic_fetch_or_explicit(&d->profile->flags[ino],
-					 PROFILE_EXEC,
+	unsigned char used = PROFILE_OPEN;
+
+	if (flags & KERNEL_FMODE_EXEC)
+		used |= PROFILE_EXEC;
+	if (d->profile && ino <= d->img.inode_count)
+		atomic_fetch_or_explicit(&d->profile->flags[ino], used,
 					 memory_order_relaxed);
 }
 
@@ -146,6 +127,7 @@ void xipfsd_profile_read(struct xipfsd *d, uint32_t ino, size_t bytes)
  * needs besides (the inodes already listed: hard links list once). */
 struct writer {
 	struct xipfsd *d;
+	const char *when;	/* "on SIGUSR1", "at unmount" */
 	FILE *f;
 	struct xipfs_zctx *z;
 	uint8_t *listed;	/* a bit per inode */
@@ -262,78 +244,60 @@ static void write_header(struct writer *w, const char *when)
 		"image root.\n"
 		"# Listed: files opened for execution (exec) and ELF files "
 		"read (elf);\n"
-		"# read=N: bytes READ served (page-cache hits not seen).  "
-		"Files only\n"
-		"# read that are no ELF files are in comments.\n",
+		"# read=N: bytes READ served (page-cache hits and pushed "
+		"bytes not seen;\n"
+		"# every file opened counts as used).  Files only read that "
+		"are no ELF\n"
+		"# files are in comments.\n",
 		w->d->source, when, stamp);
 }
 
-/* Write the temporary file fd and close it; 0, or -1 with errno set. */
-static int write_profile(struct writer *w, int fd, const char *when)
+/* outfile.c's fill: the header, a line a file, the total; 0, or -1 with
+ * errno set (EIO: a lost source or a damaged root). */
+static int write_profile(void *ctx, FILE *f)
 {
+	struct writer *w = ctx;
 	size_t map = (size_t)w->d->img.inode_count / 8 + 1;
-	int err = -1, saved;
+	int err;
 
+	w->f = f;
 	w->listed = calloc(map, 1);
 	w->z = xipfs_zctx_new();
-	w->f = fdopen(fd, "w");
-	/* mkostemp makes it 0600; a profile is no secret.  err stays -1
-	 * with errno set on every failure. */
-	if (fchmod(fd, 0644)) {
+	if (!w->listed || !w->z) {
 		err = -1;
-	} else if (!w->listed || !w->z || !w->f) {
 		errno = ENOMEM;
 	} else {
-		write_header(w, when);
+		write_header(w, w->when);
 		err = write_entries(w);
-		if (err == 0)
-			fprintf(w->f, "# %lu files used, %lu listed\n",
-				w->files, w->xip);
 		if (err == -EIO)
 			xipfsd_say_lost(w->d);
 		if (err)
-			errno = EIO;	/* a lost source or a damaged root */
-		if (err == 0 && (fflush(w->f) || fsync(fd)))
-			err = -1;
-		err = err ? -1 : 0;
+			errno = EIO;
+		else
+			fprintf(f, "# %lu files used, %lu listed\n",
+				w->files, w->xip);
 	}
-	saved = errno;
-	if (w->f ? fclose(w->f) : close(fd))
-		err = -1;
-	else
-		errno = saved;
 	free(w->listed);
 	xipfs_zctx_free(w->z);
-	return err;
+	w->listed = NULL;
+	w->z = NULL;
+	return err ? -1 : 0;
 }
 
 void xipfsd_profile_write(struct xipfsd *d, const char *when)
 {
 	struct xipfsd_profile *p = d->profile;
-	struct writer w = { .d = d };
-	char *tmp = NULL;
-	int fd;
+	struct writer w = { .d = d, .when = when };
+	int err;
 
 	if (!p)
 		return;
-	pthread_mutex_lock(&p->write_lock);
-	if (asprintf(&tmp, "%s.XXXXXX", p->path) < 0) {
-		tmp = NULL;
-		fd = -1;
-	} else {
-		fd = mkostemp(tmp, O_CLOEXEC);
-	}
-	if (fd < 0 || write_profile(&w, fd, when) ||
-	    rename(tmp, p->path)) {
+	err = xipfsd_outfile_replace(&p->out, write_profile, &w);
+	if (err)
 		fuse_log(FUSE_LOG_ERR, "xipfs: profile=%s: cannot write it: "
-			 "%s\n", p->path, strerror(errno));
-		if (fd >= 0)
-			unlink(tmp);
-	} else if (d->verbose) {
+			 "%s\n", p->out.shown, strerror(-err));
+	else if (d->verbose)
 		fuse_log(FUSE_LOG_NOTICE, "xipfs: %s: profile written to %s "
 			 "(%s): %lu files used, %lu listed\n", d->source,
-			 p->path, when, w.files, w.xip);
-	}
-	free(tmp);
-	pthread_mutex_unlock(&p->write_lock);
+			 p->out.shown, when, w.files, w.xip);
 }

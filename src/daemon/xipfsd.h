@@ -77,6 +77,7 @@ struct xipfsd_profile;		/* profile.c */
 struct xipfsd_idle;		/* idle.c */
 struct xipfsd_reporter;		/* stats.c */
 struct xipfsd_open_table;	/* passthrough.c */
+struct xipfsd_mount;		/* unmount.c: this daemon's own mount */
 
 /*
  * One mount: what its options and INIT settled (written before the first
@@ -130,6 +131,7 @@ struct xipfsd {
 	struct xipfsd_idle *idle;
 	struct xipfsd_reporter *reporter;
 	struct xipfsd_open_table *open_inodes;	/* with passthrough_active */
+	struct xipfsd_mount *mount;		/* after fuse_session_mount */
 };
 
 /*
@@ -312,6 +314,17 @@ void xipfsd_idle_touch(struct xipfsd *d);
 void xipfsd_idle_opened(struct xipfsd *d, int delta);
 int xipfsd_idle_start(struct xipfsd *d);
 void xipfsd_idle_stop(struct xipfsd *d);
+
+/* unmount.c: only ever this daemon's own mount is unmounted.  note: after
+ * fuse_session_mount; idle: without MNT_DETACH (0, -EBUSY in use, -ESTALE
+ * not ours on the path); final: after the loop, instead of
+ * fuse_session_unmount; forget: frees what note made. */
+void xipfsd_mount_note(struct xipfsd *d, const char *mountpoint);
+int xipfsd_unmount_idle(struct xipfsd *d);
+void xipfsd_unmount_final(struct xipfsd *d, struct fuse_session *se);
+void xipfsd_mount_forget(struct xipfsd *d);
+/* The mount point, for messages (never NULL). */
+const char *xipfsd_mount_path(const struct xipfsd *d);
 
 /* push.c: push-ahead of small files (push=on|off, push_max=, ...).
  * setup: with the options (-1 after a message); start: before the loop,

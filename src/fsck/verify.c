@@ -50,6 +50,28 @@ static void verify_summary(const struct fsck_ctx *ctx,
 	putchar('\n');
 }
 
+static void visit_nothing(struct fsck_walk *w,
+			  const struct xipfs_inode_info *inode)
+{
+	(void)w;
+	(void)inode;
+}
+
+/* The structure check knows a damaged inode by its number only; one walk
+ * of the tree (after damage was found) names by path each damaged entry
+ * and inode it meets. */
+static void name_damage(struct fsck_ctx *ctx)
+{
+	struct xipfs_inode_info root;
+	struct fsck_walk w;
+
+	if (fsck_walk_init(&w, ctx, visit_nothing, NULL) < 0)
+		return;
+	if (fsck_walk_root(&w, &root) == 0)
+		fsck_walk_dir(&w, &root, 0);
+	fsck_walk_free(&w);
+}
+
 int fsck_verify(struct fsck_ctx *ctx)
 {
 	struct fsck_data_figures fig;
@@ -62,6 +84,7 @@ int fsck_verify(struct fsck_ctx *ctx)
 		return -1;
 	}
 	if (problems > 0) {
+		name_damage(ctx);
 		/* the report may have missed nothing, but say the total */
 		fsck_err(ctx, FSCK_EXIT_CORRUPT, ctx->image_path,
 			 "%ld problem%s found", problems,

@@ -75,13 +75,17 @@ int xipfs_dirent_at(const struct xipfs_image *img,
 	out->name_len = p[DE_NAME_LEN];
 	out->type = p[DE_TYPE];
 	out->cookie = COOKIE_FIRST + index + 1;
-	if (out->ino == 0 || out->ino > img->inode_count ||
-	    xipfs_le16(p + DE_RESERVED) || !dt_valid(out->type))
-		return -XIPFS_ECORRUPT;
+	out->name = NULL;
 	if (!xipfs_in_meta(img, name_offset, out->name_len))
 		return -XIPFS_EBOUNDS;
+	if (!xipfs_name_valid((const char *)img->base + name_offset,
+			      out->name_len))
+		return -XIPFS_ECORRUPT;
+	/* a sound name, set even when the rest of the entry is damaged:
+	 * lookup still orders its search by it (xipfs_lookup_entry) */
 	out->name = (const char *)img->base + name_offset;
-	if (!xipfs_name_valid(out->name, out->name_len))
+	if (out->ino == 0 || out->ino > img->inode_count ||
+	    xipfs_le16(p + DE_RESERVED) || !dt_valid(out->type))
 		return -XIPFS_ECORRUPT;
 	return 0;
 }
@@ -125,11 +129,14 @@ int xipfs_lookup_entry(const struct xipfs_image *img,
 		uint64_t mid = lo + (hi - lo) / 2;
 		int err = xipfs_dirent_at(img, dir, mid, out), c;
 
-		if (err)
+		/* An entry damaged but for its name still says which way to
+		 * go: its damage is the answer only when it is the one asked
+		 * for, and hides no other name. */
+		if (!out->name)
 			return err;
 		c = xipfs_name_cmp(name, name_len, out->name, out->name_len);
 		if (c == 0)
-			return 0;
+			return err;
 		if (c < 0)
 			hi = mid;
 		else

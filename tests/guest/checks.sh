@@ -17,6 +17,7 @@ rc=$top/tests/guest/readcheck.py
 user=nobody
 mnt=/run/mnt
 log=/run/tmp/daemon.log
+stats=/run/tmp/stats.json	# the root daemon's -o stats= record
 daemon=""
 
 pass() { echo "pass $src: $*" >>"$res"; echo "pass $src: $*"; }
@@ -42,7 +43,8 @@ mount_as() {
 	local who=$1 opts=$2 source=$3
 	mkdir -p "$mnt" && chown "$who" "$mnt"
 	if [ "$who" = root ]; then
-		"$build/xipfs" -f -v ${opts:+-o "$opts"} "$source" "$mnt" >"$log" 2>&1 &
+		rm -f "$stats"
+		"$build/xipfs" -f -v -o "${opts:+$opts,}stats=$stats" "$source" "$mnt" >"$log" 2>&1 &
 	else
 		setpriv --reuid="$who" --regid=nogroup --clear-groups \
 			"$build/xipfs" -f -v ${opts:+-o "$opts"} "$source" "$mnt" >"$log" 2>&1 &
@@ -114,11 +116,12 @@ mounted_checks() {
 }
 
 # Raw page frames (/dev/mem, a PCI resource): -v says READ goes through a
-# buffer, and the unmount statistics count those bytes; any other source
+# buffer, and the stats record counts those bytes; any other source
 # replies straight from its mapping.
 said_bounce() { grep -q 'raw page frames (VM_PFNMAP' "$log"; }
 counted_bounce() {
-	grep -q ': [1-9][0-9]* of those bytes copied through a buffer first' "$log"
+	[ "$(stats_get "$stats" read.bounce)" = 1 ] &&
+		[ "$(stats_get "$stats" read.bounce_bytes)" -gt 0 ]
 }
 bounce_checks() {
 	if [ "$1" = bounce ]; then
@@ -126,6 +129,8 @@ bounce_checks() {
 		check "stats: the buffered bytes counted" counted_bounce
 	else
 		check "-v: READ replies from the mapping" eval '! said_bounce'
+		check "stats: no bytes through a buffer" eval \
+			'[ "$(stats_get "$stats" read.bounce_bytes)" = 0 ]'
 	fi
 }
 

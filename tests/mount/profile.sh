@@ -113,7 +113,7 @@ grep -q '^# read=[1-9][0-9]*, not ELF: data/read-me$' "$up/p.list" || fail "user
 ok "a normal user's mount writes its profile: $(listed "$up/p.list" | wc -l) files listed"
 
 # Where the profile cannot be written, the mount is refused at once.
-expect_error "profile=/nonexistent/x.list: its directory does not exist or is not writable" \
+expect_error "profile=/nonexistent/x.list: its directory cannot be opened" \
 	"$XIPFS" -f -o profile=/nonexistent/x.list "$WORK/all-z.xip" "$mnt"
 expect_error "profile=$WORK/prof: not a regular file" \
 	"$XIPFS" -f -o "profile=$WORK/prof" "$WORK/all-z.xip" "$mnt"
