@@ -365,6 +365,10 @@ int xipfs_data_crc_check_table(const struct xipfs_image *img);
 /* Block index against its entry: 0, -XIPFS_ECRC, -ERANGE past the table,
  * -ENODATA without data checksums. */
 int xipfs_data_block_check(const struct xipfs_image *img, uint64_t index);
+/* The same for the block's bytes read by the caller (pread into a buffer
+ * of its own, say): block_size bytes at block, against the table entry. */
+int xipfs_data_block_check_bytes(const struct xipfs_image *img,
+				 uint64_t index, const void *block);
 /* Every block that [offset, offset + len) of the image meets; the first
  * bad one's index in *bad (may be NULL).  0 also for len 0, and for an
  * image without data checksums. */

@@ -26,20 +26,34 @@ int xipfs_data_crc_check_table(const struct xipfs_image *img)
 			       dc.table_crc ? 0 : -XIPFS_ECRC;
 }
 
-int xipfs_data_block_check(const struct xipfs_image *img, uint64_t index)
+int xipfs_data_block_check_bytes(const struct xipfs_image *img,
+				 uint64_t index, const void *block)
 {
 	struct xipfs_data_crc_info dc;
-	const uint8_t *block;
 	int err = xipfs_data_crc_get(img, &dc);
 
 	if (err)
 		return err;
 	if (index >= dc.blocks)
 		return -ERANGE;
-	block = img->base + img->data_offset + (index << img->block_log2);
 	return xipfs_crc32c(0, block, img->block_size) ==
 			       xipfs_le32(img->base + dc.table_offset + 4 * index) ?
 		       0 : -XIPFS_ECRC;
+}
+
+int xipfs_data_block_check(const struct xipfs_image *img, uint64_t index)
+{
+	struct xipfs_data_crc_info dc;
+	int err = xipfs_data_crc_get(img, &dc);
+
+	/* no pointer is made to a block past the table */
+	if (err)
+		return err;
+	if (index >= dc.blocks)
+		return -ERANGE;
+	return xipfs_data_block_check_bytes(img, index,
+					    img->base + img->data_offset +
+						    (index << img->block_log2));
 }
 
 int xipfs_data_crc_check(const struct xipfs_image *img, uint64_t offset,

@@ -1470,6 +1470,12 @@ static void test_data_crc(const struct zimage *zi, const struct xipfs_image *uni
 	CHECK_EQ(xipfs_data_block_check(&img, 0), 0);
 	CHECK_EQ(xipfs_data_block_check(&img, 1), -XIPFS_ECRC);
 	CHECK_EQ(xipfs_data_block_check(&img, (at - BLK) / BLK), -XIPFS_ECRC);
+	/* the same blocks' bytes as a caller reads them: the bad copy's
+	 * second block fails, the good image's bytes pass for it */
+	CHECK_EQ(xipfs_data_block_check_bytes(&img, 1, copy + 2 * BLK), -XIPFS_ECRC);
+	CHECK_EQ(xipfs_data_block_check_bytes(&img, 1, zi->img + 2 * BLK), 0);
+	CHECK_EQ(xipfs_data_block_check_bytes(&img, blocks, zi->img), -ERANGE);
+	CHECK_EQ(xipfs_data_block_check_bytes(unit, 0, zi->img), -ENODATA);
 	CHECK_EQ(xipfs_data_crc_check(&img, BLK, 4096, &bad), 0);
 	CHECK_EQ(xipfs_data_crc_check(&img, BLK, FILE_SIZE, &bad), -XIPFS_ECRC);
 	CHECK_EQ(bad, 1);
