@@ -241,7 +241,6 @@ static void reply_splice(fuse_req_t req, struct xipfsd *d,
 					  memory_order_relaxed);
 }
 
-
 static void reply_bounced(fuse_req_t req, struct xipfsd *d,
 			  const uint8_t *ptr, size_t len, int packed);
 
