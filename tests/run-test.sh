@@ -42,6 +42,12 @@ if [ $st = 124 ] || [ $st = 137 ]; then
 	echo "FAIL: $area/$name: stopped at its time limit of $limit s (status $st)" >&2
 	st=1
 fi
+# Strict mode (CI): a test that skips, however it says so (lib.sh's skip,
+# or a C program's exit 77), fails: nothing silently stops being tested.
+if [ $st = 77 ] && [ "${XIPFS_TEST_STRICT:-0}" = 1 ]; then
+	echo "FAIL: $area/$name: skipped (status 77) in strict mode" >&2
+	st=1
+fi
 if ! leftovers; then
 	[ $st != 0 ] && [ $st != 77 ] || st=1
 fi
