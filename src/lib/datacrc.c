@@ -26,8 +26,10 @@ int xipfs_data_crc_check_table(const struct xipfs_image *img)
 			       dc.table_crc ? 0 : -XIPFS_ECRC;
 }
 
-int xipfs_data_block_check_bytes(const struct xipfs_image *img,
-				 uint64_t index, const void *block)
+/* The table entry of block index: 0, -ERANGE past the table, -ENODATA
+ * without data checksums. */
+static int block_entry(const struct xipfs_image *img, uint64_t index,
+		       uint32_t *want)
 {
 	struct xipfs_data_crc_info dc;
 	int err = xipfs_data_crc_get(img, &dc);
@@ -36,24 +38,38 @@ int xipfs_data_block_check_bytes(const struct xipfs_image *img,
 		return err;
 	if (index >= dc.blocks)
 		return -ERANGE;
-	return xipfs_crc32c(0, block, img->block_size) ==
-			       xipfs_le32(img->base + dc.table_offset + 4 * index) ?
-		       0 : -XIPFS_ECRC;
+	*want = xipfs_le32(img->base + dc.table_offset + 4 * index);
+	return 0;
+}
+
+static int block_matches(const struct xipfs_image *img, const void *block,
+			 uint32_t want)
+{
+	return xipfs_crc32c(0, block, img->block_size) == want ? 0 :
+								-XIPFS_ECRC;
+}
+
+int xipfs_data_block_check_bytes(const struct xipfs_image *img,
+				 uint64_t index, const void *block)
+{
+	uint32_t want;
+	int err = block_entry(img, index, &want);
+
+	if (err)
+		return err;
+	return block_matches(img, block, want);
 }
 
 int xipfs_data_block_check(const struct xipfs_image *img, uint64_t index)
 {
-	struct xipfs_data_crc_info dc;
-	int err = xipfs_data_crc_get(img, &dc);
+	uint32_t want;
+	int err = block_entry(img, index, &want);
 
 	/* no pointer is made to a block past the table */
 	if (err)
 		return err;
-	if (index >= dc.blocks)
-		return -ERANGE;
-	return xipfs_data_block_check_bytes(img, index,
-					    img->base + img->data_offset +
-						    (index << img->block_log2));
+	return block_matches(img, img->base + img->data_offset +
+					  (index << img->block_log2), want);
 }
 
 int xipfs_data_crc_check(const struct xipfs_image *img, uint64_t offset,
