@@ -35,8 +35,12 @@ leftovers() {
 }
 cleanup_hooks=leftovers
 
+t0=$(date +%s)
 XIPFS_TEST_WORK=$work timeout -k 30 "$limit" "$@"
 st=$?
+# One line in the test's log that .ci/run collects into its table of the
+# slowest tests (the suites run four times there, so their time is budgeted).
+echo "run-test: $area/$name took $(($(date +%s) - t0)) s" >&2
 # 124: ended by SIGTERM at the limit; 137: SIGKILL, 30 s after it.
 if [ $st = 124 ] || [ $st = 137 ]; then
 	echo "FAIL: $area/$name: stopped at its time limit of $limit s (status $st)" >&2
