@@ -7,6 +7,9 @@
 #     after drop_caches) over a real root file system (make-rootfs.sh's
 #     tar), one image with the table, mounted with the check (default) and
 #     with -o noverify (no check).
+#  3. In process (scripts/bench-metacrc.c against this tree's libxipfs.a):
+#     open + close of both images with the table (its CRC, the bitmap),
+#     and every metadata block's CRC: the most a mount can spend checking.
 # Interleaved (A B A B ...), --reps each; prints medians, spreads and
 # ratios; not a test.  Root (drop_caches, and mounts on tmpfs images).
 #
@@ -44,6 +47,10 @@ mount_ms() {	# mount_ms IMAGE [OPTIONS]: ms until `xipfs` returned, mounted
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"; }
 umount_it() { unmount "$mnt" clean || die "cannot unmount $mnt"; }
 
+libs=$(sed -n 's/^XIPFS_LIB_LIBS = //p' "$top/Makefile")
+# shellcheck disable=SC2086
+cc -O2 -I"$top/include" "$top/scripts/bench-metacrc.c" "$top/libxipfs.a" \
+	$libs -o "$work/bench-metacrc" || die "cannot link scripts/bench-metacrc.c"
 python3 "$top/scripts/gen-tree.py" --kind empty-tar --files "$files" - |
 	"$mkxipfs" -q --tar - "$work/many-meta.xip"
 python3 "$top/scripts/gen-tree.py" --kind empty-tar --files "$files" - |
@@ -87,4 +94,8 @@ for tool in find ls du; do
 			"$(stats %.0f <<<"$a")" "$(stats %.0f <<<"$b")" \
 			"$(awk -v a="$(median <<<"$a")" -v b="$(median <<<"$b")" 'BEGIN { printf "%.3f", a ? b / a : 0 }')"
 	done
+done
+echo "# 3. in process, libxipfs: open+close (table CRC, bitmap), and every metadata block's CRC"
+for img in many-meta rootfs; do
+	printf '%-12s %s\n' "$img" "$("$work/bench-metacrc" "$work/$img.xip" | tr '\n' ' ')"
 done
