@@ -105,15 +105,12 @@ static inline uint64_t xipfs_data_end(const struct xipfs_image *img)
 	return img->image_size;
 }
 
-/* metacrc.c: xipfs_meta_check() for an accessor that already checked the
- * range lies in metadata; inline so an image without checks pays one
- * test. */
-int xipfs_meta_check_blocks(const struct xipfs_image *img, uint64_t offset,
-			    uint64_t len);
+/* xipfs_meta_check() as the accessors call it: inline, so an image
+ * without checks pays one test. */
 static inline int xipfs_meta_ok(const struct xipfs_image *img, uint64_t off,
 				uint64_t len)
 {
-	return img->meta_check ? xipfs_meta_check_blocks(img, off, len) : 0;
+	return img->meta_check ? xipfs_meta_check(img, off, len, NULL) : 0;
 }
 
 /* metacrc.c: for xipfs_image_open()/close(). */

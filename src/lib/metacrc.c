@@ -117,16 +117,6 @@ static int check_range(const struct xipfs_image *img, uint64_t offset,
 	return 0;
 }
 
-int xipfs_meta_check_blocks(const struct xipfs_image *img, uint64_t offset,
-			    uint64_t len)
-{
-	if (len == 0)
-		return 0;
-	if (!xipfs_in_range(offset, len, 0, img->data_offset))
-		return -XIPFS_EBOUNDS;
-	return check_range(img, offset, len, NULL);
-}
-
 int xipfs_meta_check(const struct xipfs_image *img, uint64_t offset,
 		     uint64_t len, uint64_t *bad)
 {
