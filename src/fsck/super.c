@@ -101,8 +101,8 @@ static void print_crcs(struct fsck_ctx *ctx)
 	printf("%-20s 0x%08" PRIx32 " (ok)\n", "superblock crc32c:",
 	       img->super_crc);
 	if (!ctx->verbose) {
-		printf("%-20s 0x%08" PRIx32 " (checked by the check, xipfsck "
-		       "and -m; -s -v checks it here)\n",
+		printf("%-20s 0x%08" PRIx32 " (xipfsck and xipfsck -m check "
+		       "it; -s -v here)\n",
 		       "metadata crc32c:", img->meta_crc);
 		return;
 	}
@@ -127,8 +127,9 @@ static void print_data_crc(struct fsck_ctx *ctx)
 	print_region("data crc table:", dc.table_offset, 4 * dc.blocks);
 	printf("%-20s %" PRIu64 "\n", "data crc blocks:", dc.blocks);
 	if (!ctx->verbose) {
-		printf("%-20s 0x%08" PRIx32 " (not checked; -v checks it)\n",
-		       "table crc32c:", dc.table_crc);
+		printf("%-20s 0x%08" PRIx32 " (xipfsck and xipfsck -m "
+		       "check it; -s -v here)\n", "table crc32c:",
+		       dc.table_crc);
 		return;
 	}
 	r = xipfs_data_crc_check_table(&ctx->img);
