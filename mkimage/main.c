@@ -25,7 +25,7 @@ enum {
 	OPT_ALL_ROOT = 256, OPT_UID_MAP, OPT_GID_MAP, OPT_FORCE_UID,
 	OPT_FORCE_GID, OPT_PACK_SMALL, OPT_ALIGN_HUGE, OPT_MTIME,
 	OPT_UUID, OPT_TAR, OPT_CROSS_FS, OPT_COMPRESS, OPT_CLUSTER_SIZE,
-	OPT_XIP, OPT_XIP_LIST, OPT_NO_DATA_CRC, OPT_THREADS,
+	OPT_XIP, OPT_XIP_LIST, OPT_NO_DATA_CRC, OPT_NO_META_CRC, OPT_THREADS,
 };
 
 static const struct option long_opts[] = {
@@ -49,6 +49,7 @@ static const struct option long_opts[] = {
 	{ "xip", required_argument, NULL, OPT_XIP },
 	{ "xip-list", required_argument, NULL, OPT_XIP_LIST },
 	{ "no-data-crc", no_argument, NULL, OPT_NO_DATA_CRC },
+	{ "no-meta-crc", no_argument, NULL, OPT_NO_META_CRC },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -87,6 +88,7 @@ static void usage(FILE *f)
 "                          a line, '#' comments; xipfs -o profile= writes it)\n"
 "      --threads=N         compress on N threads (default: the CPUs online)\n"
 "      --no-data-crc       leave out the CRC32C of every data block\n"
+"      --no-meta-crc       leave out the CRC32C of every metadata block\n"
 "Input:\n"
 "      --tar=FILE          read a tar archive ('-' for standard input)\n"
 "  -D, --device-table=FILE apply a device/permission table (repeatable)\n"
@@ -248,6 +250,9 @@ static int parse_compression(struct build_options *o, int ch, char *arg)
 		return 0;
 	case OPT_NO_DATA_CRC:
 		o->no_data_crc = 1;
+		return 0;
+	case OPT_NO_META_CRC:
+		o->no_meta_crc = 1;
 		return 0;
 	case OPT_THREADS:
 		if (parse_u64(arg, &v) < 0 || v < 1 || v > 256)
@@ -563,6 +568,7 @@ static int build(struct build *c)
 	c->progress = !c->opt.quiet && isatty(STDERR_FILENO) &&
 		      c->total_bytes > 0;
 	if (output_open(c) < 0 || write_data(c) < 0 || write_data_crc(c) < 0 ||
+	    plan_meta_crc(c) < 0 ||
 	    write_metadata(c) < 0 || output_commit(c) < 0)
 		return -1;
 	summary(c);

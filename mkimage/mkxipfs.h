@@ -165,6 +165,7 @@ struct build_options {
 	int xip_given;
 	const char *xip_list;	/* --xip-list FILE, or NULL */
 	int no_data_crc;
+	int no_meta_crc;
 	unsigned threads;	/* compression threads, >= 1 */
 	int quiet, verbose;
 };
@@ -224,6 +225,8 @@ struct build {
 	uint64_t ztables_off;	/* first cluster table, in metadata */
 	uint64_t crc_offset;	/* data CRC table; 0: none */
 	uint32_t crc_table_crc;
+	uint64_t meta_table_offset;	/* metadata CRC table; 0: none */
+	uint32_t meta_table_crc;
 	int64_t build_time;
 	uint32_t build_time_nsec;
 
@@ -449,6 +452,8 @@ int write_compressed(struct build *c, uint64_t *pos);
 
 /* datacrc.c */
 int write_data_crc(struct build *c);
+int plan_meta_crc(struct build *c);
+int write_meta_crc(struct build *c);
 
 /* write.c: metadata and superblock, from the layout */
 int write_metadata(struct build *c);

@@ -280,7 +280,8 @@ static void encode_super(const struct build *c, uint8_t *sb, uint32_t meta_crc,
 		.compat = c->opt.align_huge ? XIPFS_COMPAT_ALIGN_HUGE : 0,
 		.incompat = (c->any_packed ? XIPFS_INCOMPAT_PACKED : 0) |
 			    (c->nzfiles ? XIPFS_INCOMPAT_COMPRESSED : 0),
-		.ro_compat = c->crc_offset ? XIPFS_RO_COMPAT_DATA_CRC : 0,
+		.ro_compat = (c->crc_offset ? XIPFS_RO_COMPAT_DATA_CRC : 0) |
+			     (c->meta_table_offset ? XIPFS_RO_COMPAT_META_CRC : 0),
 		.block_log2 = c->opt.block_log2,
 		.image_size = c->image_size,
 		.meta_offset = XIPFS_SUPER_SIZE,
@@ -296,6 +297,8 @@ static void encode_super(const struct build *c, uint8_t *sb, uint32_t meta_crc,
 		.dir_count = (uint32_t)c->st.dirs,
 		.crc_offset = c->crc_offset,
 		.crc_table_crc = c->crc_table_crc,
+		.meta_table_offset = c->meta_table_offset,
+		.meta_table_crc = c->meta_table_crc,
 	};
 
 	memcpy(img.uuid, uuid, sizeof(img.uuid));
@@ -305,13 +308,14 @@ static void encode_super(const struct build *c, uint8_t *sb, uint32_t meta_crc,
 		abort();
 }
 
-/* Metadata, then the superblock, with the UUID given or derived. */
+/* Metadata, its CRC table, then the superblock, with the UUID given or
+ * derived. */
 int write_metadata(struct build *c)
 {
 	uint8_t sb[XIPFS_SUPER_SIZE], uuid[16];
 	uint32_t meta_crc;
 
-	if (emit_meta(c, &meta_crc, uuid) < 0)
+	if (emit_meta(c, &meta_crc, uuid) < 0 || write_meta_crc(c) < 0)
 		return -1;
 	encode_super(c, sb, meta_crc, c->opt.have_uuid ? c->opt.uuid : uuid);
 	if (write_all_at(c, sb, sizeof(sb), 0) < 0)

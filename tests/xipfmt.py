@@ -55,7 +55,9 @@ SUPER = Layout("Super", [
     ("file_count", "I"), ("dir_count", "I"), ("volume_name", "32s"),
     # XIPFS_RO_COMPAT_DATA_CRC (else all zero):
     ("crc_offset", "Q"), ("crc_table_crc", "I"), ("reserved3", "I"),
-    ("", "80x"),
+    # XIPFS_RO_COMPAT_META_CRC (else all zero):
+    ("meta_table_offset", "Q"), ("meta_table_crc", "I"), ("reserved4", "I"),
+    ("", "64x"),
 ])
 INODE = Layout("Inode", [
     ("mode", "H"), ("flags", "H"), ("nlink", "I"), ("uid", "I"), ("gid", "I"),
@@ -77,6 +79,7 @@ ROOT_INO = 1
 INCOMPAT_PACKED = 0x1
 INCOMPAT_COMPRESSED = 0x2
 RO_COMPAT_DATA_CRC = 0x1
+RO_COMPAT_META_CRC = 0x2
 INODE_PACKED = 0x1
 INODE_COMPRESSED = 0x2
 ZALG = {1: "zstd", 2: "lz4"}
@@ -115,10 +118,28 @@ def super_of(img):
 
 
 def fix_crcs(img):
-    """Recompute meta_crc, then super_crc (which covers meta_crc)."""
+    """Recompute the metadata CRC table (with XIPFS_RO_COMPAT_META_CRC),
+    meta_crc, then super_crc (which covers them)."""
     sb = super_of(img)
+    fix_meta_table(img, sb)
     SUPER.set(img, 0, "meta_crc", crc32c(img[sb.meta_offset:sb.meta_offset + sb.meta_size]))
     fix_super_crc(img)
+
+
+def fix_meta_table(img, sb):
+    """Each block of [0, data_offset) again, the superblock as zeros."""
+    if not sb.ro_compat & RO_COMPAT_META_CRC:
+        return
+    bs, at = 1 << sb.block_log2, sb.meta_table_offset
+    blocks = sb.data_offset >> sb.block_log2
+    if sb.data_offset > len(img) or at + 4 * blocks > len(img):
+        return
+    for i in range(blocks):
+        block = bytes(img[i * bs:(i + 1) * bs])
+        if i == 0:
+            block = bytes(SUPER.size) + block[SUPER.size:]
+        img[at + 4 * i:at + 4 * i + 4] = crc32c(block).to_bytes(4, "little")
+    SUPER.set(img, 0, "meta_table_crc", crc32c(img[at:at + 4 * blocks]))
 
 
 def fix_super_crc(img):

@@ -23,7 +23,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from xipfmt import (DIRENT, INODE, RO_COMPAT_DATA_CRC, SUPER, XATTR,  # noqa: E402
+from xipfmt import (DIRENT, INODE, RO_COMPAT_DATA_CRC, RO_COMPAT_META_CRC,  # noqa: E402
+                    SUPER, XATTR,
                     dirents, fix_crcs, fix_super_crc, inode, inode_offset,
                     name_of, super_of)
 
@@ -83,9 +84,12 @@ def claim_inodes(img, count):
                          ("meta_size", meta_size), ("data_offset", data_off),
                          ("inode_offset", inode_off), ("inode_count", count)):
         SUPER.set(img, 0, field, value)
-    # no data region is left, so no data CRC table either
-    SUPER.set(img, 0, "ro_compat", super_of(img).ro_compat & ~RO_COMPAT_DATA_CRC)
-    for field in ("crc_offset", "crc_table_crc", "reserved3"):
+    # no data region is left, so no data CRC table either, nor a metadata
+    # CRC table after it
+    SUPER.set(img, 0, "ro_compat",
+              super_of(img).ro_compat & ~(RO_COMPAT_DATA_CRC | RO_COMPAT_META_CRC))
+    for field in ("crc_offset", "crc_table_crc", "reserved3",
+                  "meta_table_offset", "meta_table_crc", "reserved4"):
         SUPER.set(img, 0, field, 0)
     return data_off
 

@@ -18,6 +18,8 @@
  *                     stored clusters of compressed files, padding
  *   crc_offset        with XIPFS_RO_COMPAT_DATA_CRC only: the data CRC
  *                     table (block-aligned, after all file data)
+ *   meta_table_offset with XIPFS_RO_COMPAT_META_CRC only: the metadata CRC
+ *                     table (block-aligned, after the data CRC table)
  *   image_size        end; a multiple of the block size
  *
  * All integers are little-endian and fixed-width; no C bitfields; every
@@ -89,14 +91,30 @@
  * cluster bytes), so damage is caught before anything is decompressed.
  */
 #define XIPFS_RO_COMPAT_DATA_CRC	0x00000001u
-#define XIPFS_RO_COMPAT_KNOWN		XIPFS_RO_COMPAT_DATA_CRC
+/*
+ * ro_compat: a CRC32C of every block of [0, data_offset), the metadata
+ * and the superblock's block, so a reader can check each metadata block
+ * the first time it uses bytes in it, and never trust a flipped inode,
+ * entry, name, link target, xattr or cluster table.  The table lies at
+ * meta_table_offset: meta_blocks = data_offset >> block_log2 le32 values,
+ * entry i the CRC32C of the image bytes [i * block, (i + 1) * block),
+ * with the superblock's 256 bytes taken as zero in entry 0 (super_crc
+ * covers them, and the superblock holds the table's own CRC32C,
+ * meta_table_crc).  The table is block-aligned, after the data (and after
+ * the data CRC table when there is one); file data ends before it.
+ */
+#define XIPFS_RO_COMPAT_META_CRC	0x00000002u
+#define XIPFS_RO_COMPAT_KNOWN		(XIPFS_RO_COMPAT_DATA_CRC | \
+					 XIPFS_RO_COMPAT_META_CRC)
 
 /*
  * The superblock, at offset 0.  super_crc is the CRC32C (Castagnoli,
  * reflected, initial value and final xor 0xffffffff) of these 256 bytes with
  * super_crc itself taken as zero; meta_crc is the CRC32C of the metadata
  * region.  A reader checks super_crc at open (O(1)); meta_crc costs a pass
- * over the metadata and is checked by xipfsck, not at mount.
+ * over the metadata and is checked by xipfsck, not at mount: a reader of
+ * an image with XIPFS_RO_COMPAT_META_CRC checks the metadata block by
+ * block on first use instead (meta_table_crc at open, O(metadata / 1024)).
  */
 struct xipfs_super {
 	uint32_t magic;		/* XIPFS_MAGIC */
@@ -129,7 +147,12 @@ struct xipfs_super {
 				 * [data_offset, image_size) */
 	uint32_t crc_table_crc;	/* CRC32C of the table's bytes */
 	uint32_t reserved3;	/* zero */
-	uint8_t reserved2[80];	/* zero */
+	/* XIPFS_RO_COMPAT_META_CRC (else all zero): */
+	uint64_t meta_table_offset;	/* metadata CRC table; block-aligned,
+					 * after the data (and data CRC table) */
+	uint32_t meta_table_crc;	/* CRC32C of that table's bytes */
+	uint32_t reserved4;	/* zero */
+	uint8_t reserved2[64];	/* zero */
 };
 _Static_assert(sizeof(struct xipfs_super) == XIPFS_SUPER_SIZE,
 	       "xipfs_super must be 256 bytes");
@@ -161,7 +184,10 @@ _Static_assert(offsetof(struct xipfs_super, volume_name) == 128, "super.volume_n
 _Static_assert(offsetof(struct xipfs_super, crc_offset) == 160, "super.crc_offset moved");
 _Static_assert(offsetof(struct xipfs_super, crc_table_crc) == 168, "super.crc_table_crc moved");
 _Static_assert(offsetof(struct xipfs_super, reserved3) == 172, "super.reserved3 moved");
-_Static_assert(offsetof(struct xipfs_super, reserved2) == 176, "super.reserved2 moved");
+_Static_assert(offsetof(struct xipfs_super, meta_table_offset) == 176, "super.meta_table_offset moved");
+_Static_assert(offsetof(struct xipfs_super, meta_table_crc) == 184, "super.meta_table_crc moved");
+_Static_assert(offsetof(struct xipfs_super, reserved4) == 188, "super.reserved4 moved");
+_Static_assert(offsetof(struct xipfs_super, reserved2) == 192, "super.reserved2 moved");
 
 /* xipfs_inode.flags */
 /* Data starts at any byte offset and may share blocks with other files; such

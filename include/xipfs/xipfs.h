@@ -7,7 +7,9 @@
  * allocates per call (a reading context, struct xipfs_zctx, makes its parts
  * once, on first need), keeps no global state and never writes to the image
  * or to a struct xipfs_image after xipfs_image_open(), so any number of
- * threads may call it at once on the same image.
+ * threads may call it at once on the same image.  (The one thing it updates
+ * after open is the bitmap of metadata blocks already checked, which
+ * xipfs_image_open() allocates and whose bits are set atomically.)
  *
  * Every function returns 0 (or a count) on success and a negative code on
  * failure: a negated errno for ordinary outcomes (-ENOENT, -ENOTDIR,
@@ -73,6 +75,15 @@ struct xipfs_image {
 	 * where the table starts.  (Added in libxipfs.so.1.) */
 	uint64_t crc_offset;
 	uint32_t crc_table_crc;
+	/* XIPFS_RO_COMPAT_META_CRC: the metadata CRC table (4 bytes a block
+	 * of [0, data_offset)) and its own CRC32C; both 0 without it. */
+	uint64_t meta_table_offset;
+	uint32_t meta_table_crc;
+	/* The metadata blocks checked so far, a good and a bad bit each, set
+	 * atomically: made by xipfs_image_open() when the image has the
+	 * table and checking is on, freed by xipfs_image_close().  NULL:
+	 * metadata is not checked block by block. */
+	struct xipfs_meta_check *meta_check;
 };
 
 /*
@@ -83,6 +94,27 @@ struct xipfs_image {
  */
 int xipfs_image_open(struct xipfs_image *img, const void *base,
 		     uint64_t length);
+
+/*
+ * Metadata checks.  On an image with XIPFS_RO_COMPAT_META_CRC,
+ * xipfs_image_open() checks the metadata CRC table against its CRC
+ * (-XIPFS_ECRC if it does not match: nothing in the metadata can then be
+ * trusted) and sets up the lazy check: every accessor below that reads
+ * metadata bytes (inode, entry, name, symlink target, xattr block, cluster
+ * table) first checks each metadata block those bytes lie in against the
+ * table, once per block per open image, and fails with -XIPFS_ECRC when
+ * one is damaged.  The check state is allocated (two bits a metadata
+ * block): call xipfs_image_close() when done.  Opening stays O(1) but for
+ * the table's own CRC (4 bytes a block).  XIPFS_OPEN_NO_META_CHECK turns
+ * both off: metadata is then trusted as checked by its structure only, as
+ * on an image without the feature.  (LIBXIPFS_0.3)
+ */
+#define XIPFS_OPEN_NO_META_CHECK	0x1u
+int xipfs_image_open_flags(struct xipfs_image *img, const void *base,
+			   uint64_t length, unsigned int flags);
+/* Free what xipfs_image_open() made; img may be closed twice or never
+ * opened (zeroed).  (LIBXIPFS_0.3) */
+void xipfs_image_close(struct xipfs_image *img);
 
 /* A decoded, validated inode. */
 struct xipfs_inode_info {
@@ -374,6 +406,33 @@ int xipfs_data_block_check_bytes(const struct xipfs_image *img,
  * image without data checksums. */
 int xipfs_data_crc_check(const struct xipfs_image *img, uint64_t offset,
 			 uint64_t len, uint64_t *bad);
+
+/*
+ * Metadata checksums (XIPFS_RO_COMPAT_META_CRC; format.h).  Block i of the
+ * metadata is the image bytes [i * block_size, (i + 1) * block_size), for
+ * every block before data_offset; block 0's CRC takes the superblock as
+ * zeros.  (LIBXIPFS_0.3)
+ */
+struct xipfs_meta_crc_info {
+	uint64_t table_offset;	/* = super.meta_table_offset */
+	uint64_t blocks;	/* entries: data_offset / block_size */
+	uint32_t table_crc;	/* = super.meta_table_crc */
+};
+/* -ENODATA when the image has no metadata checksums.  O(1). */
+int xipfs_meta_crc_get(const struct xipfs_image *img,
+		       struct xipfs_meta_crc_info *out);
+/* The table against meta_table_crc: one pass over 4 bytes per block. */
+int xipfs_meta_crc_check_table(const struct xipfs_image *img);
+/* Block index against its entry, computed every call (no state): 0,
+ * -XIPFS_ECRC, -ERANGE past the table, -ENODATA without the feature. */
+int xipfs_meta_block_check(const struct xipfs_image *img, uint64_t index);
+/* The lazy check the accessors make: every metadata block that image
+ * bytes [offset, offset + len) meet, each computed once per open image;
+ * the first bad block's index in *bad (may be NULL).  0 when checking is
+ * off (no feature, XIPFS_OPEN_NO_META_CHECK) or len is 0; -XIPFS_EBOUNDS
+ * for a range past the metadata. */
+int xipfs_meta_check(const struct xipfs_image *img, uint64_t offset,
+		     uint64_t len, uint64_t *bad);
 
 /* A symlink's target; points into the image, not NUL-terminated. */
 int xipfs_readlink(const struct xipfs_image *img,

@@ -15,12 +15,33 @@
 
 #include "xipfsd.h"
 
+/*
+ * Was the damage of inode ino said already?  A few inode numbers are
+ * remembered (set once, never cleared), so a damaged inode or directory
+ * the kernel asks about again and again is one line, not one a request;
+ * once they are all taken, the mount's message budget bounds the rest.
+ */
+static int said_before(struct xipfsd *d, uint32_t ino)
+{
+	size_t n = sizeof(d->damaged) / sizeof(d->damaged[0]);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned int seen = 0;
+
+		if (atomic_compare_exchange_strong(&d->damaged[i], &seen, ino))
+			return 0;
+		if (seen == ino)
+			return 1;
+	}
+	return 0;
+}
+
 /* A negative libxipfs return as the errno the kernel should see. */
 int xipfsd_errno(struct xipfsd *d, int err, uint32_t ino)
 {
 	if (!xipfs_is_corruption(err))
 		return -err;
-	if (xipfsd_may_complain(d))
+	if (!said_before(d, ino) && xipfsd_may_complain(d))
 		fuse_log(FUSE_LOG_ERR, "xipfs: %s: inode %u: %s\n", d->source,
 			 ino, xipfs_strerror(err));
 	return EIO;

@@ -130,6 +130,8 @@ static int apply_options(struct options *o, struct xipfsd *d,
 	d->acl = o->acl >= 0 ? o->acl : !(d->force_uid || d->force_gid);
 	d->acl_explicit = o->acl == 1;
 	d->verbose = o->verbose;
+	/* noverify trusts the metadata as well as the data */
+	d->meta_check_off = o->verify == 0;
 	d->subdir = o->text.subdir;
 	/* Idle means nothing open too, and only OPEN/RELEASE tell. */
 	d->idle_timeout = (unsigned int)o->timeout;
@@ -160,10 +162,14 @@ static int open_source(struct xipfsd *d, uint64_t offset, uint64_t size)
 			strerror(-err));
 		return -1;
 	}
-	err = xipfs_image_open(&d->img, d->map.image, d->map.length);
+	err = xipfs_image_open_flags(&d->img, d->map.image, d->map.length,
+				     d->meta_check_off ?
+				     XIPFS_OPEN_NO_META_CHECK : 0);
 	if (err) {
-		fprintf(stderr, "xipfs: %s: %s\n", d->source,
-			xipfs_strerror(err));
+		fprintf(stderr, "xipfs: %s: %s%s\n", d->source,
+			xipfs_strerror(err), err == -XIPFS_ECRC ?
+			" (superblock or metadata checksum table; xipfsck "
+			"says which; -o noverify mounts anyway)" : "");
 		xipfs_unmap_source(&d->map);
 		return -1;
 	}
@@ -434,6 +440,7 @@ static int mount_image(struct xipfsd *d, struct options *o,
 		goto out;
 	if (!resolve_subdir(d) && !setup_features(d, o))
 		ret = run_session(d, args, cmd);
+	xipfs_image_close(&d->img);
 	xipfs_unmap_source(&d->map);
 out:
 	free_features(d);

@@ -119,6 +119,8 @@ struct xipfsd {
 	long page_size;
 	struct fuse_conn_info_opts *conn_opts;
 	atomic_uint complaints;		/* damage and loss messages so far */
+	atomic_uint damaged[16];	/* inodes whose damage was said */
+	int meta_check_off;		/* -o noverify: metadata unchecked */
 	uint64_t source_dev, source_ino;	/* for XIPFS_IOC_WHERE */
 	uint32_t root_ino;		/* image inode shown as the root */
 	const char *subdir;		/* subdir= as given, or NULL */

@@ -165,6 +165,26 @@ static int check_source(struct fsck_ctx *ctx)
 }
 
 /*
+ * After open failed with a checksum error: was it the metadata CRC table
+ * (the superblock itself being sound)?  Then say so, and keep the image
+ * open without metadata checks for -s, which only shows the superblock.
+ */
+static int meta_table_damaged(struct fsck_ctx *ctx)
+{
+	if (xipfs_image_open_flags(&ctx->img, ctx->map.image, ctx->map.length,
+				   XIPFS_OPEN_NO_META_CHECK) < 0)
+		return 0;
+	fsck_err(ctx, FSCK_EXIT_CORRUPT, ctx->image_path,
+		 "metadata checksum table at 0x%llx does not match its "
+		 "checksum %08x: no metadata block can be checked",
+		 (unsigned long long)ctx->img.meta_table_offset,
+		 ctx->img.meta_table_crc);
+	if (ctx->action != FSCK_SUPER)
+		xipfs_unmap_source(&ctx->map);
+	return 1;
+}
+
+/*
  * Map the source and validate the superblock.  A source that cannot be
  * opened or mapped is an operational error; one that maps but is no valid
  * image is a damaged image.
@@ -188,6 +208,8 @@ static int open_image(struct fsck_ctx *ctx)
 		return err;
 	}
 	err = xipfs_image_open(&ctx->img, ctx->map.image, ctx->map.length);
+	if (err == -XIPFS_ECRC && meta_table_damaged(ctx))
+		return ctx->action == FSCK_SUPER ? 0 : err;
 	if (err < 0) {
 		/* whatever the code, the bytes are not a usable image */
 		fsck_err(ctx, FSCK_EXIT_CORRUPT, ctx->image_path, "%s",
@@ -220,6 +242,7 @@ int main(int argc, char **argv)
 		return r > 0 ? FSCK_EXIT_OK : FSCK_EXIT_OPERATIONAL;
 	if (open_image(&ctx) == 0) {
 		run_action(&ctx);
+		xipfs_image_close(&ctx.img);
 		xipfs_unmap_source(&ctx.map);
 	}
 	/* stdout may be a full disk or a closed pipe: say so, not silently */

@@ -69,8 +69,13 @@ int xipfs_dirent_at(const struct xipfs_image *img,
 {
 	/* In bounds: xipfs_inode_get() checked the whole array. */
 	const uint8_t *p = img->base + dir->data + index * XIPFS_DIRENT_SIZE;
-	uint64_t name_offset = xipfs_le64(p + DE_NAME_OFFSET);
+	uint64_t name_offset;
 
+	out->name = NULL;
+	if (xipfs_meta_ok(img, dir->data + index * XIPFS_DIRENT_SIZE,
+			  XIPFS_DIRENT_SIZE))
+		return -XIPFS_ECRC;
+	name_offset = xipfs_le64(p + DE_NAME_OFFSET);
 	out->ino = xipfs_le32(p + DE_INO);
 	out->name_len = p[DE_NAME_LEN];
 	out->type = p[DE_TYPE];
@@ -78,6 +83,8 @@ int xipfs_dirent_at(const struct xipfs_image *img,
 	out->name = NULL;
 	if (!xipfs_in_meta(img, name_offset, out->name_len))
 		return -XIPFS_EBOUNDS;
+	if (xipfs_meta_ok(img, name_offset, out->name_len))
+		return -XIPFS_ECRC;
 	if (!xipfs_name_valid((const char *)img->base + name_offset,
 			      out->name_len))
 		return -XIPFS_ECORRUPT;
@@ -104,11 +111,36 @@ int xipfs_entry_check(const struct xipfs_inode_info *dir,
 	return 0;
 }
 
+/* The readable entry of [lo, hi) nearest mid (whose name is not): first
+ * above, then below; -1 when there is none. */
+static int readable_near(const struct xipfs_image *img,
+			 const struct xipfs_inode_info *dir, uint64_t lo,
+			 uint64_t hi, uint64_t mid, struct xipfs_dirent_info *out,
+			 uint64_t *at, int *err)
+{
+	for (uint64_t i = mid + 1; i < hi; i++) {
+		*err = xipfs_dirent_at(img, dir, i, out);
+		if (out->name) {
+			*at = i;
+			return 0;
+		}
+	}
+	for (uint64_t i = mid; i-- > lo;) {
+		*err = xipfs_dirent_at(img, dir, i, out);
+		if (out->name) {
+			*at = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int xipfs_lookup_entry(const struct xipfs_image *img,
 		       const struct xipfs_inode_info *dir, const char *name,
 		       size_t name_len, struct xipfs_dirent_info *out)
 {
 	uint64_t lo = 0, hi = xipfs_dir_count(dir);
+	int damage = 0, maybe = 0;
 
 	if (!S_ISDIR(dir->mode))
 		return -ENOTDIR;
@@ -124,25 +156,36 @@ int xipfs_lookup_entry(const struct xipfs_image *img,
 	}
 	if (name_len > XIPFS_NAME_MAX)
 		return -ENAMETOOLONG;
-	/* Terminates after log2(count) steps whatever the entries hold. */
+	/* Terminates after log2(count) steps, and a scan of [lo, hi) where
+	 * an entry's name cannot be read, whatever the entries hold. */
 	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2;
+		uint64_t mid = lo + (hi - lo) / 2, at = mid;
 		int err = xipfs_dirent_at(img, dir, mid, out), c;
 
 		/* An entry damaged but for its name still says which way to
 		 * go: its damage is the answer only when it is the one asked
-		 * for, and hides no other name. */
-		if (!out->name)
-			return err;
+		 * for, and hides no other name.  One whose name cannot be
+		 * read (a damaged block) lets the nearest readable entry
+		 * steer, and is the answer only if the name may be in it. */
+		if (!out->name) {
+			damage = err;
+			if (readable_near(img, dir, lo, hi, mid, out, &at, &err))
+				return damage;
+		}
 		c = xipfs_name_cmp(name, name_len, out->name, out->name_len);
 		if (c == 0)
 			return err;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
+		if (c < 0) {
+			hi = at < mid ? at : mid;
+			if (at > mid)	/* [mid, at) unreadable, may hold it */
+				maybe = 1;
+		} else if (at < mid) {	/* (at, hi) all unreadable */
+			return damage;
+		} else {
+			lo = at + 1;
+		}
 	}
-	return -ENOENT;
+	return maybe ? damage : -ENOENT;
 }
 
 int xipfs_lookup(const struct xipfs_image *img,

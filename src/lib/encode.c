@@ -48,6 +48,8 @@ int xipfs_encode_super(void *out, const struct xipfs_image *img)
 	       strnlen(img->volume_name, SB_VOLUME_NAME_SIZE));
 	xipfs_put_le64(sb + SB_CRC_OFFSET, img->crc_offset);
 	xipfs_put_le32(sb + SB_CRC_TABLE_CRC, img->crc_table_crc);
+	xipfs_put_le64(sb + SB_META_TABLE_OFFSET, img->meta_table_offset);
+	xipfs_put_le32(sb + SB_META_TABLE_CRC, img->meta_table_crc);
 	/* last: the CRC covers every byte written above */
 	xipfs_put_le32(sb + SB_SUPER_CRC, xipfs_super_crc(sb));
 	return 0;

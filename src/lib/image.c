@@ -60,12 +60,16 @@ static int check_identity(const uint8_t *sb, uint64_t length)
 	if (xipfs_le32(sb + SB_INCOMPAT) & ~XIPFS_INCOMPAT_KNOWN)
 		return -XIPFS_EFEATURE;
 	if (!all_zero(sb + SB_RESERVED0, 3) || xipfs_le32(sb + SB_RESERVED1) ||
-	    xipfs_le32(sb + SB_RESERVED3) ||
+	    xipfs_le32(sb + SB_RESERVED3) || xipfs_le32(sb + SB_RESERVED4) ||
 	    !all_zero(sb + SB_RESERVED2, XIPFS_SUPER_SIZE - SB_RESERVED2))
 		return -XIPFS_ECORRUPT;
 	/* without the feature its fields stay zero, as they were reserved */
 	if (!(xipfs_le32(sb + SB_RO_COMPAT) & XIPFS_RO_COMPAT_DATA_CRC) &&
 	    (xipfs_le64(sb + SB_CRC_OFFSET) || xipfs_le32(sb + SB_CRC_TABLE_CRC)))
+		return -XIPFS_ECORRUPT;
+	if (!(xipfs_le32(sb + SB_RO_COMPAT) & XIPFS_RO_COMPAT_META_CRC) &&
+	    (xipfs_le64(sb + SB_META_TABLE_OFFSET) ||
+	     xipfs_le32(sb + SB_META_TABLE_CRC)))
 		return -XIPFS_ECORRUPT;
 	return 0;
 }
@@ -84,6 +88,25 @@ static int check_data_crc(const struct xipfs_image *img)
 	/* blocks < 2^52, so 4 * blocks cannot overflow */
 	return xipfs_in_range(at, 4 * blocks, 0, img->image_size) ?
 		       0 : -XIPFS_EBOUNDS;
+}
+
+/* The metadata CRC table: block-aligned, after the data and after the
+ * data CRC table, inside the image. */
+static int check_meta_crc(const struct xipfs_image *img)
+{
+	uint64_t at = img->meta_table_offset, after = img->data_offset;
+
+	if (!(img->ro_compat & XIPFS_RO_COMPAT_META_CRC))
+		return 0;
+	if (img->ro_compat & XIPFS_RO_COMPAT_DATA_CRC)	/* checked before */
+		after = img->crc_offset + 4 * ((img->crc_offset -
+					       img->data_offset) >>
+					      img->block_log2);
+	if (at & (img->block_size - 1) || at < after || at > img->image_size)
+		return -XIPFS_EBOUNDS;
+	/* data_offset >> block_log2 < 2^52: 4 times that cannot overflow */
+	return xipfs_in_range(at, 4 * (img->data_offset >> img->block_log2), 0,
+			      img->image_size) ? 0 : -XIPFS_EBOUNDS;
 }
 
 static void decode_super(struct xipfs_image *img, const uint8_t *sb)
@@ -112,6 +135,8 @@ static void decode_super(struct xipfs_image *img, const uint8_t *sb)
 	img->volume_name[SB_VOLUME_NAME_SIZE] = '\0';
 	img->crc_offset = xipfs_le64(sb + SB_CRC_OFFSET);
 	img->crc_table_crc = xipfs_le32(sb + SB_CRC_TABLE_CRC);
+	img->meta_table_offset = xipfs_le64(sb + SB_META_TABLE_OFFSET);
+	img->meta_table_crc = xipfs_le32(sb + SB_META_TABLE_CRC);
 }
 
 /* Geometry: every region inside the image, in the documented order. */
@@ -119,6 +144,7 @@ static int check_geometry(struct xipfs_image *img, const uint8_t *sb,
 			  uint64_t length)
 {
 	uint64_t meta_size = img->meta_end, table;
+	int err;
 
 	if (img->block_log2 < XIPFS_BLOCK_LOG2_MIN ||
 	    img->block_log2 > XIPFS_BLOCK_LOG2_MAX)
@@ -142,11 +168,12 @@ static int check_geometry(struct xipfs_image *img, const uint8_t *sb,
 	table = (uint64_t)img->inode_count * XIPFS_INODE_SIZE; /* < 2^38 */
 	if (!xipfs_in_meta(img, img->inode_offset, table))
 		return -XIPFS_EBOUNDS;
-	return check_data_crc(img);
+	err = check_data_crc(img);
+	return err ? err : check_meta_crc(img);
 }
 
-int xipfs_image_open(struct xipfs_image *img, const void *base,
-		     uint64_t length)
+int xipfs_image_open_flags(struct xipfs_image *img, const void *base,
+			   uint64_t length, unsigned int flags)
 {
 	const uint8_t *sb = base;
 	int err;
@@ -161,7 +188,20 @@ int xipfs_image_open(struct xipfs_image *img, const void *base,
 		return err;
 	img->base = sb;
 	img->length = length;
-	return 0;
+	if (flags & XIPFS_OPEN_NO_META_CHECK)
+		return 0;
+	return xipfs_meta_check_setup(img);
+}
+
+int xipfs_image_open(struct xipfs_image *img, const void *base,
+		     uint64_t length)
+{
+	return xipfs_image_open_flags(img, base, length, 0);
+}
+
+void xipfs_image_close(struct xipfs_image *img)
+{
+	xipfs_meta_check_free(img);
 }
 
 int xipfs_check_meta_crc(const struct xipfs_image *img)

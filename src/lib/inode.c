@@ -42,6 +42,8 @@ static int check_type(const struct xipfs_image *img,
 			return -XIPFS_ECORRUPT;
 		if (!xipfs_in_meta(img, in->data, in->size))
 			return -XIPFS_EBOUNDS;
+		if (xipfs_meta_ok(img, in->data, in->size))
+			return -XIPFS_ECRC;
 		/* readlink(2) would stop at a NUL: lstat and it would differ */
 		return memchr(img->base + in->data, '\0', in->size) ?
 			       -XIPFS_ECORRUPT : 0;
@@ -94,6 +96,11 @@ int xipfs_inode_get(const struct xipfs_image *img, uint32_t ino,
 	/* In bounds: xipfs_image_open() checked the whole table. */
 	p = img->base + img->inode_offset +
 	    (uint64_t)(ino - 1) * XIPFS_INODE_SIZE;
+	err = xipfs_meta_ok(img, (uint64_t)(p - img->base), XIPFS_INODE_SIZE);
+	if (err) {
+		*out = (struct xipfs_inode_info){ .ino = ino };
+		return err;
+	}
 	*out = (struct xipfs_inode_info){
 		.ino = ino,
 		.mode = xipfs_le16(p + IN_MODE),
@@ -171,6 +178,12 @@ int xipfs_readlink(const struct xipfs_image *img,
 {
 	if (!S_ISLNK(inode->mode))
 		return -EINVAL;
+	/* checked by xipfs_inode_get(); again (a bit test) for a caller
+	 * that kept the inode from an image opened without checks */
+	if (!xipfs_in_meta(img, inode->data, inode->size))
+		return -XIPFS_EBOUNDS;
+	if (xipfs_meta_ok(img, inode->data, inode->size))
+		return -XIPFS_ECRC;
 	*target = (const char *)img->base + inode->data;
 	*len = (size_t)inode->size;
 	return 0;

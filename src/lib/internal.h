@@ -44,6 +44,9 @@ uint64_t xipfs_source_granule(int fd, uint64_t page);
 #define SB_CRC_OFFSET        offsetof(struct xipfs_super, crc_offset)
 #define SB_CRC_TABLE_CRC     offsetof(struct xipfs_super, crc_table_crc)
 #define SB_RESERVED3         offsetof(struct xipfs_super, reserved3)
+#define SB_META_TABLE_OFFSET offsetof(struct xipfs_super, meta_table_offset)
+#define SB_META_TABLE_CRC    offsetof(struct xipfs_super, meta_table_crc)
+#define SB_RESERVED4         offsetof(struct xipfs_super, reserved4)
 #define SB_RESERVED2         offsetof(struct xipfs_super, reserved2)
 #define SB_VOLUME_NAME_SIZE  sizeof(((struct xipfs_super *)0)->volume_name)
 #define IN_MODE              offsetof(struct xipfs_inode, mode)
@@ -97,8 +100,22 @@ static inline uint64_t xipfs_data_end(const struct xipfs_image *img)
 {
 	if (img->ro_compat & XIPFS_RO_COMPAT_DATA_CRC)
 		return img->crc_offset;
+	if (img->ro_compat & XIPFS_RO_COMPAT_META_CRC)
+		return img->meta_table_offset;
 	return img->image_size;
 }
+
+/* xipfs_meta_check() as the accessors call it: inline, so an image
+ * without checks pays one test. */
+static inline int xipfs_meta_ok(const struct xipfs_image *img, uint64_t off,
+				uint64_t len)
+{
+	return img->meta_check ? xipfs_meta_check(img, off, len, NULL) : 0;
+}
+
+/* metacrc.c: for xipfs_image_open()/close(). */
+int xipfs_meta_check_setup(struct xipfs_image *img);
+void xipfs_meta_check_free(struct xipfs_image *img);
 
 /* zfile.c: a reading context (xipfs.h).  The ZSTD_DCtx stays opaque. */
 struct ZSTD_DCtx_s;

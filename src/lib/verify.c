@@ -325,6 +325,30 @@ static void check_data_crc_table(struct verify *v)
 			(unsigned long long)dc.blocks, dc.table_crc);
 }
 
+/* Each metadata block against its entry, after the table against its
+ * CRC: one report per damaged block, by number and offset. */
+static void check_meta_crc_table(struct verify *v)
+{
+	struct xipfs_meta_crc_info mc;
+
+	if (xipfs_meta_crc_get(v->img, &mc))
+		return;
+	if (xipfs_meta_crc_check_table(v->img) == -XIPFS_ECRC) {
+		problem(v, 0, -XIPFS_ECRC,
+			"metadata checksum table at 0x%llx (%llu blocks) does not match its checksum %08x",
+			(unsigned long long)mc.table_offset,
+			(unsigned long long)mc.blocks, mc.table_crc);
+		return;
+	}
+	for (uint64_t i = 0; i < mc.blocks && !v->stopped; i++)
+		if (xipfs_meta_block_check(v->img, i) == -XIPFS_ECRC)
+			problem(v, 0, -XIPFS_ECRC,
+				"metadata block %llu (bytes 0x%llx-0x%llx) does not match its checksum",
+				(unsigned long long)i,
+				(unsigned long long)(i << v->img->block_log2),
+				(unsigned long long)(((i + 1) << v->img->block_log2) - 1));
+}
+
 static void check_super(struct verify *v)
 {
 	const struct xipfs_image *img = v->img;
@@ -336,6 +360,7 @@ static void check_super(struct verify *v)
 			"metadata checksum is %08x, superblock says %08x",
 			crc, img->meta_crc);
 	check_data_crc_table(v);
+	check_meta_crc_table(v);
 	const uint8_t *label = img->base + SB_VOLUME_NAME;
 	size_t len = strnlen((const char *)label, SB_VOLUME_NAME_SIZE);
 

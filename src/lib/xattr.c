@@ -105,6 +105,11 @@ int xipfs_xattr_next(const struct xipfs_image *img,
 
 	if (*pos >= size)
 		return 0;
+	/* the whole block each call: a bit test per block once checked */
+	if (!xipfs_in_meta(img, inode->xattr_offset, size))
+		return -XIPFS_EBOUNDS;
+	if (xipfs_meta_ok(img, inode->xattr_offset, size))
+		return -XIPFS_ECRC;
 	left = size - *pos;
 	if (left < XIPFS_XATTR_HDR_SIZE)
 		return -XIPFS_EBOUNDS;

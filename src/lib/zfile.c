@@ -47,6 +47,8 @@ int xipfs_zfile_get(const struct xipfs_image *img,
 		return -XIPFS_ECORRUPT;
 	if (!xipfs_in_meta(img, at, XIPFS_ZTABLE_HDR_SIZE))
 		return -XIPFS_EBOUNDS;
+	if (xipfs_meta_ok(img, at, XIPFS_ZTABLE_HDR_SIZE))
+		return -XIPFS_ECRC;
 	p = img->base + at;
 	*out = (struct xipfs_zfile_info){
 		.algorithm = p[ZT_ALGORITHM],
@@ -66,6 +68,9 @@ int xipfs_zfile_get(const struct xipfs_image *img,
 	if (!xipfs_in_meta(img, at, XIPFS_ZTABLE_HDR_SIZE +
 				       4 * (uint64_t)out->cluster_count))
 		return -XIPFS_EBOUNDS;
+	if (xipfs_meta_ok(img, at + XIPFS_ZTABLE_HDR_SIZE +
+				       4 * (uint64_t)(out->cluster_count - 1), 4))
+		return -XIPFS_ECRC;
 	out->stored_size = xipfs_le32(table_end(img, out, out->cluster_count - 1));
 	/* every cluster holds at least one byte and never grows */
 	if (out->stored_size < out->cluster_count || out->stored_size > inode->size)
@@ -85,6 +90,11 @@ int xipfs_cluster_get(const struct xipfs_image *img,
 
 	if (index >= zf->cluster_count)
 		return -ERANGE;
+	/* the ends of cluster index - 1 and index: one or two blocks */
+	if (xipfs_meta_ok(img, zf->table_offset + XIPFS_ZTABLE_HDR_SIZE +
+				       4 * (uint64_t)(index ? index - 1 : 0),
+			  index ? 8 : 4))
+		return -XIPFS_ECRC;
 	start = index ? xipfs_le32(table_end(img, zf, index - 1)) : 0;
 	end = xipfs_le32(table_end(img, zf, index));
 	out->file_offset = (uint64_t)index << zf->cluster_log2;

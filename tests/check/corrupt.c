@@ -91,7 +91,8 @@ static const struct field sb_fields[] = {
 	SB(file_count, 'S'),	SB(dir_count, 'S'),
 	SB(volume_name, 'H'),	SB(crc_offset, 'S'),
 	SB(crc_table_crc, 'S'),	SB(reserved3, 'S'),
-	SB(reserved2, 'S'),
+	SB(meta_table_offset, 'S'), SB(meta_table_crc, 'S'),
+	SB(reserved4, 'S'),	SB(reserved2, 'S'),
 };
 
 /* Inode classes depend on the type; see inode_class(). */
@@ -1007,6 +1008,7 @@ static int corrupt_one(const char *path, const char *outdir, int quiet)
 	printf("  damaged data the data checks found: %lu\n", c.data_caught);
 	if (c.outdir)
 		printf("  wrote %lu images to %s\n", c.written, c.outdir);
+	xipfs_image_close(&c.img);
 	for (size_t i = 0; i < c.ntally; i++) {
 		const struct tally *t = &c.tally[i];
 

@@ -584,12 +584,44 @@ static void touch_data_crc_table(struct walker *w)
 		anomaly(w, 0, "data_crc_check of the table itself");
 }
 
+/* The metadata CRC table again from the (damaged) blocks, where the
+ * superblock's fields for it fit in len. */
+static void fix_meta_table(uint8_t *buf, size_t len)
+{
+	static const uint8_t zero[XIPFS_SUPER_SIZE];
+	uint64_t at = xipfs_le64(buf + offsetof(struct xipfs_super,
+					      meta_table_offset));
+	uint64_t data = xipfs_le64(buf + offsetof(struct xipfs_super,
+						data_offset));
+	unsigned int log2 = buf[offsetof(struct xipfs_super, block_log2)];
+	uint64_t bs, blocks;
+
+	if (!(xipfs_le32(buf + offsetof(struct xipfs_super, ro_compat)) &
+	      XIPFS_RO_COMPAT_META_CRC) || log2 < XIPFS_BLOCK_LOG2_MIN ||
+	    log2 > XIPFS_BLOCK_LOG2_MAX)
+		return;
+	bs = 1u << log2;
+	blocks = data >> log2;
+	if (data > len || at > len || 4 * blocks > len - at)
+		return;
+	for (uint64_t i = 0; i < blocks; i++) {
+		uint32_t crc = i ? 0 : xipfs_crc32c(0, zero, sizeof(zero));
+		size_t skip = i ? 0 : XIPFS_SUPER_SIZE;
+
+		crc = xipfs_crc32c(crc, buf + i * bs + skip, bs - skip);
+		xipfs_put_le32(buf + at + 4 * i, crc);
+	}
+	xipfs_put_le32(buf + offsetof(struct xipfs_super, meta_table_crc),
+		       xipfs_crc32c(0, buf + at, 4 * blocks));
+}
+
 void walk_fix_crcs(uint8_t *buf, size_t len)
 {
 	uint64_t meta_size;
 
 	if (len < XIPFS_SUPER_SIZE)
 		return;
+	fix_meta_table(buf, len);
 	meta_size = xipfs_le64(buf + offsetof(struct xipfs_super, meta_size));
 	if (meta_size <= len - XIPFS_SUPER_SIZE)
 		xipfs_put_le32(buf + offsetof(struct xipfs_super, meta_crc),
@@ -656,6 +688,7 @@ int walk_image(const void *data, size_t len, unsigned int flags,
 	if (!out->budget_exhausted)
 		check_links(&w);
 out:
+	xipfs_image_close(&w.img);
 	free(w.queued);
 	free(w.refs);
 	free(w.queue);

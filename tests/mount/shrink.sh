@@ -24,8 +24,9 @@ ln -s ../a-small "$T/d1/link"
 : >"$T/d2/sub/e3"
 : >"$T/d2/e4"
 head -c $((8 << 20)) /dev/urandom >"$T/z/big"
-# --no-data-crc: with data CRCs their table, not z/big, would end the image
-"$MKXIPFS" -q --no-data-crc "$T" "$WORK/orig.xip"
+# --no-data-crc --no-meta-crc: with CRCs their tables, not z/big, would
+# end the image
+"$MKXIPFS" -q --no-data-crc --no-meta-crc "$T" "$WORK/orig.xip"
 "$XIPFSCK" -l "$WORK/orig.xip" >"$WORK/list"
 isz=$(stat -c %s "$WORK/orig.xip")
 
