@@ -20,6 +20,10 @@
  * - Only inodes the kernel still holds are pushed: the lookups it was
  *   given (entries handed out) less those it forgot (FORGET), so a reader
  *   that looks every file up as it opens it costs no refused pushes.
+ * - A file is pushed (or counted read) once per life of its inode in the
+ *   kernel: the FORGET that drops its last lookup also drops its pages,
+ *   so it becomes pushable again (a mount that outlives drop_caches or
+ *   memory pressure keeps the benefit).
  */
 #include "config.h"
 
@@ -127,6 +131,11 @@ void xipfsd_push_note_forget(struct xipfsd *d, uint32_t ino, uint64_t nlookup)
 	do {
 		left = nlookup >= had ? 0 : had - (uint32_t)nlookup;
 	} while (!atomic_compare_exchange_weak(&p->known[ino - 1], &had, left));
+	/* The kernel dropped the inode, and its pages with it: once it is
+	 * handed out again, the file is worth pushing again.  (A lookup
+	 * racing in between at worst pushes it twice.) */
+	if (left == 0)
+		atomic_store(&p->state[ino - 1], PUSH_NONE);
 }
 
 /* Entries the reader has passed leave the ring, and their bytes the budget. */
