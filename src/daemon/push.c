@@ -21,8 +21,8 @@
  *   given (entries handed out) less those it forgot (FORGET), so a reader
  *   that looks every file up as it opens it costs no refused pushes.
  * - A file is pushed (or counted read) once per life of its inode in the
- *   kernel: the FORGET that drops its last lookup also drops its pages,
- *   so it becomes pushable again (a mount that outlives drop_caches or
+ *   kernel: a FORGET comes when the kernel evicts the inode, with its
+ *   pages, so the file becomes pushable again (a mount that outlives drop_caches or
  *   memory pressure keeps the benefit).
  */
 #include "config.h"
@@ -131,11 +131,11 @@ void xipfsd_push_note_forget(struct xipfsd *d, uint32_t ino, uint64_t nlookup)
 	do {
 		left = nlookup >= had ? 0 : had - (uint32_t)nlookup;
 	} while (!atomic_compare_exchange_weak(&p->known[ino - 1], &had, left));
-	/* The kernel dropped the inode, and its pages with it: once it is
-	 * handed out again, the file is worth pushing again.  (A lookup
-	 * racing in between at worst pushes it twice.) */
-	if (left == 0)
-		atomic_store(&p->state[ino - 1], PUSH_NONE);
+	/* The kernel forgets an inode when it evicts it (all its lookups at
+	 * once), and its pages go with it: the file is worth pushing again.
+	 * Whatever the count says: the entry may have been handed out anew
+	 * (another thread) before this FORGET of the old inode was seen. */
+	atomic_store(&p->state[ino - 1], PUSH_NONE);
 }
 
 /* Entries the reader has passed leave the ring, and their bytes the budget. */
@@ -184,9 +184,10 @@ void xipfsd_push_note_read(struct xipfsd *d, uint32_t ino, uint64_t off)
 	if (!next_held(d, dir, index + 1))
 		return;
 	pthread_mutex_lock(&p->lock);
-	if (dir != p->dir || index < p->reader || index >= p->next) {
-		/* another directory, a step back, or past what was pushed:
-		 * start over after this file */
+	if (dir != p->dir || index <= p->reader || index >= p->next) {
+		/* another directory, the same file or a step back (the
+		 * directory read again, after the kernel forgot it), or past
+		 * what was pushed: start over after this file */
 		p->dir = dir;
 		p->next = index + 1;
 		p->ring_len = 0;
