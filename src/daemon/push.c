@@ -275,6 +275,7 @@ static uint64_t push_one(struct xipfsd *d, const struct xipfs_inode_info *file)
 	atomic_fetch_add_explicit(&d->stats.push_files, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&d->stats.push_bytes, file->size,
 				  memory_order_relaxed);
+	xipfsd_resident_served(d, file->size);
 	return file->size;
 }
 
