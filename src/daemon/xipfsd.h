@@ -100,6 +100,7 @@ struct xipfsd {
 					 * reading context, made on demand */
 	int thread_key;			/* thread_state was created */
 	int open_requests;		/* answer OPEN (else ENOSYS: no_open) */
+	int opendir_requests;		/* answer OPENDIR (else ENOSYS) */
 	int acl;			/* ask the kernel to enforce POSIX ACLs */
 	int acl_explicit;		/* -o acl given: say if it cannot be */
 	enum xipfsd_passthrough passthrough;
