@@ -5,8 +5,8 @@
  * handler.  Each point hands on to the features that are on: the request
  * count (stats) and the idle timer's clock, push-ahead's view of what the
  * kernel holds and where the reader is, the profile's open, exec and read
- * marks, and what is open (the idle timer leaves a mount with open files
- * alone).  Every call here is cheap: a few atomic operations, no system
+ * marks, what is open (the idle timer leaves a mount with open files
+ * alone), and the bytes served (the mapping's share of the RSS).  Every call here is cheap: a few atomic operations, no system
  * call, no lock but push-ahead's when it has work to hand over.
  */
 #include "config.h"
@@ -53,4 +53,5 @@ void xipfsd_note_read(struct xipfsd *d, uint32_t ino, uint64_t off)
 void xipfsd_note_served(struct xipfsd *d, uint32_t ino, size_t len)
 {
 	xipfsd_profile_read(d, ino, len);
+	xipfsd_resident_served(d, len);
 }

@@ -89,6 +89,8 @@ void xipfsd_init(void *userdata, struct fuse_conn_info *conn)
 	/* Without no-open support an ENOSYS open would fail every open(2). */
 	if (!(conn->capable & FUSE_CAP_NO_OPEN_SUPPORT))
 		d->open_requests = 1;
+	if (!(conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT))
+		d->opendir_requests = 1;
 	conn->time_gran = 1;
 	say_how(d, conn);
 	/* after the reply this returns to, which caps the window */

@@ -137,6 +137,8 @@ static int apply_options(struct options *o, struct xipfsd *d,
 	d->idle_timeout = (unsigned int)o->timeout;
 	if (d->idle_timeout)
 		d->open_requests = 1;
+	/* before passthrough and profile= ask for file opens only */
+	d->opendir_requests = d->open_requests;
 	if (passthrough_options(o, d) || readahead_option(o, d))
 		return -1;
 	d->entry_timeout = o->entry_timeout;

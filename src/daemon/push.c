@@ -20,6 +20,10 @@
  * - Only inodes the kernel still holds are pushed: the lookups it was
  *   given (entries handed out) less those it forgot (FORGET), so a reader
  *   that looks every file up as it opens it costs no refused pushes.
+ * - A file is pushed (or counted read) once per life of its inode in the
+ *   kernel: a FORGET comes when the kernel evicts the inode, with its
+ *   pages, so the file becomes pushable again (a mount that outlives drop_caches or
+ *   memory pressure keeps the benefit).
  */
 #include "config.h"
 
@@ -127,6 +131,11 @@ void xipfsd_push_note_forget(struct xipfsd *d, uint32_t ino, uint64_t nlookup)
 	do {
 		left = nlookup >= had ? 0 : had - (uint32_t)nlookup;
 	} while (!atomic_compare_exchange_weak(&p->known[ino - 1], &had, left));
+	/* The kernel forgets an inode when it evicts it (all its lookups at
+	 * once), and its pages go with it: the file is worth pushing again.
+	 * Whatever the count says: the entry may have been handed out anew
+	 * (another thread) before this FORGET of the old inode was seen. */
+	atomic_store(&p->state[ino - 1], PUSH_NONE);
 }
 
 /* Entries the reader has passed leave the ring, and their bytes the budget. */
@@ -175,9 +184,10 @@ void xipfsd_push_note_read(struct xipfsd *d, uint32_t ino, uint64_t off)
 	if (!next_held(d, dir, index + 1))
 		return;
 	pthread_mutex_lock(&p->lock);
-	if (dir != p->dir || index < p->reader || index >= p->next) {
-		/* another directory, a step back, or past what was pushed:
-		 * start over after this file */
+	if (dir != p->dir || index <= p->reader || index >= p->next) {
+		/* another directory, the same file or a step back (the
+		 * directory read again, after the kernel forgot it), or past
+		 * what was pushed: start over after this file */
 		p->dir = dir;
 		p->next = index + 1;
 		p->ring_len = 0;
@@ -265,6 +275,7 @@ static uint64_t push_one(struct xipfsd *d, const struct xipfs_inode_info *file)
 	atomic_fetch_add_explicit(&d->stats.push_files, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&d->stats.push_bytes, file->size,
 				  memory_order_relaxed);
+	xipfsd_resident_served(d, file->size);
 	return file->size;
 }
 

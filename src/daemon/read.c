@@ -39,16 +39,28 @@ static int source_covers(struct xipfsd *d, uint64_t pos, size_t len)
 	return fstat(d->map.fd, &st) == 0 && (uint64_t)st.st_size >= pos + len;
 }
 
+static const uint8_t *read_into_buffer(struct xipfsd *d, const uint8_t *ptr,
+				      size_t len, int *err);
+
 /*
- * Hand the kernel the mapped bytes; it copies them into its page cache.  If
- * those pages are gone despite the check, the kernel fails the copy and the
- * reader sees EIO.  (The splice path needs no check: it sees a short splice.)
+ * Hand the kernel the bytes; it copies them into its page cache.  From a
+ * file or block device they are read into the thread's buffer first
+ * (read_into_buffer), else they are the mapped bytes: if those pages are
+ * gone despite the check, the kernel fails the copy and the reader sees
+ * EIO.  (The splice path needs no check: it sees a short splice.)
  */
 static void reply_copy(fuse_req_t req, struct xipfsd *d, const uint8_t *ptr,
 		       size_t len, int packed)
 {
+	int err = 0;
+
 	if (!source_covers(d, d->map.offset + (uint64_t)(ptr - d->img.base),
 			   len)) {
+		xipfsd_reply_lost(req, d);
+		return;
+	}
+	ptr = read_into_buffer(d, ptr, len, &err);
+	if (err) {
 		xipfsd_reply_lost(req, d);
 		return;
 	}
@@ -271,6 +283,36 @@ static uint8_t *bounce_buffer(struct thread_state *ts, size_t size)
 	ts->bounce = malloc(size);
 	ts->bounce_size = ts->bounce ? size : 0;
 	return ts->bounce;
+}
+
+/*
+ * Copy mode reads a file or block device source with pread into the
+ * thread's buffer (the bounce buffer) rather than letting the kernel copy
+ * out of the mapping: that copy maps every page it reads into the daemon,
+ * whose RSS grew to the image's size, and once resident.c drops them each
+ * re-read faults them in again, about 1 us a page here against 0.4 us for
+ * this extra copy (docs/BENCHMARKS.md, bounded RSS).  The mapped bytes
+ * where pread cannot serve (a memory device, no buffer); *err set when the
+ * source ended early (it shrank).
+ */
+static const uint8_t *read_into_buffer(struct xipfsd *d, const uint8_t *ptr,
+				      size_t len, int *err)
+{
+	struct thread_state *ts;
+	uint8_t *buf;
+	ssize_t n;
+
+	if (d->map.type != S_IFREG && d->map.type != S_IFBLK)
+		return ptr;
+	ts = thread_state_get(d);
+	buf = ts && len ? bounce_buffer(ts, len) : NULL;
+	if (!buf)
+		return ptr;
+	n = pread(d->map.fd, buf, len,
+		  (off_t)(d->map.offset + (uint64_t)(ptr - d->img.base)));
+	if (n != (ssize_t)len)
+		*err = EIO;
+	return buf;
 }
 
 static void reply_bounced(fuse_req_t req, struct xipfsd *d,

@@ -173,6 +173,8 @@ static void json_read(FILE *f, struct xipfsd *d)
 	json_count(f, "compressed_bytes", &s->bytes_compressed, 0);
 	json_count(f, "clusters", &s->clusters, 0);
 	json_count(f, "uring_reads", &s->uring_reads, 0);
+	/* the mapping dropped from the daemon's RSS (resident.c) */
+	json_count(f, "trims", &s->trims, 0);
 	/* of copy_bytes and packed_bytes: copied through a buffer first,
 	 * from a source the kernel cannot pin (bounce.c) */
 	json_count(f, "bounce_bytes", &s->bytes_bounce, 0);

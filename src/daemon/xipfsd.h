@@ -56,6 +56,8 @@ struct xipfsd_stats {
 	atomic_ulong push_bytes;	/* their bytes */
 	atomic_ulong push_missed;	/* pushed, then READ all the same */
 	atomic_ulong push_unknown;	/* not pushed: the kernel had no inode */
+	atomic_ulong trims;		/* mapping dropped from the RSS
+					 * (resident.c) */
 };
 
 /* Bounds of options the table in options.c checks. */
@@ -98,6 +100,7 @@ struct xipfsd {
 					 * reading context, made on demand */
 	int thread_key;			/* thread_state was created */
 	int open_requests;		/* answer OPEN (else ENOSYS: no_open) */
+	int opendir_requests;		/* answer OPENDIR (else ENOSYS) */
 	int acl;			/* ask the kernel to enforce POSIX ACLs */
 	int acl_explicit;		/* -o acl given: say if it cannot be */
 	enum xipfsd_passthrough passthrough;
@@ -126,6 +129,8 @@ struct xipfsd {
 	const char *subdir;		/* subdir= as given, or NULL */
 	unsigned int idle_timeout;	/* seconds without requests; 0: never */
 	struct xipfsd_stats stats;
+	atomic_ulong trim_pending;	/* resident.c: bytes since the last trim */
+	atomic_int trim_off;		/* the source refused MADV_DONTNEED */
 	struct xipfsd_outfile stats_file;	/* -o stats=FILE */
 	struct xipfsd_push *push;
 	struct xipfsd_verify *verify;
@@ -202,6 +207,10 @@ void xipfsd_note_released(struct xipfsd *d);
 void xipfsd_note_read(struct xipfsd *d, uint32_t ino, uint64_t off);
 /* READ found len bytes to serve (outside the guard). */
 void xipfsd_note_served(struct xipfsd *d, uint32_t ino, size_t len);
+
+/* resident.c: len bytes of the mapping were (or are about to be) copied
+ * from; every so many, the mapping leaves the daemon's RSS. */
+void xipfsd_resident_served(struct xipfsd *d, size_t len);
 
 /* init.c: INIT, where the kernel's offer meets the options. */
 void xipfsd_init(void *userdata, struct fuse_conn_info *conn);
