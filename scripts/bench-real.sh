@@ -21,7 +21,14 @@
 # differs from the tree's is reported as such, as is a target that cannot
 # be measured here.
 #
+# Room: the cache holds each tree and five images of it (xipfs, xipfs
+# zstd, erofs, squashfs, ext4), about 5.5 times the tree: 1.2 GB for the
+# rootfs, some 12 GB for the default part of /usr (--usr-dirs takes less).
+#
 # Usage: scripts/bench-real.sh [--quick] [options]   (--help lists them)
+#   scripts/bench-real.sh --quick          the rootfs, a few workloads, 3 passes
+#   scripts/bench-real.sh                  both trees, every workload, 5 passes
+#   scripts/bench-real.sh --prepare        only make the trees and images
 # Needs root (drop_caches, kernel mounts, chroot).  Environment: XIPFS,
 # MKXIPFS (default: built at the top of the tree), EROFSFUSE (as
 # scripts/bench-compare.sh finds it), BENCH_DIR (default /dev/shm, tmpfs).
@@ -34,8 +41,10 @@ chroot_workloads="dpkg python starts"
 usage() {
 	cat <<-EOF
 	usage: scripts/bench-real.sh [options]
-	  --quick            the rootfs only, 3 reps, 50 program starts:
-	                     a few minutes (the options below still apply)
+	  --quick            the rootfs only, 3 passes, the workloads tar, grep,
+	                     find, ls, dpkg and starts (50 starts): a few
+	                     minutes on a quiet machine (the options below
+	                     still apply)
 	  --trees LIST       rootfs, usr or both (default rootfs,usr)
 	  --usr-dirs LIST    the parts of /usr copied for the usr tree
 	                     (default "$usr_dirs_default")
@@ -50,6 +59,7 @@ usage() {
 	                     each mount also made afresh before a cold run
 	  --user NAME        who mounts xipfs_user (default nobody)
 	  --cache-dir DIR    trees and images (default \$BENCH_DIR/xipfs-bench-real)
+	  --prepare          make the trees and images (if out of date) and exit
 	  --clean            remove the cache directory and exit
 	  --out DIR          where real.md and real.json go (default ./bench-out)
 	  -h, --help         this help
@@ -58,12 +68,12 @@ usage() {
 
 # ---- options
 usr_dirs_default="bin sbin share lib/x86_64-linux-gnu"
-quick=0 trees="" usr_dirs=$usr_dirs_default dir="" tar="" reps="" workloads=$all_workloads
+quick=0 prepare=0 trees="" usr_dirs=$usr_dirs_default dir="" tar="" reps="" workloads=""
 targets=$all_targets cache=both starts="" cold=drop user=nobody clean=0 out=./bench-out
 cache_dir=${BENCH_DIR:-/dev/shm}/xipfs-bench-real
 parse_options quick trees=trees usr-dirs=usr_dirs dir=dir tar=tar reps=#reps \
 	workloads=workloads targets=targets cache=cache starts=#starts cold=cold \
-	user=user cache-dir=cache_dir clean out=out -- "$@"
+	user=user cache-dir=cache_dir prepare clean out=out -- "$@"
 [ ${#args[@]} = 0 ] || die "unexpected argument '${args[0]}' (--help)"
 if [ $clean = 1 ]; then
 	rm -rf --one-file-system "$cache_dir"
@@ -71,9 +81,9 @@ if [ $clean = 1 ]; then
 	exit 0
 fi
 if [ $quick = 1 ]; then
-	: "${trees:=rootfs}" "${reps:=3}" "${starts:=50}"
+	: "${trees:=rootfs}" "${reps:=3}" "${starts:=50}" "${workloads:=tar grep find ls dpkg starts}"
 fi
-: "${trees:=rootfs,usr}" "${reps:=5}" "${starts:=200}"
+: "${trees:=rootfs,usr}" "${reps:=5}" "${starts:=200}" "${workloads:=$all_workloads}"
 [ "$reps" -ge 1 ] || die "--reps wants a number from 1"
 [ -z "$dir" ] || trees=dir
 trees=${trees//,/ } workloads=${workloads//,/ } targets=${targets//,/ }
@@ -239,7 +249,12 @@ mount_target() {
 	tmpfs) return 0;;
 	erofs|squashfs|ext4)
 		mkdir -p "$m"
-		${mcmd[$t]} 2>"$base/log.$t" || die "$t: ${mcmd[$t]} failed: $(cat "$base/log.$t")";;
+		if ! ${mcmd[$t]} 2>"$base/log.$t" && [ $t = erofs ]; then
+			# Kernels before 6.12 cannot mount an erofs image file directly.
+			say "erofs: the file-backed mount failed ($(head -1 "$base/log.erofs")); on a loop device instead"
+			mcmd[$t]=${mcmd[$t]/-o ro/-o ro,loop}
+			${mcmd[$t]} 2>"$base/log.$t"
+		fi || die "$t: ${mcmd[$t]} failed: $(cat "$base/log.$t")";;
 	*)
 		mkdir -p "$m"
 		[ $t != xipfs_user ] || chown "$uid:$gid" "$m"
@@ -328,6 +343,7 @@ bench_tree() {
 	local tree=$1 ws=() w t r i n c
 	make_tree "$tree"
 	make_images "$tree"
+	[ $prepare = 0 ] || return 0
 	cp "$cache_dir/$tree/makeup" "$res/makeup.$tree"
 	mount_cmds "$tree"
 	mkdir -p "$base/mnt"
@@ -371,6 +387,10 @@ bench_tree() {
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 say "targets: ${measured[*]}; trees: $trees; $reps passes; load $load_before"
 for tree in $trees; do bench_tree "$tree"; done
+if [ $prepare = 1 ]; then
+	say "trees and images ready in $cache_dir: $(du -sh "$cache_dir" | cut -f1)"
+	exit 0
+fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- the report
