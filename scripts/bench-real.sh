@@ -397,7 +397,6 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 for w in $workloads; do
 	echo "$w	${wlabel[$w]}	$(workload_cmd "$w" TARGET TREE | sed "s|$cache_dir/TREE|\$CACHE/TREE|")" >>"$res/workloads.tsv"
 done
-echo "chroot for xipfs_user: $(workload_cmd dpkg xipfs_user TREE | sed 's/ \. dpkg.*//')" >>"$res/commands.txt"
 for t in "${!why[@]}"; do echo "$t	${why[$t]}"; done >"$res/unmeasured.tsv"
 ver() { "$@" 2>&1 | head -1; }
 dpkgv() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo unknown; }
@@ -414,13 +413,13 @@ dpkgv() { dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo unknown; }
 	echo "targets=${measured[*]}"
 	echo "trees=$trees"
 	echo "usr_dirs=$usr_dirs"
-	echo "version xipfs=$("$xipfs" --version 2>&1 | grep -v -m1 fusermount3)"
+	echo "version xipfs=$("$xipfs" --version 2>&1 | grep -v -m1 fusermount3), libfuse $(libfuse_version "$xipfs")"
 	echo "version mkxipfs=$(ver "$mkxipfs" --version)"
 	echo "version mksquashfs=$(ver mksquashfs -version)"
 	echo "version mkfs.erofs=erofs-utils $(dpkgv erofs-utils)"
-	echo "version squashfuse=$(dpkgv squashfuse)"
+	echo "version squashfuse=$(dpkgv squashfuse), libfuse $(libfuse_version "$(command -v squashfuse_ll || echo squashfuse_ll)")"
 	# erofsfuse has no --version; it names itself in its --help.
-	[ ! -x "$erofsfuse" ] || echo "version erofsfuse=$("$erofsfuse" --help 2>&1 | grep -m1 '^erofsfuse')"
+	[ ! -x "$erofsfuse" ] || echo "version erofsfuse=$("$erofsfuse" --help 2>&1 | grep -m1 '^erofsfuse'), libfuse $(libfuse_version "$erofsfuse")"
 	echo "version e2fsprogs=$(dpkgv e2fsprogs)"
 	echo "version tar=$(ver tar --version)"
 } >"$res/meta.txt"
