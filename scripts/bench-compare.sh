@@ -463,7 +463,6 @@ fi
 
 # ---- the report
 ver() { "$@" 2>&1 | head -1; }
-libfuse() { readlink -f "$(ldd "$1" 2>/dev/null | awk '/libfuse3/ {print $3}')" 2>/dev/null | sed -n 's/.*libfuse3\.so\.//p'; }
 {
 	echo "# xipfs read-path comparison"
 	echo
@@ -474,14 +473,14 @@ libfuse() { readlink -f "$(ldd "$1" 2>/dev/null | awk '/libfuse3/ {print $3}')" 
 	echo
 	echo "- xipbench: $(ver "$xipbench" --version)"
 	if [ -n "$xver" ]; then
-		echo "- xipfs: $(grep -v fusermount3 <<<"$xver" | paste -sd ';' | sed 's/;/; /g'); libfuse $(libfuse "$xipfs")"
+		echo "- xipfs: $(grep -v fusermount3 <<<"$xver" | paste -sd ';' | sed 's/;/; /g'); libfuse $(libfuse_version "$xipfs")"
 		echo "- mkxipfs: $(ver "$mkxipfs" --version)"
 	fi
 	{ on squashfuse || on squashfs; } && echo "- $(ver mksquashfs -version)"
-	on squashfuse && echo "- squashfuse_ll: $(ver squashfuse_ll --version); libfuse $(libfuse "$(command -v squashfuse_ll)")"
+	on squashfuse && echo "- squashfuse_ll: $(ver squashfuse_ll --version); libfuse $(libfuse_version "$(command -v squashfuse_ll)")"
 	{ on erofsfuse || on erofs; } && echo "- mkfs.erofs: erofs-utils $(dpkg-query -W -f '${Version}' erofs-utils 2>/dev/null || echo '(version unknown)')"
 	# erofsfuse has no --version; it prints its version first on any run.
-	on erofsfuse && echo "- erofsfuse: $(ver "$erofsfuse" --help); libfuse $(libfuse "$erofsfuse")"
+	on erofsfuse && echo "- erofsfuse: $(ver "$erofsfuse" --help); libfuse $(libfuse_version "$erofsfuse")"
 	on xipfs_passthrough && echo "- $(ver mkfs.xfs -V)"
 	command -v fio >/dev/null && echo "- fio: $(fio --version) (not used here)"
 	echo "- $(ver gnuplot --version)"

@@ -257,6 +257,12 @@ erofsfuse_path() {
 	[ -x "$e" ] || e=$(command -v erofsfuse || echo erofsfuse)
 	echo "$e"
 }
+# libfuse_version PROGRAM: the version of the libfuse3 PROGRAM is linked
+# with (3.14.0), from the file name its ldd names; nothing if none.
+libfuse_version() {
+	readlink -f "$(ldd "$1" 2>/dev/null | awk '/libfuse3/ {print $3}')" 2>/dev/null |
+		sed -n 's/.*libfuse3\.so\.//p'
+}
 # need_built PATH...: each must be built.
 need_built() {
 	local t
