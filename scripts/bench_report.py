@@ -211,7 +211,8 @@ def real(d, out_json):
     for r in data["results"]:
         res[r["tree"], r["workload"], r["cache"], r["target"]] = r
     targets = meta["targets"].split()
-    labels = {w["name"]: w["label"] for w in data["workloads"]}
+    # A label such as "find | xargs cat" goes into table cells.
+    labels = {w["name"]: w["label"].replace("|", "\\|") for w in data["workloads"]}
     rows = []
     for r in data["results"]:
         row = (r["workload"], r["tree"], r["cache"])
@@ -321,7 +322,7 @@ def real(d, out_json):
     print("|---|---|")
     for x in data["workloads"]:
         escaped = x["command"].replace("|", "\\|")
-        print(f'| {x["label"]} | `{escaped}` |')
+        print(f'| {labels[x["name"]]} | `{escaped}` |')
     print()
     print("## Not measured")
     print()
