@@ -369,7 +369,10 @@ static int first_fetch(struct xipfsd *d, struct xipfs_image *img,
 		       uint8_t *buf)
 {
 	struct xipfsd_remote *r = d->remote;
-	struct remote_thread *t = thread_get(r, FIRST_FETCH);
+	/* no more than a chunk: what a server is asked for at once */
+	size_t first = r->chunk_blocks < FIRST_FETCH ? r->chunk_blocks :
+		       FIRST_FETCH;
+	struct remote_thread *t = thread_get(r, first);
 	char why[256];
 	size_t got;
 	int err;
@@ -379,7 +382,7 @@ static int first_fetch(struct xipfsd *d, struct xipfs_image *img,
 			d->source);
 		return -1;
 	}
-	err = http_get(t->h, NULL, 0, FIRST_FETCH, buf, &got, &r->obj, why,
+	err = http_get(t->h, NULL, 0, first, buf, &got, &r->obj, why,
 		       sizeof(why));
 	if (err) {
 		fprintf(stderr, "xipfs: %s: %s\n", d->source, why);

@@ -15,7 +15,8 @@ free_port() {
 }
 
 # nginx_start [PORT]: http on PORT (default: a free one, kept in $PORT),
-# https on $TLS_PORT with $WORK/tls.crt if that exists.
+# with $NGINX_EXTRA in its server block; https on $TLS_PORT with
+# $WORK/tls.crt if that exists.
 nginx_start() {
 	PORT=${1:-${PORT:-$(free_port)}}
 	local tls=""
@@ -39,7 +40,7 @@ nginx_start() {
 		fastcgi_temp_path $WORK/nginx/fastcgi;
 		uwsgi_temp_path $WORK/nginx/uwsgi;
 		scgi_temp_path $WORK/nginx/scgi;
-		server { listen 127.0.0.1:$PORT; root $WWW; }
+		server { listen 127.0.0.1:$PORT; root $WWW; ${NGINX_EXTRA:-} }
 		$tls
 	}
 	CONF
