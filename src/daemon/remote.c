@@ -48,6 +48,7 @@ struct xipfsd_remote {
 	char base[128];			/* the cache's name */
 	struct cache cache;
 	int offline;			/* the server was not reached */
+	uint64_t first_got;		/* bytes the first GET stored */
 	uint32_t block_log2;
 	uint64_t chunk_blocks, max_window;
 	uint64_t data_first, data_end;	/* blocks of the data region */
@@ -339,8 +340,12 @@ static int settle_metadata(struct xipfsd *d, const struct xipfs_image *img)
 	int err = 0;
 
 	for (int pass = 0; pass < 2; pass++) {
-		if (pass || !cached(r, 0, meta_end))
-			err = fetch_raw(r, 0, img->data_offset, why,
+		/* the first GET's bytes are in the cache already */
+		uint64_t from = pass ? 0 : r->first_got;
+
+		if ((pass || !cached(r, 0, meta_end)) &&
+		    from < img->data_offset)
+			err = fetch_raw(r, from, img->data_offset - from, why,
 					sizeof(why));
 		if (!err && (pass || !cached(r, table, end)))
 			err = fetch_raw(r, img->crc_offset, img->image_size -
@@ -473,8 +478,8 @@ static int open_online(struct xipfsd *d, const struct xipfs_image *img,
 		return -1;
 	}
 	/* The first reply's metadata bytes, checked with the rest later. */
-	if (!cached(r, 0, keep >> r->cache.block_log2) &&
-	    cache_store(&r->cache, 0, first, (size_t)keep)) {
+	r->first_got = keep;
+	if (cache_store(&r->cache, 0, first, (size_t)keep)) {
 		fprintf(stderr, "xipfs: %s: cache: %s\n", d->source,
 			strerror(errno));
 		return -1;
@@ -742,7 +747,7 @@ static void *prefetch_main(void *arg)
 	for (uint64_t b = r->data_first; b < r->data_end; b += step) {
 		uint64_t end = b + step > r->data_end ? r->data_end : b + step;
 
-		if (atomic_load(&r->stop) || need_blocks(d, b, end, 0)) {
+		if (atomic_load(&r->stop) || need_blocks(d, b, end, 1)) {
 			fuse_log(FUSE_LOG_WARNING, "xipfs: %s: prefetch "
 				 "stopped at block %" PRIu64 "\n", d->source,
 				 b);

@@ -39,6 +39,8 @@ ok "one small file of a $(stat -c %s "$WWW/img.xip")-byte image: $r_requests req
 : >"$WORK/access.log"
 xipfs_mount "$URL" "$mnt" -o "cache=$WORK/c1,stats=$STATS"
 python3 "$TREECMP" "$T" "$mnt" || fail "the tree reads wrong over http"
+# no direct mapping: the bytes are in no local source
+expect_error "the mount's source is a URL" "$XIPFS_MAP" "$mnt/sub/ls"
 xipfs_unmount "$mnt"
 remote_counters
 [ "$r_requests" = "$(requests_logged)" ] ||
