@@ -164,6 +164,7 @@ int cache_open(struct cache *c, const char *dir, const char *base,
 	int create = validator ? O_CREAT : 0;
 
 	memset(c, 0, sizeof(*c));
+	c->img_fd = c->map_fd = -1;
 	c->size = size;
 	c->block_log2 = block_log2;
 	c->blocks = size ? (size + (1ULL << block_log2) - 1) >> block_log2 : 0;
@@ -186,9 +187,9 @@ void cache_close(struct cache *c)
 {
 	if (c->map)
 		munmap(c->map, c->map_len);
-	if (c->img_fd > 0)
+	if (c->img_fd >= 0)
 		close(c->img_fd);
-	if (c->map_fd > 0)
+	if (c->map_fd >= 0)
 		close(c->map_fd);
 	c->map = NULL;
 	c->img_fd = c->map_fd = -1;

@@ -86,11 +86,12 @@ const char *xipfsd_remote_shown(const struct xipfsd *d)
 }
 
 /* The cache directory: cache=, else $XDG_CACHE_HOME/xipfs, else
- * ~/.cache/xipfs; made (0700) if missing. */
+ * ~/.cache/xipfs; made (0700) if missing; absolute, since a daemon in the
+ * background runs in /. */
 static char *cache_dir(const char *given)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char *dir = NULL, *p;
+	char *dir = NULL, *p, *abs;
 
 	if (given)
 		dir = strdup(given);
@@ -115,7 +116,9 @@ static char *cache_dir(const char *given)
 				break;
 		}
 	}
-	return dir;
+	abs = realpath(dir, NULL);
+	free(dir);
+	return abs;
 }
 
 /*
