@@ -529,6 +529,8 @@ static int remote_geometry(struct xipfsd *d, const struct xipfs_image *img)
 	r->max_window >>= r->block_log2;
 	if (!r->chunk_blocks)
 		r->chunk_blocks = 1;
+	/* no reader has gone on in order yet, not even from chunk 0 */
+	atomic_store(&r->next_chunk, UINT64_MAX);
 	r->data_first = img->data_offset >> r->block_log2;
 	r->data_end = img->crc_offset >> r->block_log2;
 	r->checked = calloc(words ? words : 1, sizeof(*r->checked));
