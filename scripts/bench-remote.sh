@@ -40,8 +40,8 @@ cleanup_hooks="unmount_all $cleanup_hooks"
 
 python3 "$top/scripts/gen-tree.py" "$WORK/tree" --files "$files" --big-mib "$big_mib" >/dev/null
 "$mkxipfs" -q "$WORK/tree" "$WWW/img.xip"
-big=$(cd "$WORK/tree" && find . -type f -size +1M | head -1)
-small=$(cd "$WORK/tree" && find . -type f -size -8k | head -1)
+big=$(cd "$WORK/tree" && find . -type f -size +1M -print -quit)
+small=$(cd "$WORK/tree" && find . -type f -size -8k -print -quit)
 nginx_start
 url=http://127.0.0.1:$PORT/img.xip
 say "image $(du -h --apparent-size "$WWW/img.xip" | cut -f1), $files files, big file $big; load: $(uptime | sed 's/.*average: //')"
