@@ -646,20 +646,31 @@ static int check_cached(struct xipfsd *d, uint64_t b)
 	return 1;
 }
 
-/* How many chunks to fetch from chunk c: more while a reader goes on in
- * order (doubling up to remote_readahead), one otherwise. */
+/*
+ * How many chunks to fetch from chunk c: more while readers go on in
+ * order (doubling up to remote_readahead), one otherwise.  The kernel's
+ * readahead sends several READs at once, which daemon threads answer in
+ * any order, so "in order" is a chunk within one window of where the
+ * last fetch ended, not exactly there.  Threads race on the two values;
+ * a lost update costs one request of another size, nothing else.
+ */
 static uint64_t window_for(struct xipfsd_remote *r, uint64_t c)
 {
 	uint64_t w = atomic_load_explicit(&r->window, memory_order_relaxed);
+	uint64_t next = atomic_load_explicit(&r->next_chunk,
+					     memory_order_relaxed);
 	uint64_t max = r->max_window / r->chunk_blocks;
 
-	if (c == atomic_load_explicit(&r->next_chunk, memory_order_relaxed))
-		w = w * 2 > max ? max : w * 2;
+	max = max ? max : 1;
+	if (next != UINT64_MAX && c + max >= next && c <= next + max)
+		w = w * 2 > max ? max : (w ? w * 2 : 1);
 	else
 		w = 1;
-	atomic_store_explicit(&r->window, w ? w : 1, memory_order_relaxed);
-	atomic_store_explicit(&r->next_chunk, c + w, memory_order_relaxed);
-	return w ? w : 1;
+	atomic_store_explicit(&r->window, w, memory_order_relaxed);
+	if (next == UINT64_MAX || c + w > next)
+		atomic_store_explicit(&r->next_chunk, c + w,
+				      memory_order_relaxed);
+	return w;
 }
 
 /* The missing blocks of chunk c (and of the window after it) fetched,
