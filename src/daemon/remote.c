@@ -36,7 +36,6 @@
 #include "xipfsd.h"
 
 #define FIRST_FETCH	(64u * 1024)	/* the first GET: superblock+ */
-#define STRIPES		64		/* locks for chunks being fetched */
 #define WORD_BITS	(8 * sizeof(unsigned long))
 
 struct xipfsd_remote {
@@ -54,7 +53,9 @@ struct xipfsd_remote {
 	uint64_t data_first, data_end;	/* blocks of the data region */
 	atomic_ulong *checked;		/* per block: checked in this mount */
 	atomic_ulong next_chunk, window;	/* the sequential reader */
-	pthread_mutex_t stripe[STRIPES];
+	atomic_ulong *inflight;		/* per chunk: a thread fetches it */
+	pthread_mutex_t flight;		/* claims and waits for inflight */
+	pthread_cond_t landed;		/* a fetch ended */
 	pthread_key_t key;		/* each thread's handle and buffer */
 	int key_made;
 	int prefetch;
@@ -190,8 +191,8 @@ int xipfsd_remote_setup(struct xipfsd *d, const char *source,
 	if (!r)
 		goto fail;
 	d->remote = r;
-	for (int i = 0; i < STRIPES; i++)
-		pthread_mutex_init(&r->stripe[i], NULL);
+	pthread_mutex_init(&r->flight, NULL);
+	pthread_cond_init(&r->landed, NULL);
 	if (http_global_init()) {
 		free(r);
 		d->remote = NULL;
@@ -534,7 +535,9 @@ static int remote_geometry(struct xipfsd *d, const struct xipfs_image *img)
 	r->data_first = img->data_offset >> r->block_log2;
 	r->data_end = img->crc_offset >> r->block_log2;
 	r->checked = calloc(words ? words : 1, sizeof(*r->checked));
-	if (!r->checked) {
+	r->inflight = calloc((r->cache.blocks / r->chunk_blocks) / WORD_BITS + 1,
+			     sizeof(*r->inflight));
+	if (!r->checked || !r->inflight) {
 		fprintf(stderr, "xipfs: %s: out of memory\n", d->source);
 		return -1;
 	}
@@ -673,27 +676,69 @@ static uint64_t window_for(struct xipfsd_remote *r, uint64_t c)
 	return w;
 }
 
-/* The missing blocks of chunk c (and of the window after it) fetched,
- * a second time if the first fails its CRC.  0 or an errno. */
-static int fetch_chunk(struct xipfsd *d, uint64_t c, int ahead)
+static void bit_clear(atomic_ulong *map, uint64_t i)
+{
+	atomic_fetch_and_explicit(&map[i / WORD_BITS],
+				  ~(1UL << (i % WORD_BITS)),
+				  memory_order_release);
+}
+
+/* Is the first block of chunk c here (checked, or in the cache)? */
+static int chunk_started(struct xipfsd_remote *r, uint64_t c)
+{
+	uint64_t b = c * r->chunk_blocks;
+
+	return bit_test(r->checked, b) || cache_has(&r->cache, b);
+}
+
+/*
+ * Claim chunk c, which the caller needs for block b, and up to w - 1
+ * chunks after it that no thread fetches and that are not here yet;
+ * under r->flight.  The number claimed, or 0 when b arrived while the
+ * caller waited for another thread's fetch of c.  Claims keep two
+ * threads from fetching the same bytes: the kernel's readahead sends
+ * READs of neighbouring chunks at once.
+ */
+static uint64_t claim(struct xipfsd_remote *r, uint64_t b, uint64_t c,
+		      int ahead)
+{
+	uint64_t n = 1, w, last = (r->data_end - 1) / r->chunk_blocks;
+
+	while (bit_test(r->inflight, c))
+		pthread_cond_wait(&r->landed, &r->flight);
+	if (bit_test(r->checked, b))
+		return 0;
+	bit_set(r->inflight, c);
+	w = ahead ? window_for(r, c) : 1;
+	while (n < w && c + n <= last && !bit_test(r->inflight, c + n) &&
+	       !chunk_started(r, c + n))
+		bit_set(r->inflight, c + n++);
+	return n;
+}
+
+static void release(struct xipfsd_remote *r, uint64_t c, uint64_t n)
+{
+	pthread_mutex_lock(&r->flight);
+	for (uint64_t i = c; i < c + n; i++)
+		bit_clear(r->inflight, i);
+	pthread_cond_broadcast(&r->landed);
+	pthread_mutex_unlock(&r->flight);
+}
+
+/* The missing blocks of chunks [c, c + n) fetched, a second time if the
+ * first fails its CRC.  0 or an errno. */
+static int fetch_chunks(struct xipfsd *d, uint64_t c, uint64_t n)
 {
 	struct xipfsd_remote *r = d->remote;
-	uint64_t first = c * r->chunk_blocks, end, b;
+	uint64_t first = c * r->chunk_blocks, end = (c + n) * r->chunk_blocks;
 	char why[256];
 	int err = 0;
 
-	if (first < r->data_first)
-		first = r->data_first;
-	end = (c + (ahead ? window_for(r, c) : 1)) * r->chunk_blocks;
+	first = first < r->data_first ? r->data_first : first;
 	end = end > r->data_end ? r->data_end : end;
 	while (first < end && (bit_test(r->checked, first) ||
 			       check_cached(d, first)))
 		first++;
-	/* the window stops at the first block already here */
-	for (b = first; b < end; b++)
-		if (b >= (c + 1) * r->chunk_blocks && cache_has(&r->cache, b))
-			break;
-	end = b;
 	if (first >= end)
 		return 0;
 	for (int pass = 0; pass < 2; pass++) {
@@ -711,12 +756,10 @@ static int need_blocks(struct xipfsd *d, uint64_t first, uint64_t end,
 		       int ahead)
 {
 	struct xipfsd_remote *r = d->remote;
+	uint64_t c, n;
 	int err;
 
 	for (uint64_t b = first; b < end; b++) {
-		uint64_t c = b / r->chunk_blocks;
-		pthread_mutex_t *m = &r->stripe[c % STRIPES];
-
 		if (bit_test(r->checked, b) || check_cached(d, b))
 			continue;
 		if (r->offline) {
@@ -724,9 +767,13 @@ static int need_blocks(struct xipfsd *d, uint64_t first, uint64_t end,
 			    "server was not reachable at mount");
 			return EIO;
 		}
-		pthread_mutex_lock(m);
-		err = bit_test(r->checked, b) ? 0 : fetch_chunk(d, c, ahead);
-		pthread_mutex_unlock(m);
+		c = b / r->chunk_blocks;
+		pthread_mutex_lock(&r->flight);
+		n = claim(r, b, c, ahead);
+		pthread_mutex_unlock(&r->flight);
+		err = n ? fetch_chunks(d, c, n) : 0;
+		if (n)
+			release(r, c, n);
 		if (!err && !bit_test(r->checked, b))
 			err = -EIO;
 		if (err)
@@ -849,8 +896,9 @@ void xipfsd_remote_free(struct xipfsd *d)
 	free(r->http.cacert);
 	free(r->shown);
 	free(r->cache_dir);
-	for (int i = 0; i < STRIPES; i++)
-		pthread_mutex_destroy(&r->stripe[i]);
+	pthread_mutex_destroy(&r->flight);
+	pthread_cond_destroy(&r->landed);
+	free(r->inflight);
 	free(r);
 	d->remote = NULL;
 	http_global_free();
