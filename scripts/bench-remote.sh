@@ -88,8 +88,12 @@ done
 t0=$(now)
 # (tar's output through a pipe: GNU tar reads nothing when writing to
 # /dev/null)
-for i in 1 2 3 4 5 6 7 8; do (cd "$WORK/m$i" && tar cf - . | wc -c >/dev/null) & done
-wait
+readers=()
+for i in 1 2 3 4 5 6 7 8; do
+	(cd "$WORK/m$i" && tar cf - . | wc -c >/dev/null) &
+	readers+=($!)
+done
+wait "${readers[@]}"	# not the daemons, which are children too
 t1=$(now)
 for i in 1 2 3 4 5 6 7 8; do unmount "$WORK/m$i"; done
 reap_daemons
