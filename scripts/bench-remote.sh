@@ -97,6 +97,6 @@ wait "${readers[@]}"	# not the daemons, which are children too
 t1=$(now)
 for i in 1 2 3 4 5 6 7 8; do unmount "$WORK/m$i"; done
 reap_daemons
-awk -v t="$(echo "$t1 - $t0" | bc)" '{ n++; b += $4 } END {
+awk -v t="$(echo "$t1 - $t0" | bc)" '{ n++; b += $5 } END {
 	printf "8 clients, every file each: %.2f s; the origin saw %d requests, %.1f MiB (%.1f MiB a client)\n", t, n, b / 1048576, b / 8 / 1048576 }' "$WORK/access.log"
 say "load after: $(uptime | sed 's/.*average: //')"
