@@ -33,7 +33,6 @@ nginx_start() {
 	error_log $WORK/nginx/error.log;
 	events { worker_connections 256; }
 	http {
-		# $request is three fields: the status is the 4th, the bytes the 5th
 		log_format ranges '\$request \$status \$body_bytes_sent "\$http_range" "\$http_authorization"';
 		access_log $WORK/access.log ranges;
 		client_body_temp_path $WORK/nginx/body;
