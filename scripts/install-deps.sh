@@ -19,7 +19,21 @@ apt-get install -y -qq --no-install-recommends \
 	dpkg-dev meson ninja-build liburing-dev libnuma-dev \
 	debhelper lintian xfsprogs btrfs-progs e2fsprogs \
 	liblz4-dev libzstd-dev libisal-dev uuid-dev zlib1g-dev \
+	libcurl4-openssl-dev openssl \
 	qemu-system-x86 busybox-static ndctl daxctl kmod cpio xz-utils >/dev/null
+# nginx serves images to the remote-source tests, each starting its own on
+# a free port: the package's system service must not start (nor hold port
+# 80), which a policy-rc.d answering 101 forbids for the install.
+if ! dpkg -s nginx-light >/dev/null 2>&1; then
+	made_policy=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		made_policy=1
+	fi
+	apt-get install -y -qq --no-install-recommends nginx-light >/dev/null
+	[ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d
+fi
 # The kernel makes /dev/fuse 0666 and Debian keeps it so: fusermount3 is
 # what guards mounting.  Some machine images make it root's only, which
 # stops every user mount (libfuse opens /dev/fuse before it turns to

@@ -50,7 +50,9 @@ struct xipfs_direct {
  * open the source for reading.  Returns 0 or a negated errno; *what names
  * the step that failed: -ENOTTY means fd is not on an xipfs mount,
  * -EMEDIUMTYPE that it is a compressed file (the daemon answers
- * XIPFS_IOC_WHERE for one with EOPNOTSUPP), whose bytes cannot be mapped.
+ * XIPFS_IOC_WHERE for one with EOPNOTSUPP), whose bytes cannot be mapped,
+ * -EREMOTE that the mount's source is a URL (its bytes are in no local
+ * source).
  */
 int xipfs_direct_map(int fd, struct xipfs_direct *out, const char **what);
 void xipfs_direct_unmap(struct xipfs_direct *d);

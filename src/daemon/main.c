@@ -111,6 +111,36 @@ static int passthrough_options(const struct options *o, struct xipfsd *d)
 	return 0;
 }
 
+/*
+ * A URL source (remote.c): its options, and what it rules out.  Push-ahead
+ * would fetch bytes nobody asked for; passthrough would hand the kernel
+ * the cache file, holes and all.
+ */
+static int remote_options(const struct options *o, struct xipfsd *d)
+{
+	struct xipfsd_remote_options ro = {
+		.cache = o->text.cache, .cacert = o->text.cacert,
+		.s3_endpoint = o->text.s3_endpoint,
+		.s3_region = o->text.s3_region, .chunk = o->remote_chunk,
+		.readahead = o->remote_readahead,
+		.timeout = o->remote_timeout,
+		.retries = (unsigned int)o->remote_retries,
+		.prefetch = o->prefetch,
+	};
+
+	if (!xipfsd_remote_url(o->source))
+		return 0;
+	if (d->passthrough == XIPFSD_PT_ON) {
+		fprintf(stderr, "xipfs: %s: passthrough=on: a remote source "
+			"is read through the daemon, which fetches its bytes\n",
+			o->source);
+		return -1;
+	}
+	d->passthrough = XIPFSD_PT_OFF;
+	xipfsd_push_free(d);
+	return xipfsd_remote_setup(d, o->source, &ro);
+}
+
 /* Turn the checked options into the daemon's settings; -1 after a
  * message. */
 static int apply_options(struct options *o, struct xipfsd *d,
@@ -145,16 +175,29 @@ static int apply_options(struct options *o, struct xipfsd *d,
 	d->attr_timeout = o->attr_timeout;
 	d->negative_timeout = o->negative_timeout;
 	return xipfsd_push_setup(d, o->text.push, o->push_max,
-				 (uint32_t)o->push_window, o->push_budget);
+				 (uint32_t)o->push_window, o->push_budget) ||
+	       remote_options(o, d);
 }
+
+static int image_ready(struct xipfsd *d);
 
 /* Map SOURCE and check its superblock; -1 after a one-line message. */
 static int open_source(struct xipfsd *d, uint64_t offset, uint64_t size)
 {
-	struct stat st;
 	const char *what;
-	int err = xipfs_map_source(d->source, offset, size, &d->map, &what);
+	int err;
 
+	if (d->remote) {
+		if (offset || size) {
+			fprintf(stderr, "xipfs: %s: offset= and size= are for "
+				"local sources\n", d->source);
+			return -1;
+		}
+		if (xipfsd_remote_open(d))
+			return -1;
+		return image_ready(d);
+	}
+	err = xipfs_map_source(d->source, offset, size, &d->map, &what);
 	if (err == -EINVAL) {
 		fprintf(stderr, "xipfs: %s: %s\n", d->source, what);
 		return -1;
@@ -164,9 +207,18 @@ static int open_source(struct xipfsd *d, uint64_t offset, uint64_t size)
 			strerror(-err));
 		return -1;
 	}
-	err = xipfs_image_open_flags(&d->img, d->map.image, d->map.length,
-				     d->meta_check_off ?
-				     XIPFS_OPEN_NO_META_CHECK : 0);
+	return image_ready(d);
+}
+
+/* The mapped source's image opened, the reading set up; -1 after a
+ * one-line message. */
+static int image_ready(struct xipfsd *d)
+{
+	struct stat st;
+	int err = xipfs_image_open_flags(&d->img, d->map.image, d->map.length,
+					 d->meta_check_off ?
+					 XIPFS_OPEN_NO_META_CHECK : 0);
+
 	if (err) {
 		fprintf(stderr, "xipfs: %s: %s%s\n", d->source,
 			xipfs_strerror(err), err == -XIPFS_ECRC ?
@@ -253,7 +305,8 @@ static int resolve_subdir(struct xipfsd *d)
  */
 static int add_mount_options(struct fuse_args *args, const char *source)
 {
-	char *opts = NULL, *fsname, *abs = realpath(source, NULL);
+	char *opts = NULL, *fsname, *abs = xipfsd_remote_url(source) ? NULL :
+					       realpath(source, NULL);
 	int err;
 
 	err = asprintf(&fsname, "fsname=%s", abs ? abs : source);
@@ -310,6 +363,10 @@ static int serve(struct xipfsd *d, struct fuse_session *se,
 	if (xipfsd_stats_start(d))
 		fuse_log(FUSE_LOG_WARNING, "xipfs: no SIGUSR1 reports: %s\n",
 			 strerror(errno));
+	err = xipfsd_remote_start(d);
+	if (err)
+		fuse_log(FUSE_LOG_WARNING, "xipfs: %s: no prefetch: %s\n",
+			 d->source, strerror(err));
 	err = xipfsd_push_start(d);
 	if (err)	/* an optimisation: the mount serves without it */
 		fuse_log(FUSE_LOG_WARNING, "xipfs: %s: no push-ahead: %s\n",
@@ -324,6 +381,7 @@ static int serve(struct xipfsd *d, struct fuse_session *se,
 		xipfsd_idle_stop(d);
 	}
 	xipfsd_push_stop(d);
+	xipfsd_remote_stop(d);
 	xipfsd_stats_stop(d);
 	xipfsd_read_stop(d);
 	if (d->verbose)
@@ -421,6 +479,7 @@ static void free_features(struct xipfsd *d)
 	xipfsd_verify_free(d);
 	xipfsd_profile_free(d);
 	xipfsd_push_free(d);
+	xipfsd_remote_free(d);
 	xipfsd_outfile_close(&d->stats_file);
 }
 
@@ -434,10 +493,10 @@ static int mount_image(struct xipfsd *d, struct options *o,
 
 	if (settle_paths(o, cmd) || apply_options(o, d, &offset, &size))
 		goto out;
-	d->source = o->source;
+	d->source = d->remote ? xipfsd_remote_shown(d) : o->source;
 	d->page_size = sysconf(_SC_PAGESIZE);
 	d->conn_opts = fuse_parse_conn_info_opts(args);
-	if (!d->conn_opts || add_mount_options(args, o->source) ||
+	if (!d->conn_opts || add_mount_options(args, d->source) ||
 	    open_source(d, offset, size))
 		goto out;
 	if (!resolve_subdir(d) && !setup_features(d, o))

@@ -528,6 +528,11 @@ static void xipfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 		fuse_reply_err(req, ENOTTY);
 		return;
 	}
+	/* a remote source's bytes are in a cache that may lack them */
+	if (xipfsd_remote_on(d)) {
+		fuse_reply_err(req, EREMOTE);
+		return;
+	}
 	XIPFSD_GUARD(req, g);
 	err = xipfsd_get_inode(d, ino, &inode);
 	if (!err && !S_ISREG(inode.mode))

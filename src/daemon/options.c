@@ -146,6 +146,36 @@ static const struct opt_def table[] = {
 	       "-o push_window=N", "entries pushed ahead of the reader"),
 	VALUED("push_budget", OPT_SIZE, push_budget, "4M", UINT64_MAX,
 	       "-o push_budget=N", "bytes pushed ahead of the reader"),
+	/* Remote sources (SOURCE an http://, https:// or s3:// URL). */
+	STRING("cache", cache, "-o cache=DIR",
+	       "a remote source's cache (default:\n"
+	       "$XDG_CACHE_HOME/xipfs or ~/.cache/xipfs)"),
+	/* Measured (docs/BENCHMARKS.md, remote sources). */
+	VALUED("remote_chunk", OPT_SIZE, remote_chunk, "256K", 16u << 20,
+	       "-o remote_chunk=N",
+	       "bytes a remote read fetches at least"),
+	VALUED("remote_readahead", OPT_SIZE, remote_readahead, "4M",
+	       64u << 20, "-o remote_readahead=N",
+	       "bytes fetched at most at once for a reader\n"
+	       "that goes on in order"),
+	VALUED("remote_timeout", OPT_COUNT, remote_timeout, "30", 3600,
+	       "-o remote_timeout=S",
+	       "seconds a request may take (connecting too)"),
+	VALUED("remote_retries", OPT_COUNT, remote_retries, "2", 20,
+	       "-o remote_retries=N",
+	       "tries more of a failed request, then EIO"),
+	STRING("cacert", cacert, "-o cacert=FILE",
+	       "CA certificates for https (default: the\n"
+	       "system's; or $CURL_CA_BUNDLE, $SSL_CERT_FILE)"),
+	FLAG("prefetch", prefetch, 1, "-o prefetch",
+	     "fetch the whole image into the cache in the\n"
+	     "background"),
+	STRING("s3_endpoint", s3_endpoint, "-o s3_endpoint=URL",
+	       "an S3-compatible store (default:\n"
+	       "$AWS_ENDPOINT_URL, else AWS)"),
+	STRING("s3_region", s3_region, "-o s3_region=R",
+	       "the region s3:// requests are signed for\n"
+	       "(default: $AWS_REGION, else us-east-1)"),
 };
 
 #define TABLE_SIZE (sizeof(table) / sizeof(table[0]))
@@ -358,9 +388,9 @@ void options_help(void)
 {
 	printf("usage: xipfs [options] SOURCE MOUNTPOINT\n"
 	       "\n"
-	       "Mount the xipfs image in SOURCE (a file, block device or "
-	       "memory device)\n"
-	       "read-only on MOUNTPOINT.  Unmount with 'fusermount3 -u "
+	       "Mount the xipfs image in SOURCE (a file, block device, "
+	       "memory device, or an\n"
+	       "http://, https:// or s3:// URL) read-only on MOUNTPOINT.  Unmount with 'fusermount3 -u "
 	       "MOUNTPOINT'.\n"
 	       "\n"
 	       "xipfs options:\n");

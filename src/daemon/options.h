@@ -30,12 +30,19 @@ struct options {
 		char *passthrough_min, *readahead, *profile, *stats;
 		char *entry_timeout, *attr_timeout, *negative_timeout;
 		char *push, *push_max, *push_window, *push_budget;
+		/* remote sources (remote.c) */
+		char *cache, *cacert, *s3_endpoint, *s3_region;
+		char *remote_chunk, *remote_readahead, *remote_timeout;
+		char *remote_retries;
 	} text;
 	/* the values: the text's, checked, or the table's default */
 	uint64_t offset, size, phys, passthrough_min, readahead;
 	uint64_t push_max, push_budget;
 	uint64_t timeout, uid, gid, umask, max_backing, push_window;
 	double entry_timeout, attr_timeout, negative_timeout;
+	uint64_t remote_chunk, remote_readahead, remote_timeout;
+	uint64_t remote_retries;
+	int prefetch;
 };
 
 /* fuse_opt_parse with the table; -1 after a message (libfuse's or ours). */

@@ -372,6 +372,10 @@ static int find_bytes(struct xipfsd *d, fuse_ino_t ino, uint64_t off,
 	err = xipfs_file_open(&d->img, &inode, &r->f);
 	if (err)
 		return xipfsd_errno(d, err, inode.ino);
+	/* a remote source: the bytes fetched into the cache first */
+	err = xipfsd_remote_need(d, &inode, off, size);
+	if (err)
+		return err;
 	clusters = xipfs_zctx_clusters(ts->z);
 	n = xipfs_file_pread(&d->img, &r->f, off, size,
 			     xipfsd_verify_on(d) ? XIPFS_READ_VERIFY : 0, ts->z,

@@ -220,6 +220,7 @@ static int write_record(void *ctx, FILE *f)
 	json_string(f, r->d->source);
 	fprintf(f, ",\n  \"when\": \"%s\",\n  \"lost\": %lu,\n",
 		r->when, load(&r->d->stats.lost));
+	xipfsd_remote_json(f, r->d);
 	json_ops(f, &r->d->stats);
 	json_read(f, r->d);
 	json_features(f, r->d);

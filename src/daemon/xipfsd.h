@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -80,6 +81,7 @@ struct xipfsd_idle;		/* idle.c */
 struct xipfsd_reporter;		/* stats.c */
 struct xipfsd_open_table;	/* passthrough.c */
 struct xipfsd_mount;		/* unmount.c: this daemon's own mount */
+struct xipfsd_remote;		/* remote.c: a URL source and its cache */
 
 /*
  * One mount: what its options and INIT settled (written before the first
@@ -139,6 +141,7 @@ struct xipfsd {
 	struct xipfsd_reporter *reporter;
 	struct xipfsd_open_table *open_inodes;	/* with passthrough_active */
 	struct xipfsd_mount *mount;		/* after fuse_session_mount */
+	struct xipfsd_remote *remote;		/* an http(s):// or s3:// source */
 };
 
 /*
@@ -356,5 +359,32 @@ void xipfsd_push_note_forget(struct xipfsd *d, uint32_t ino, uint64_t nlookup);
  * once INIT is answered. */
 void xipfsd_readahead_find(struct xipfsd *d, const char *mountpoint);
 void xipfsd_readahead_apply(struct xipfsd *d);
+
+/*
+ * remote.c: an image at a URL (http://, https://, s3://), read through a
+ * local cache (remote.h has the parts).  setup: with the options, for a
+ * URL source only; open: instead of mapping a file, maps the cache with
+ * the metadata fetched and checked; need: before READ serves image bytes
+ * of a file, they are in the cache and checked (0, or EIO); start/stop:
+ * -o prefetch's thread.  Each -1 after a message.
+ */
+struct xipfsd_remote_options {
+	const char *cache, *cacert, *s3_endpoint, *s3_region;
+	uint64_t chunk, readahead, timeout;
+	unsigned int retries;
+	int prefetch;
+};
+int xipfsd_remote_url(const char *source);
+int xipfsd_remote_setup(struct xipfsd *d, const char *source,
+			const struct xipfsd_remote_options *o);
+int xipfsd_remote_on(const struct xipfsd *d);
+const char *xipfsd_remote_shown(const struct xipfsd *d);
+int xipfsd_remote_open(struct xipfsd *d);
+int xipfsd_remote_need(struct xipfsd *d, const struct xipfs_inode_info *inode,
+		       uint64_t off, size_t size);
+int xipfsd_remote_start(struct xipfsd *d);
+void xipfsd_remote_stop(struct xipfsd *d);
+void xipfsd_remote_json(FILE *f, struct xipfsd *d);
+void xipfsd_remote_free(struct xipfsd *d);
 
 #endif /* XIPFSD_H */

@@ -66,6 +66,11 @@ static int map_one(const char *path, int cat)
 			"xipfs mount\n", path);
 		return 1;
 	}
+	if (err == -EREMOTE) {
+		fprintf(stderr, "xipfs-map: %s: the mount's source is a URL; "
+			"its bytes are in no local source to map\n", path);
+		return 1;
+	}
 	if (err == -EMEDIUMTYPE) {
 		fprintf(stderr, "xipfs-map: %s: compressed file; only XIP "
 			"files can be mapped\n", path);
