@@ -329,6 +329,16 @@ static uint64_t blocks_of(const struct xipfsd_remote *r, uint64_t bytes)
 	return (bytes + (1ULL << r->block_log2) - 1) >> r->block_log2;
 }
 
+/* The metadata CRC table (XIPFS_RO_COMPAT_META_CRC), which follows the
+ * data CRC table and is fetched with it, is whole; an image without one
+ * has nothing more to check. */
+static int meta_table_good(const struct xipfs_image *img)
+{
+	int err = xipfs_meta_crc_check_table(img);
+
+	return !err || err == -ENODATA;
+}
+
 /*
  * The metadata and the CRC table in the cache, checked: fetched unless
  * present, and fetched once more if what the cache held fails its CRC.
@@ -357,7 +367,8 @@ static int settle_metadata(struct xipfsd *d, const struct xipfs_image *img)
 		if (err)
 			break;
 		if (!xipfs_check_meta_crc(img) &&
-		    !xipfs_data_crc_check_table(img)) {
+		    !xipfs_data_crc_check_table(img) &&
+		    meta_table_good(img)) {
 			for (uint64_t b = 0; b < end; b++)
 				if (b < meta_end || b >= table)
 					cache_mark(&r->cache, b);
@@ -398,9 +409,12 @@ static int first_fetch(struct xipfsd *d, struct xipfs_image *img,
 		return err == -ENETUNREACH ? -EAGAIN : -1;
 	}
 	/* Only the superblock is read: the length claimed is the object's,
-	 * which xipfs_image_open checks image_size against. */
+	 * which xipfs_image_open checks image_size against.  The buffer
+	 * ends long before that, so nothing past the superblock (the
+	 * metadata CRC table) may be looked at. */
 	err = got < XIPFS_SUPER_SIZE ? -XIPFS_ETRUNC :
-	      xipfs_image_open(img, buf, r->obj.size);
+	      xipfs_image_open_flags(img, buf, r->obj.size,
+				     XIPFS_OPEN_NO_META_CHECK);
 	if (err) {
 		fprintf(stderr, "xipfs: %s: %s\n", d->source,
 			xipfs_strerror(err));
@@ -569,7 +583,10 @@ int xipfsd_remote_open(struct xipfsd *d)
 	free(first);
 	if (err || map_cache(d))
 		return -1;
-	err = xipfs_image_open(&img, d->map.image, d->map.length);
+	/* The cache may not hold the tables yet: settle_metadata fetches
+	 * and checks them. */
+	err = xipfs_image_open_flags(&img, d->map.image, d->map.length,
+				     XIPFS_OPEN_NO_META_CHECK);
 	if (err) {
 		fprintf(stderr, "xipfs: %s: %s\n", d->source,
 			xipfs_strerror(err));

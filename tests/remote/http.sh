@@ -49,6 +49,14 @@ remote_counters
 	fail "failures on a good server: $(cat "$STATS")"
 ok "the tree reads exactly: $r_requests requests, $r_bytes bytes, $r_cache_checked blocks from the cache"
 
+# An image without the metadata CRC table (--no-meta-crc, as older
+# mkxipfs wrote them) mounts and reads as well.
+"$MKXIPFS" -q --no-meta-crc "$T" "$WWW/old.xip"
+xipfs_mount "http://127.0.0.1:$PORT/old.xip" "$mnt" -o "cache=$WORK/c-old"
+python3 "$TREECMP" "$T" "$mnt" || fail "an image without metadata CRCs reads wrong"
+xipfs_unmount "$mnt"
+ok "an image without the metadata CRC table reads exactly"
+
 # Again: everything is in the cache; only the first GET goes out.
 xipfs_mount "$URL" "$mnt" -o "cache=$WORK/c1,stats=$STATS"
 python3 "$TREECMP" "$T" "$mnt" || fail "the tree reads wrong from the cache"
