@@ -34,7 +34,8 @@
 
 #include "xipfsd.h"
 
-enum { PUSH_NONE, PUSH_DONE, PUSH_READ };	/* struct xipfsd_push.state */
+/* struct xipfsd_push.state: not yet, pushed, read, never (damaged) */
+enum { PUSH_NONE, PUSH_DONE, PUSH_READ, PUSH_DAMAGED };
 
 struct xipfsd_push_slot {
 	uint32_t index;		/* entry pushed, ahead of the reader */
@@ -204,28 +205,40 @@ void xipfsd_push_note_read(struct xipfsd *d, uint32_t ino, uint64_t off)
 static const uint8_t *file_bytes(struct xipfsd *d,
 				 const struct xipfs_inode_info *inode)
 {
+	int verify = xipfsd_verify_on(d);
 	struct xipfs_file f;
 	const uint8_t *bytes;
-	uint64_t at;
+	ssize_t n;
+	int err;
 
-	if (xipfs_file_open(&d->img, inode, &f) ||
-	    xipfs_file_pread(&d->img, &f, 0, inode->size,
-			     xipfsd_verify_on(d) && f.compressed ?
-			     XIPFS_READ_VERIFY : 0,
-			     d->push->zctx, &bytes) != (ssize_t)inode->size)
+	if (xipfs_file_open(&d->img, inode, &f))
 		return NULL;
-	if (!xipfsd_verify_on(d) || f.compressed)
-		return bytes;
-	at = (uint64_t)(bytes - d->img.base);
-	if (xipfsd_verify_known(d, at, inode->size))
-		return bytes;
-	if (xipfsd_verify_copy(d, inode->ino, at, (size_t)inode->size,
-			       d->push->checked, &bytes)) {
+	n = xipfs_file_pread(&d->img, &f, 0, inode->size,
+			     verify && f.compressed ? XIPFS_READ_VERIFY : 0,
+			     d->push->zctx, &bytes);
+	if (n == (ssize_t)inode->size) {
+		uint64_t at;
+
+		if (!verify || f.compressed)
+			return bytes;
+		at = (uint64_t)(bytes - d->img.base);	/* bytes in place */
+		if (xipfsd_verify_known(d, at, inode->size))
+			return bytes;
+		err = xipfsd_verify_copy(d, inode->ino, at, (size_t)inode->size,
+					 d->push->checked, &bytes);
+		if (!err)
+			return bytes;
+	} else {
+		err = n < 0 ? (int)n : 0;
+	}
+	/* -EIO is verify's verdict: a damaged file stays damaged, and is
+	 * never tried again */
+	if (verify && err == -EIO) {
+		atomic_store(&d->push->state[inode->ino - 1], PUSH_DAMAGED);
 		atomic_fetch_add_explicit(&d->stats.push_damaged, 1,
 					  memory_order_relaxed);
-		return NULL;
 	}
-	return bytes;
+	return NULL;
 }
 
 /*
