@@ -53,6 +53,11 @@ struct xipfs_direct {
  * XIPFS_IOC_WHERE for one with EOPNOTSUPP), whose bytes cannot be mapped,
  * -EREMOTE that the mount's source is a URL (its bytes are in no local
  * source).
+ * On a mount that verifies data (the daemon's default; -o noverify opts
+ * out) the daemon checks every block of the file against the image's
+ * data CRCs before it says where the file is, and a file with a block
+ * that fails gets -EIO: no mapping of it is made.  The mapping then shows
+ * the source as it is; a source that changes later is not checked again.
  */
 int xipfs_direct_map(int fd, struct xipfs_direct *out, const char **what);
 void xipfs_direct_unmap(struct xipfs_direct *d);

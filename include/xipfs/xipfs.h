@@ -347,6 +347,17 @@ uint64_t xipfs_zctx_clusters(const struct xipfs_zctx *z);
  * clusters the range meets) is checked before anything is served or
  * decompressed; a bad one fails the read (-XIPFS_ECRC from the default
  * check).  The table is never decoded again: f holds it.  (LIBXIPFS_0.3)
+ *
+ * What a caller gets: with XIPFS_READ_VERIFY, on an image with data
+ * checksums, bytes whose blocks matched their CRCs when the call checked
+ * them (in the mapping, at that moment: a caller that must serve exactly
+ * the bytes it checked from a source that can change copies them first,
+ * as the daemon does), or an error and no bytes.  On an image without data
+ * checksums (XIPFS_RO_COMPAT_DATA_CRC clear) the flag checks nothing and
+ * the bytes come as stored.  Without the flag nothing is checked: the
+ * bytes as stored, damaged or not.  Whatever the flags, the metadata
+ * that leads to the bytes (inode, cluster table) is decoded with every
+ * bound checked; the flag is about the data blocks.
  */
 ssize_t xipfs_file_pread(const struct xipfs_image *img,
 			 const struct xipfs_file *f, uint64_t offset,

@@ -3,37 +3,48 @@
  * Image inodes as the handlers use them: loaded by the number the kernel
  * knows (subdir= swaps two numbers, see xipfsd_swap_root; nothing else is
  * kept per inode, so the mapping needs no bookkeeping), with damage said
- * once and answered EIO, and shown to the kernel as attributes.  Called
+ * once per inode (one bit each, whatever door met it) and answered EIO, and shown to the kernel as attributes.  Called
  * inside the handler's SIGBUS guard wherever the image is read.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "xipfsd.h"
 
-/*
- * Was the damage of inode ino said already?  A few inode numbers are
- * remembered (set once, never cleared), so a damaged inode or directory
- * the kernel asks about again and again is one line, not one a request;
- * once they are all taken, the mount's message budget bounds the rest.
- */
-static int said_before(struct xipfsd *d, uint32_t ino)
+#define WORD_BITS	(8 * sizeof(unsigned long))
+
+/* One bit per image inode: its damage was said.  -1 after a message. */
+int xipfsd_complaints_setup(struct xipfsd *d)
 {
-	size_t n = sizeof(d->damaged) / sizeof(d->damaged[0]);
+	d->said = calloc(d->img.inode_count / WORD_BITS + 1,
+			 sizeof(*d->said));
+	if (d->said)
+		return 0;
+	fprintf(stderr, "xipfs: %s: out of memory\n", d->source);
+	return -1;
+}
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned int seen = 0;
+void xipfsd_complaints_free(struct xipfsd *d)
+{
+	free(d->said);
+	d->said = NULL;
+}
 
-		if (atomic_compare_exchange_strong(&d->damaged[i], &seen, ino))
+int xipfsd_complain_once(struct xipfsd *d, uint32_t ino)
+{
+	if (d->said && ino && ino <= d->img.inode_count) {
+		unsigned long bit = 1UL << ((ino - 1) % WORD_BITS);
+
+		if (atomic_fetch_or(&d->said[(ino - 1) / WORD_BITS], bit) & bit)
 			return 0;
-		if (seen == ino)
-			return 1;
 	}
-	return 0;
+	return xipfsd_may_complain(d);
 }
 
 /* A negative libxipfs return as the errno the kernel should see. */
@@ -41,7 +52,7 @@ int xipfsd_errno(struct xipfsd *d, int err, uint32_t ino)
 {
 	if (!xipfs_is_corruption(err))
 		return -err;
-	if (!said_before(d, ino) && xipfsd_may_complain(d))
+	if (xipfsd_complain_once(d, ino))
 		fuse_log(FUSE_LOG_ERR, "xipfs: %s: inode %u: %s\n", d->source,
 			 ino, xipfs_strerror(err));
 	return EIO;

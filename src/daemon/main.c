@@ -464,7 +464,8 @@ static int settle_paths(struct options *o, struct fuse_cmdline_opts *cmd)
 /* The features' state, made once the image is open; -1 after a message. */
 static int setup_features(struct xipfsd *d, const struct options *o)
 {
-	return xipfsd_verify_setup(d, o->verify >= 0 ? o->verify :
+	return xipfsd_complaints_setup(d) ||
+	       xipfsd_verify_setup(d, o->verify >= 0 ? o->verify :
 				   VERIFY_DEFAULT ? -1 : 0) ||
 	       xipfsd_profile_setup(d, o->text.profile) ||
 	       (o->text.stats &&
@@ -477,6 +478,7 @@ static void free_features(struct xipfsd *d)
 {
 	xipfsd_passthrough_free(d);
 	xipfsd_verify_free(d);
+	xipfsd_complaints_free(d);
 	xipfsd_profile_free(d);
 	xipfsd_push_free(d);
 	xipfsd_remote_free(d);

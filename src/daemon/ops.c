@@ -325,16 +325,17 @@ static void open_passthrough(fuse_req_t req, struct xipfsd *d, fuse_ino_t ino,
 {
 	struct xipfsd_guard g;
 	struct xipfs_inode_info inode;
-	int err, id;
+	int err, id, intact;
 
 	XIPFSD_GUARD(req, g);
 	err = xipfsd_get_inode(d, ino, &inode);
+	intact = !err && xipfsd_passthrough_intact(d, &inode);
 	xipfsd_guard_end();
 	if (err) {
 		fuse_reply_err(req, err);
 		return;
 	}
-	id = xipfsd_passthrough_open(req, d, &inode);
+	id = xipfsd_passthrough_open(req, d, &inode, intact);
 	if (id < 0) {
 		fuse_reply_err(req, -id);
 		return;
@@ -512,7 +513,8 @@ static void xipfsd_statfs(fuse_req_t req, fuse_ino_t ino)
 }
 
 /* XIPFS_IOC_WHERE: where a regular file's bytes sit in the source
- * (EOPNOTSUPP for a compressed file, which xipfs-map cannot map). */
+ * (EOPNOTSUPP for a compressed file, which xipfs-map cannot map; EIO, with
+ * verify, for a file with a block that fails its checksum). */
 static void xipfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 			 void *arg, struct fuse_file_info *fi, unsigned flags,
 			 const void *in_buf, size_t in_bufsz, size_t out_bufsz)
@@ -541,6 +543,11 @@ static void xipfsd_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned int cmd,
 	 * client (xipfs_direct_map) reads EOPNOTSUPP as "compressed" */
 	if (!err && (inode.flags & XIPFS_INODE_COMPRESSED))
 		err = EOPNOTSUPP;
+	/* the mapping the client makes is read with no request to us: with
+	 * verify, every block of the file is checked first (once a mount) */
+	if (!err && xipfsd_verify_on(d) && inode.size &&
+	    xipfsd_verify_file(d, &inode))
+		err = EIO;
 	if (!err) {
 		memset(&w, 0, sizeof(w));
 		w.version = XIPFS_WHERE_VERSION;

@@ -109,9 +109,9 @@ static const struct opt_def table[] = {
 	       "the mount's readahead window, set in sysfs by a\n"
 	       "root daemon (0: the kernel's)"),
 	FLAG("verify", verify, 1, "-o verify | noverify",
-	     "check the data CRC of every block a READ serves\n"
-	     "(once a block; EIO on a mismatch; default: "
-	     VERIFY_DEFAULT_NAME ")"),
+	     "check the data CRC of every block served (READ,\n"
+	     "push-ahead, passthrough, xipfs-map; once a block;\n"
+	     "EIO on a mismatch; default: " VERIFY_DEFAULT_NAME ")"),
 	FLAG("noverify", verify, 0, NULL, NULL),
 	STRING("profile", profile, "-o profile=FILE",
 	       "write the files run and read to FILE (at unmount\n"

@@ -11,10 +11,10 @@
 
 #include "xipfsd.h"
 
-/* -o verify unless noverify is given?  Its cost, measured (see the man
- * page), decides. */
-#define VERIFY_DEFAULT 0
-#define VERIFY_DEFAULT_NAME "noverify"	/* for --help */
+/* -o verify unless noverify is given?  Its cost on cold reads, measured
+ * (man page, DATA CHECKSUMS; docs/BENCHMARKS.md), decided: on. */
+#define VERIFY_DEFAULT 1
+#define VERIFY_DEFAULT_NAME "verify"	/* for --help */
 
 /* What the command line says; turned into struct xipfsd by main.c. */
 struct options {

@@ -137,9 +137,31 @@ static const char *passthrough_check(struct xipfsd *d, char *why,
 #endif
 }
 
+/* Would inode pass through, size and layout permitting? */
+static int may_pass(const struct xipfsd *d, const struct xipfs_inode_info *inode)
+{
+	return inode->size >= d->passthrough_min && inode->size > 0 &&
+	       xipfs_inode_mappable(&d->img, inode);
+}
+
+/*
+ * The kernel reads a passed-through file's backing clone with no request
+ * to the daemon, so verify checks all of the file's blocks before the
+ * first open passes it through: once a mount per block (the verdicts are
+ * READ's), a whole file's read the first time.
+ */
+int xipfsd_passthrough_intact(struct xipfsd *d,
+			      const struct xipfs_inode_info *inode)
+{
+	if (!d->passthrough_active || !xipfsd_verify_on(d) ||
+	    !S_ISREG(inode->mode) || !may_pass(d, inode))
+		return 1;
+	return xipfsd_verify_file(d, inode) == 0;
+}
+
 /* A backing id for this inode, or 0 to serve it through the page cache. */
 static int make_backing(fuse_req_t req, struct xipfsd *d,
-		       const struct xipfs_inode_info *inode)
+		       const struct xipfs_inode_info *inode, int intact)
 {
 	uint64_t offset, length;
 	int fd, id = 0;
@@ -149,6 +171,10 @@ static int make_backing(fuse_req_t req, struct xipfsd *d,
 		return 0;
 	if (inode->size < d->passthrough_min) {
 		atomic_fetch_add(&d->stats.passthrough_small, 1);
+		return 0;
+	}
+	if (!intact) {
+		atomic_fetch_add(&d->stats.passthrough_damaged, 1);
 		return 0;
 	}
 	if (atomic_load(&d->stats.backing_live) >= d->max_backing) {
@@ -216,7 +242,7 @@ int xipfsd_passthrough_setup(struct xipfsd *d)
 
 /* Register an open of inode; returns its backing id (0: page cache). */
 int xipfsd_passthrough_open(fuse_req_t req, struct xipfsd *d,
-			    const struct xipfs_inode_info *inode)
+			    const struct xipfs_inode_info *inode, int intact)
 {
 	struct xipfsd_open_table *t = d->open_inodes;
 	struct xipfsd_open_inode **p, *e;
@@ -232,7 +258,7 @@ int xipfsd_passthrough_open(fuse_req_t req, struct xipfsd *d,
 			return -ENOMEM;
 		}
 		e->ino = inode->ino;
-		e->backing_id = make_backing(req, d, inode);
+		e->backing_id = make_backing(req, d, inode, intact);
 		*p = e;
 	}
 	e->opens++;

@@ -38,7 +38,8 @@
 
 #include "xipfsd.h"
 
-enum { PUSH_NONE, PUSH_DONE, PUSH_READ };	/* struct xipfsd_push.state */
+/* struct xipfsd_push.state: not yet, pushed, read, never (damaged) */
+enum { PUSH_NONE, PUSH_DONE, PUSH_READ, PUSH_DAMAGED };
 
 struct xipfsd_push_slot {
 	uint32_t index;		/* entry pushed, ahead of the reader */
@@ -66,6 +67,7 @@ struct xipfsd_push {
 	uint64_t ahead;		/* bytes in the ring */
 	/* the thread's own */
 	struct xipfs_zctx *zctx;	/* its reading context */
+	uint8_t *checked;	/* with verify: bytes in place, checked */
 	pthread_t thread;
 	int running, stop;
 };
@@ -203,24 +205,50 @@ void xipfsd_push_note_read(struct xipfsd *d, uint32_t ino, uint64_t off)
 
 /*
  * The bytes of a small file, in place or decompressed into the thread's
- * reading context.  With verify, a block that fails its CRC is never
- * handed to the kernel.  Checked quietly (the library's own check), outside
- * the mount's verified-block bitmaps: the one complaint per bad block
- * belongs to the READ that meets it, which names the file the reader
- * asked for.
+ * reading context.  With verify, they go through the same checks as a
+ * READ (and share its verdicts, once a block): bytes in place are read
+ * into the thread's buffer, checked and stored from there; compressed
+ * clusters are checked before they are decompressed.  A file with a block
+ * that fails is not pushed (its READ then gets EIO); the one complaint for
+ * it names it, whoever met it first.
  */
 static const uint8_t *file_bytes(struct xipfsd *d,
 				 const struct xipfs_inode_info *inode)
 {
+	int verify = xipfsd_verify_on(d);
 	struct xipfs_file f;
 	const uint8_t *bytes;
+	ssize_t n;
+	int err;
 
-	if (xipfs_file_open(&d->img, inode, &f) ||
-	    xipfs_file_pread(&d->img, &f, 0, inode->size,
-			     xipfsd_verify_on(d) ? XIPFS_READ_VERIFY : 0,
-			     d->push->zctx, &bytes) != (ssize_t)inode->size)
+	if (xipfs_file_open(&d->img, inode, &f))
 		return NULL;
-	return bytes;
+	n = xipfs_file_pread(&d->img, &f, 0, inode->size,
+			     verify && f.compressed ? XIPFS_READ_VERIFY : 0,
+			     d->push->zctx, &bytes);
+	if (n == (ssize_t)inode->size) {
+		uint64_t at;
+
+		if (!verify || f.compressed)
+			return bytes;
+		at = (uint64_t)(bytes - d->img.base);	/* bytes in place */
+		if (xipfsd_verify_known(d, at, inode->size))
+			return bytes;
+		err = xipfsd_verify_copy(d, inode->ino, at, (size_t)inode->size,
+					 d->push->checked, &bytes);
+		if (!err)
+			return bytes;
+	} else {
+		err = n < 0 ? (int)n : 0;
+	}
+	/* -EIO is verify's verdict: a damaged file stays damaged, and is
+	 * never tried again */
+	if (verify && err == -EIO) {
+		atomic_store(&d->push->state[inode->ino - 1], PUSH_DAMAGED);
+		atomic_fetch_add_explicit(&d->stats.push_damaged, 1,
+					  memory_order_relaxed);
+	}
+	return NULL;
 }
 
 /*
@@ -359,22 +387,31 @@ static void push_buffers_free(struct xipfsd_push *p)
 	free(p->state);
 	free(p->ring);
 	xipfs_zctx_free(p->zctx);
+	free(p->checked);
+	p->checked = NULL;
 	p->dir_of = p->index_of = p->known = NULL;
 	p->state = NULL;
 	p->ring = NULL;
 	p->zctx = NULL;
 }
 
-static int push_buffers_alloc(struct xipfsd_push *p, size_t inodes)
+static int push_buffers_alloc(struct xipfsd *d, size_t inodes)
 {
+	struct xipfsd_push *p = d->push;
+
 	p->dir_of = calloc(inodes, sizeof(*p->dir_of));
 	p->index_of = calloc(inodes, sizeof(*p->index_of));
 	p->known = calloc(inodes, sizeof(*p->known));
 	p->state = calloc(inodes, sizeof(*p->state));
 	p->ring = calloc(p->window, sizeof(*p->ring));
 	p->zctx = xipfs_zctx_new();
+	if (p->zctx && xipfsd_verify_on(d)) {
+		/* the READ path's checks, and its verdicts (verify.c) */
+		xipfs_zctx_set_check(p->zctx, xipfsd_verify_block, d);
+		p->checked = malloc(xipfsd_verify_span(d, (size_t)p->max_file));
+	}
 	if (p->dir_of && p->index_of && p->known && p->state && p->ring &&
-	    p->zctx)
+	    p->zctx && (p->checked || !xipfsd_verify_on(d)))
 		return 0;
 	push_buffers_free(p);
 	return -ENOMEM;
@@ -392,7 +429,7 @@ int xipfsd_push_start(struct xipfsd *d)
 
 	if (!p)
 		return 0;
-	err = push_buffers_alloc(p, d->img.inode_count);
+	err = push_buffers_alloc(d, d->img.inode_count);
 	if (!err) {
 		pthread_mutex_init(&p->lock, NULL);
 		pthread_cond_init(&p->wake, NULL);

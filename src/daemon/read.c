@@ -348,7 +348,38 @@ struct found {
 	struct xipfs_file f;
 	const uint8_t *bytes;
 	size_t len;
+	int checked;	/* bytes in place, copied into the thread's buffer
+			 * and checked there (verify.c) */
+	int lost;	/* the source no longer holds them */
 };
+
+/*
+ * With verify, bytes in place whose blocks are not all checked yet are
+ * read by the kernel into the thread's buffer, checked there, and served
+ * from there: checking them in the mapping would fault every page into
+ * this process, which costs far more than the copy (verify.c).  Blocks
+ * checked before are served as without verify.
+ */
+static int check_in_place(struct xipfsd *d, struct thread_state *ts,
+			  struct found *r)
+{
+	uint64_t at = (uint64_t)(r->bytes - d->img.base);
+	uint8_t *buf;
+	int err;
+
+	if (xipfsd_verify_known(d, at, r->len))
+		return 0;
+	buf = bounce_buffer(ts, xipfsd_verify_span(d, r->len));
+	if (!buf)
+		return ENOMEM;
+	err = xipfsd_verify_copy(d, r->f.inode.ino, at, r->len, buf, &r->bytes);
+	if (err == -ENODATA)
+		r->lost = 1;
+	else if (err)
+		return -err;
+	r->checked = 1;
+	return 0;
+}
 
 /*
  * The bytes [off, off + size) of inode ino, inside the caller's guard.
@@ -377,16 +408,35 @@ static int find_bytes(struct xipfsd *d, fuse_ino_t ino, uint64_t off,
 	if (err)
 		return err;
 	clusters = xipfs_zctx_clusters(ts->z);
+	/* compressed clusters are checked as they are decompressed (the
+	 * decompressor reads them anyway); bytes in place below */
 	n = xipfs_file_pread(&d->img, &r->f, off, size,
-			     xipfsd_verify_on(d) ? XIPFS_READ_VERIFY : 0, ts->z,
-			     &r->bytes);
+			     xipfsd_verify_on(d) && r->f.compressed ?
+			     XIPFS_READ_VERIFY : 0, ts->z, &r->bytes);
 	if (n < 0)
 		return xipfsd_errno(d, (int)n, inode.ino);
 	r->len = (size_t)n;
 	atomic_fetch_add_explicit(&d->stats.clusters,
 				  xipfs_zctx_clusters(ts->z) - clusters,
 				  memory_order_relaxed);
+	if (xipfsd_verify_on(d) && r->len && in_image(d, r->bytes))
+		return check_in_place(d, ts, r);
 	return 0;
+}
+
+/* Bytes in place from the buffer they were checked in. */
+static void reply_checked(fuse_req_t req, struct xipfsd *d,
+			  const struct found *r)
+{
+	int packed = !!(r->f.inode.flags & XIPFS_INODE_PACKED);
+
+	if (fuse_reply_buf(req, (const char *)r->bytes, r->len))
+		return;
+	atomic_fetch_add_explicit(packed ? &d->stats.bytes_packed :
+				  &d->stats.bytes_copy, r->len,
+				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&d->stats.bytes_checked, r->len,
+				  memory_order_relaxed);
 }
 
 /* The reply: bytes in place by copy or splice, decompressed ones as they
@@ -395,7 +445,11 @@ static void reply_found(fuse_req_t req, struct xipfsd *d,
 			const struct found *r)
 {
 	xipfsd_note_served(d, r->f.inode.ino, r->len);
-	if (r->len && !in_image(d, r->bytes))
+	if (r->lost)
+		xipfsd_reply_lost(req, d);
+	else if (r->checked)
+		reply_checked(req, d, r);
+	else if (r->len && !in_image(d, r->bytes))
 		reply_decompressed(req, d, r->bytes, r->len);
 	else
 		reply_in_place(req, d, r->len ? r->bytes : d->img.base, r->len,

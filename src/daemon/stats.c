@@ -178,6 +178,9 @@ static void json_read(FILE *f, struct xipfsd *d)
 	/* of copy_bytes and packed_bytes: copied through a buffer first,
 	 * from a source the kernel cannot pin (bounce.c) */
 	json_count(f, "bounce_bytes", &s->bytes_bounce, 0);
+	/* of copy_bytes and packed_bytes: served from the copy verify
+	 * checked them in (verify.c) */
+	json_count(f, "checked_bytes", &s->bytes_checked, 0);
 	fprintf(f, ",\n    \"bounce\": %s", d->bounce ? "true" : "false");
 	fputs("\n  },\n", f);
 }
@@ -197,12 +200,14 @@ static void json_features(FILE *f, struct xipfsd *d)
 	json_count(f, "backing_live", &s->backing_live, 0);
 	json_count(f, "fallbacks", &s->fallbacks, 0);
 	json_count(f, "below_min", &s->passthrough_small, 0);
+	json_count(f, "damaged", &s->passthrough_damaged, 0);
 	fprintf(f, "\n  },\n  \"push\": {\n    \"on\": %s,",
 		xipfsd_push_on(d) ? "true" : "false");
 	json_count(f, "files", &s->push_files, 1);
 	json_count(f, "bytes", &s->push_bytes, 0);
 	json_count(f, "missed", &s->push_missed, 0);
 	json_count(f, "unknown", &s->push_unknown, 0);
+	json_count(f, "damaged", &s->push_damaged, 0);
 	fputs("\n  }\n", f);
 }
 

@@ -46,6 +46,10 @@ struct xipfsd_stats {
 	atomic_ulong clusters;		/* clusters those READs decompressed */
 	atomic_ulong crc_blocks;	/* -o verify: blocks checked */
 	atomic_ulong crc_failures;	/* -o verify: blocks that failed */
+	atomic_ulong bytes_checked;	/* READ bytes of files in place served
+					 * from the copy they were checked in */
+	atomic_ulong passthrough_damaged;	/* opens not passed through:
+						 * a block failed its CRC */
 	atomic_ulong lost;		/* requests answered EIO: source lost */
 	atomic_ulong uring_reads;	/* READs that came over io_uring */
 	atomic_ulong passthrough_opens;	/* opens bound to a backing file */
@@ -59,6 +63,7 @@ struct xipfsd_stats {
 	atomic_ulong push_unknown;	/* not pushed: the kernel had no inode */
 	atomic_ulong trims;		/* mapping dropped from the RSS
 					 * (resident.c) */
+	atomic_ulong push_damaged;	/* not pushed: a block failed its CRC */
 };
 
 /* Bounds of options the table in options.c checks. */
@@ -124,7 +129,7 @@ struct xipfsd {
 	long page_size;
 	struct fuse_conn_info_opts *conn_opts;
 	atomic_uint complaints;		/* damage and loss messages so far */
-	atomic_uint damaged[16];	/* inodes whose damage was said */
+	atomic_ulong *said;		/* per image inode: its damage said */
 	int meta_check_off;		/* -o noverify: metadata unchecked */
 	uint64_t source_dev, source_ino;	/* for XIPFS_IOC_WHERE */
 	uint32_t root_ino;		/* image inode shown as the root */
@@ -183,6 +188,12 @@ int xipfsd_get_inode(struct xipfsd *d, fuse_ino_t ino,
 int xipfsd_load_inode(struct xipfsd *d, uint32_t ino,
 		      struct xipfs_inode_info *inode);
 int xipfsd_errno(struct xipfsd *d, int err, uint32_t ino);
+/* Damage is said once per inode (whatever door met it: metadata, data,
+ * push-ahead), within the mount's budget: 1 when this is the time to say
+ * it about image inode ino.  setup: at mount, -1 after a message. */
+int xipfsd_complain_once(struct xipfsd *d, uint32_t ino);
+int xipfsd_complaints_setup(struct xipfsd *d);
+void xipfsd_complaints_free(struct xipfsd *d);
 void xipfsd_fill_stat(const struct xipfsd *d,
 		      const struct xipfs_inode_info *inode, struct stat *st);
 void xipfsd_fill_entry(const struct xipfsd *d,
@@ -242,10 +253,25 @@ int xipfsd_errno(struct xipfsd *d, int err, uint32_t ino);
 int xipfsd_verify_setup(struct xipfsd *d, int asked);
 int xipfsd_verify_on(const struct xipfsd *d);
 void xipfsd_verify_free(struct xipfsd *d);
-/* The READ path's data block check (xipfs_zctx_set_check(), arg the
- * mount): once a mount per block; 0, or -EIO for a block that fails its
- * CRC (said here, naming f's file). */
+/* The data block check of bytes the reader touches anyway (compressed
+ * clusters: xipfs_zctx_set_check(), arg the mount): once a mount per
+ * block; 0, or -EIO for a block that fails its CRC (said once per file,
+ * naming it by path). */
 int xipfsd_verify_block(void *arg, const struct xipfs_file *f, uint64_t block);
+/* Are the blocks holding image bytes [at, at + len) all checked good? */
+int xipfsd_verify_known(struct xipfsd *d, uint64_t at, uint64_t len);
+/* Bytes in place: the blocks holding image bytes [at, at + len) read by
+ * the kernel into buf (xipfsd_verify_span(len) bytes at least), those not
+ * checked yet checked there, *out the bytes asked for, in buf: the bytes
+ * served are the bytes checked.  0; -EIO when a block fails (said once
+ * for file ino); -ENODATA when the source no longer holds them.  Inside
+ * the caller's guard. */
+size_t xipfsd_verify_span(const struct xipfsd *d, size_t len);
+int xipfsd_verify_copy(struct xipfsd *d, uint32_t ino, uint64_t at,
+		       size_t len, uint8_t *buf, const uint8_t **out);
+/* Every block of a file's stored bytes (before passthrough hands the
+ * kernel a clone of them): 0, or negative; inside the caller's guard. */
+int xipfsd_verify_file(struct xipfsd *d, const struct xipfs_inode_info *inode);
 
 /* paths.c: names of image inodes, found by walking the image's tree from
  * its root (never subdir=), depth first, in a guard of the caller's. */
@@ -309,8 +335,14 @@ void xipfsd_reply_bounce(fuse_req_t req, struct xipfsd *d, uint8_t *buf,
  * setup: at mount, whether the preconditions hold (-1 after a message
  * for passthrough=on). */
 int xipfsd_passthrough_setup(struct xipfsd *d);
+/* Does verify let inode pass through (every block of it checked good, or
+ * verify off)?  Inside the caller's guard, before xipfsd_passthrough_open:
+ * a file that is not intact is served by READ, which answers EIO for its
+ * bad blocks. */
+int xipfsd_passthrough_intact(struct xipfsd *d,
+			      const struct xipfs_inode_info *inode);
 int xipfsd_passthrough_open(fuse_req_t req, struct xipfsd *d,
-			    const struct xipfs_inode_info *inode);
+			    const struct xipfs_inode_info *inode, int intact);
 void xipfsd_passthrough_release(fuse_req_t req, struct xipfsd *d,
 				uint32_t ino);
 void xipfsd_passthrough_free(struct xipfsd *d);

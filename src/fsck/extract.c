@@ -10,7 +10,9 @@
  *    we created uses O_NOFOLLOW, so nothing is written through a symlink;
  *  - names are re-checked here with xipfs_name_valid() (no '/', '.', '..',
  *    empty), although the reader applied that rule already.
- * The image is verified in full before the first file is created.
+ * The image's structure is verified in full before the first file is
+ * created; each file's data is checked as it is copied, and a damaged
+ * file is named and left out (no partial file), the rest extracted.
  */
 #include "config.h"
 
@@ -384,32 +386,44 @@ static int in_image(const struct extract *ex, const uint8_t *ptr)
 	return ptr >= ex->img->base && ptr < ex->img->base + ex->img->length;
 }
 
+/*
+ * The file's data is damaged (a block fails its checksum, a cluster does
+ * not decompress): the file is named and not extracted (the caller
+ * removes what was written), and the extraction goes on with the rest;
+ * xipfsck exits nonzero at the end.
+ */
 static void data_err(struct extract *ex, const struct xipfs_file *f,
 		     uint64_t pos, ssize_t n)
 {
-	char msg[128];
+	char *tofree;
+	const char *p = shown_path(ex, &tofree);
 
-	snprintf(msg, sizeof(msg), "%s at byte %" PRIu64 ": %s",
+	fsck_err(ex->ctx, n < 0 && !xipfs_is_corruption((int)n) ?
+		 FSCK_EXIT_OPERATIONAL : FSCK_EXIT_CORRUPT,
+		 ex->ctx->image_path, "inode %" PRIu32 " (%s): %s at byte %"
+		 PRIu64 ": %s; file not extracted", f->inode.ino, p,
 		 f->compressed ? "cannot decompress the cluster" :
 				 "cannot read the data",
 		 pos, n < 0 ? xipfs_strerror((int)n) :
 			      "file data ends before its size");
-	image_err(ex, f->inode.ino, msg);
+	free(tofree);
 }
 
 /* The file's bytes, a chunk at a time through the one read entry: in
- * place (holes in the source skipped) or decompressed. */
+ * place (holes in the source skipped) or decompressed; each chunk's data
+ * blocks checked against their CRCs first (not with -m). */
 static int copy_data(struct extract *ex, int fd,
 		     const struct xipfs_inode_info *inode)
 {
+	unsigned int flags = ex->ctx->metadata_only ? 0 : XIPFS_READ_VERIFY;
 	struct xipfs_file f;
 	uint64_t pos = 0;
 	int r = xipfs_file_open(ex->img, inode, &f);
 
 	while (r == 0 && pos < inode->size) {
 		const uint8_t *ptr;
-		ssize_t n = xipfs_file_pread(ex->img, &f, pos, COPY_CHUNK, 0,
-					     ex->zctx, &ptr);
+		ssize_t n = xipfs_file_pread(ex->img, &f, pos, COPY_CHUNK,
+					     flags, ex->zctx, &ptr);
 		size_t avail = n > 0 ? (size_t)n : 0, hole;
 
 		if (n <= 0) {
@@ -942,12 +956,27 @@ static void extract_root(struct extract *ex)
 		restore_meta(ex, &t, &root);
 }
 
+/*
+ * Before anything is created, the structure is checked in full (the data
+ * checksum table included) and a damaged one refused.  The file data is
+ * checked file by file as it is copied (copy_data): one damaged file
+ * costs only itself, and the image is read once.
+ */
+static int verify_structure(struct fsck_ctx *ctx)
+{
+	int metadata_only = ctx->metadata_only, r;
+
+	ctx->metadata_only = 1;
+	r = fsck_verify(ctx);
+	ctx->metadata_only = metadata_only;
+	return r;
+}
+
 int fsck_extract(struct fsck_ctx *ctx)
 {
 	struct extract ex;
 
-	/* a damaged image is refused before anything is created */
-	if (fsck_verify(ctx) < 0) {
+	if (verify_structure(ctx) < 0) {
 		fsck_err(ctx, FSCK_EXIT_CORRUPT, ctx->image_path,
 			 "image is damaged; nothing extracted");
 		return -1;

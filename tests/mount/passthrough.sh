@@ -4,7 +4,9 @@
 # and mmap, and the daemon served not one READ for block-aligned files;
 # packed files still read by copy.  Where a precondition fails (tmpfs,
 # ext4, no CAP_SYS_ADMIN, a libfuse without the API) auto falls back with a
-# one-line reason and works, and passthrough=on refuses to mount.
+# one-line reason and works, and passthrough=on refuses to mount.  With
+# verify (the default) a file with a damaged block is not passed through:
+# its READs get EIO.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
 need_root
 need_cmd fusermount3
@@ -100,6 +102,23 @@ for fs in xfs btrfs; do
 	[ "$(counter ops.READ)" -gt 0 ] || fail "$fs: packed files were not read by copy"
 	[ "$(counter passthrough.opens)" -gt 0 ] || fail "$fs: no passthrough for aligned files"
 	ok "$fs: packed files by copy, aligned ones passed through"
+
+	[ $fs = xfs ] || continue
+	# Verify (the default) checks every block of a file before the
+	# kernel gets a clone of them: one flipped byte in f65537, and its
+	# open goes to the page cache, where its READ gets EIO.
+	cp "$WORK/aligned.xip" "$WORK/fs-$fs/bad.xip"
+	at=$(python3 "$top_srcdir/tests/stored_at.py" "$WORK/aligned.xip" /f65537 | awk '$1 == "/f65537" {print $2}')
+	python3 "$top_srcdir/tests/xipimg.py" "$WORK/fs-$fs/bad.xip" flip $((at + 40000))
+	: >"$WORK/xipfs.log"
+	xipfs_mount "$WORK/fs-$fs/bad.xip" "$mnt" -o "passthrough=on,passthrough_min=0,stats=$STATS"
+	expect_error "Input/output error" cat "$mnt/f65537"
+	python3 "$top_srcdir/tests/mount_check.py" same "$T" "$mnt" $(echo $files | sed 's/f65537//') ||
+		fail "$fs: intact files differ beside a damaged one"
+	xipfs_unmount "$mnt"
+	[ "$(counter passthrough.damaged)" = 1 ] || fail "$fs: damaged file: $(cat "$STATS")"
+	[ "$(counter passthrough.opens)" -ge 6 ] || fail "$fs: intact files did not pass through: $(cat "$STATS")"
+	ok "$fs: the damaged file is not passed through (EIO by READ), the intact ones are"
 done
 
 # Preconditions that fail: tmpfs and ext4 cannot clone.

@@ -1,7 +1,7 @@
 #!/bin/bash
 # -o verify: one flipped data byte in a file in place, in a packed file and
 # in a compressed file's stored cluster each give EIO on reading that file
-# and exactly one logged complaint per damaged block, naming the inode and
+# and exactly one logged complaint per damaged file, naming the inode and
 # its path; files in other blocks read right; the counters count.
 # Without verify the flipped byte in place is served (the option matters).
 # A damaged checksum table refuses a verify mount (noverify mounts it); an
