@@ -33,11 +33,13 @@ read_all() {
 		fail "bytes read through the mount differ from the tree"
 }
 
-# pcounter KEY: KEY of the daemon's record, written now (SIGUSR1).
+# pcounter KEY: KEY of the daemon's record, written now (SIGUSR1);
+# plast KEY: KEY of the record last written.
 pcounter() {
 	stats_now "$pstats" "$ppid" || fail "no stats record after SIGUSR1"
-	stats_get "$pstats" "$1" || fail "no counter $1 in $pstats"
+	plast "$1"
 }
+plast() { stats_get "$pstats" "$1" || fail "no counter $1 in $pstats"; }
 
 # one_pass MNT: the first small file (the trigger), then, once all the
 # others were pushed, the directory whole; sets reads to the READs this
@@ -48,30 +50,30 @@ pcounter() {
 # drop_caches on this machine), which leaves nothing to count.
 one_pass() {
 	local reads0 pushed0 forgets0 want
-	reads= reads0=$(pcounter ops.READ) pushed0=$(pcounter push.files)
+	reads= reads0=$(pcounter ops.READ) pushed0=$(plast push.files)
+	forgets0=$(plast ops.FORGET)
 	want=$((pushed0 + nfiles - 1))
 	$reader ls "$1/small" >/dev/null
-	forgets0=$(pcounter ops.FORGET)
 	$reader cat "$1/small/f0000" >/dev/null
 	for _ in $(seq 1 150); do
 		[ "$(pcounter ops.FORGET)" = "$forgets0" ] || return 0
-		[ "$(stats_get "$pstats" push.files)" -lt "$want" ] || break
+		[ "$(plast push.files)" -lt "$want" ] || break
 		sleep 0.1
 	done
-	[ "$(stats_get "$pstats" push.files)" -ge "$want" ] ||
-		fail "push-ahead pushed $(($(stats_get "$pstats" push.files) - pushed0)) files, not $((nfiles - 1)): $(cat "$pstats")"
+	[ "$(plast push.files)" -ge "$want" ] ||
+		fail "push-ahead pushed $(($(plast push.files) - pushed0)) files, not $((nfiles - 1)): $(cat "$pstats")"
 	read_all "$1"
 	[ "$(pcounter ops.FORGET)" = "$forgets0" ] || return 0
-	reads=$(($(stats_get "$pstats" ops.READ) - reads0))
+	reads=$(($(plast ops.READ) - reads0))
 }
 
 # read_pushed MNT: one_pass, again while something else drops the caches.
 read_pushed() {
-	for _ in 1 2 3 4 5; do
+	for _ in $(seq 1 10); do
 		one_pass "$1"
 		[ -z "$reads" ] || return 0
 	done
-	fail "the kernel forgot inodes in each of 5 passes"
+	fail "the kernel forgot inodes in each of 10 passes"
 }
 whole_dir="push_window=$nfiles,push_budget=64M"
 
@@ -146,7 +148,10 @@ ustats=$WORK/ustats/s.json
 mounted="$WORK/umnt $mounted"
 start_daemon user "$WORK/user.log" "$WORK/umnt" as_user "$XIPFS" -f -o "stats=$ustats,$whole_dir" "$WORK/img.xip" "$WORK/umnt"
 upid=${daemon_pid[user]}
-pstats=$ustats ppid=$upid reader=as_user
+# as_user is a function: the daemon is the child of the shell started for it
+dpid=$(pgrep -n -P "$upid") && [ "$(cat "/proc/$dpid/comm")" = xipfs ] ||
+	fail "no user daemon under pid $upid"
+pstats=$ustats ppid=$dpid reader=as_user
 read_pushed "$WORK/umnt"
 pushed=$(pcounter push.files)
 as_user fusermount3 -u "$WORK/umnt" || fail "user cannot unmount"
