@@ -92,3 +92,15 @@ void xipfsd_reply_bounce(fuse_req_t req, struct xipfsd *d, uint8_t *buf,
 	atomic_fetch_add_explicit(&d->stats.bytes_bounce, len,
 				  memory_order_relaxed);
 }
+
+/*
+ * Can the source's bytes be read with pread?  A file or block device can;
+ * a memory device (/dev/mem, device DAX) has no read(), and raw page
+ * frames behind a file (a PCI BAR's sysfs resource file) answer it with
+ * EIO: those are copied from the mapping.
+ */
+int xipfsd_source_reads(const struct xipfsd *d)
+{
+	return !d->bounce &&
+	       (d->map.type == S_IFREG || d->map.type == S_IFBLK);
+}

@@ -302,7 +302,7 @@ static const uint8_t *read_into_buffer(struct xipfsd *d, const uint8_t *ptr,
 	uint8_t *buf;
 	ssize_t n;
 
-	if (d->map.type != S_IFREG && d->map.type != S_IFBLK)
+	if (!xipfsd_source_reads(d))
 		return ptr;
 	ts = thread_state_get(d);
 	buf = ts && len ? bounce_buffer(ts, len) : NULL;

@@ -223,15 +223,16 @@ size_t xipfsd_verify_span(const struct xipfsd *d, size_t len)
  * fault every page of it into this process first, which is what made
  * -o verify cost up to 0.12x on cold reads (docs/BENCHMARKS.md); a copy
  * into a buffer that stays warm costs a fraction of that.  Memory devices
- * (/dev/mem, device DAX) have no read(): copied from the mapping, inside
- * the caller's guard.  0, or -ENODATA when the source no longer holds
+ * (/dev/mem, device DAX) and raw page frames behind a file (a PCI BAR's
+ * sysfs resource file, which answers read() with EIO) are copied from the
+ * mapping, inside the caller's guard.  0, or -ENODATA when the source no longer holds
  * them.
  */
 static int read_image(struct xipfsd *d, uint64_t at, size_t len, uint8_t *buf)
 {
 	ssize_t n;
 
-	if (d->map.type == S_IFCHR) {
+	if (!xipfsd_source_reads(d)) {
 		memcpy(buf, d->img.base + at, len);
 		return 0;
 	}
@@ -269,8 +270,8 @@ int xipfsd_verify_copy(struct xipfsd *d, uint32_t ino, uint64_t at,
 #define FILE_CHUNK	(1024 * 1024)
 
 /* Every block of image bytes [at, at + len) checked in the mapping: for
- * memory devices, which have no read() and whose pages are no part of the
- * RSS.  A fault (the source gone) leaves through the caller's guard with
+ * sources without read() (xipfsd_source_reads), whose pages are no part
+ * of the RSS.  A fault (the source gone) leaves through the caller's guard with
  * nothing allocated here. */
 static int verify_in_place(struct xipfsd *d, uint32_t ino, uint64_t at,
 			   uint64_t len)
@@ -295,7 +296,7 @@ int xipfsd_verify_file(struct xipfsd *d, const struct xipfs_inode_info *inode)
 
 	if (xipfs_file_stored_range(&d->img, inode, 0, inode->size, &at, &len))
 		return -EIO;
-	if (d->map.type == S_IFCHR)
+	if (!xipfsd_source_reads(d))
 		return verify_in_place(d, inode->ino, at, len);
 	for (done = 0; !err && done < len; done += FILE_CHUNK) {
 		size_t n = len - done < FILE_CHUNK ? (size_t)(len - done) :

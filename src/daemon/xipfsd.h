@@ -328,6 +328,7 @@ static inline void xipfsd_guard_end(void)
 
 /* bounce.c: sources the kernel cannot pin (/dev/mem, PCI resources). */
 void xipfsd_bounce_decide(struct xipfsd *d);
+int xipfsd_source_reads(const struct xipfsd *d);
 void xipfsd_reply_bounce(fuse_req_t req, struct xipfsd *d, uint8_t *buf,
 			 const uint8_t *ptr, size_t len, int packed);
 
