@@ -116,12 +116,14 @@ mounted_checks() {
 }
 
 # Raw page frames (/dev/mem, a PCI resource): -v says READ goes through a
-# buffer, and the stats record counts those bytes; any other source
-# replies straight from its mapping.
+# buffer, and the stats record counts those bytes: bounced, or (verify
+# being on by default) served from the buffer a block was first checked
+# in; any other source replies straight from its mapping.
 said_bounce() { grep -q 'raw page frames (VM_PFNMAP' "$log"; }
 counted_bounce() {
 	[ "$(stats_get "$stats" read.bounce)" = 1 ] &&
-		[ "$(stats_get "$stats" read.bounce_bytes)" -gt 0 ]
+		[ $(($(stats_get "$stats" read.bounce_bytes) +
+		     $(stats_get "$stats" read.checked_bytes))) -gt 0 ]
 }
 bounce_checks() {
 	if [ "$1" = bounce ]; then
