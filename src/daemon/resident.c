@@ -14,10 +14,12 @@
  * them again with a minor fault; a thread copying from the mapping at that
  * moment takes that fault, nothing more.  Zapping a range mostly unmapped
  * costs a walk of its page tables, microseconds even for gigabytes.
- * Chosen over pread into a buffer (a second copy of every byte, against
- * the one copy from the mapping) and over dropping each READ's range (a
- * system call and a TLB flush per request, and the metadata pages would
- * stay).  PFN-mapped sources (/dev/mem, a BAR) have no pages to count and
+ * READ by copy no longer touches the mapping for a file or block source
+ * (read.c reads those with pread: re-faulting pages after each trim cost
+ * more than the extra copy); this bounds the rest: push-ahead's stores,
+ * compressed clusters, metadata, sources without read().  Chosen over
+ * dropping each request's range (a system call and a TLB flush per
+ * request, and the metadata pages would stay).  PFN-mapped sources (/dev/mem, a BAR) have no pages to count and
  * refuse the advice (EINVAL): trimming stops at the first refusal.
  */
 #include "config.h"
