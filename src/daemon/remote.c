@@ -642,6 +642,7 @@ static int fetch_blocks(struct xipfsd *d, uint64_t first, uint64_t end,
 		}
 		cache_mark(&r->cache, b);
 		bit_set(r->checked, b);
+		xipfsd_verify_note_good(d, b - r->data_first);
 		atomic_fetch_add_explicit(&r->n.blocks_fetched, 1,
 					  memory_order_relaxed);
 	}
@@ -663,6 +664,7 @@ static int check_cached(struct xipfsd *d, uint64_t b)
 	atomic_fetch_add_explicit(&r->n.cache_checked, 1,
 				  memory_order_relaxed);
 	bit_set(r->checked, b);
+	xipfsd_verify_note_good(d, b - r->data_first);
 	return 1;
 }
 

@@ -200,6 +200,15 @@ static int block_span(const struct xipfsd *d, uint64_t at, uint64_t len,
 	return 0;
 }
 
+/* Data block i found good by a check of the very bytes the source now
+ * holds (a remote source checks every block it fetches or finds in its
+ * cache): READ need not check it a second time. */
+void xipfsd_verify_note_good(struct xipfsd *d, uint64_t i)
+{
+	if (d->verify && i < d->verify->blocks)
+		bit_set(d->verify->good, i);
+}
+
 int xipfsd_verify_known(struct xipfsd *d, uint64_t at, uint64_t len)
 {
 	uint64_t first, last;

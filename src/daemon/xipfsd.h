@@ -260,6 +260,7 @@ void xipfsd_verify_free(struct xipfsd *d);
 int xipfsd_verify_block(void *arg, const struct xipfs_file *f, uint64_t block);
 /* Are the blocks holding image bytes [at, at + len) all checked good? */
 int xipfsd_verify_known(struct xipfsd *d, uint64_t at, uint64_t len);
+void xipfsd_verify_note_good(struct xipfsd *d, uint64_t block);
 /* Bytes in place: the blocks holding image bytes [at, at + len) read by
  * the kernel into buf (xipfsd_verify_span(len) bytes at least), those not
  * checked yet checked there, *out the bytes asked for, in buf: the bytes
