@@ -13,8 +13,9 @@
 #
 # Beyond xipbench's figures it can also record (the measurements of the
 # retired bench-read.sh and bench-bypass.sh): each daemon's VmRSS and
-# RssAnon after the run (always), the page-cache growth from mapping the big
-# file through each xipfs mount (--mapped-cache), and the mount time of an
+# RssAnon after the run (always), the page cache that mapping the big file
+# through each xipfs mount fills, its own pages and the image's
+# (--mapped-cache), and the mount time of an
 # image of many empty files (--mount-files).  Targets outside the default
 # set: xipfs_open, xipfs_clonefd, xipfs_single, xipfs_nopush (copy with
 # push-ahead off), xipfs_pt_all (passthrough for every file size: the
@@ -58,8 +59,8 @@ usage() {
 	                    named NAME (repeatable; the way defaults are
 	                    re-decided).  OPTS may hold ra=KB: the mount's
 	                    read_ahead_kb, set in sysfs after mounting (root)
-	  --mapped-cache    also: page-cache growth from mapping and touching
-	                    the big file through each xipfs mount (root)
+	  --mapped-cache    also: the page cache that mapping and touching the
+	                    big file through each xipfs mount fills (root)
 	  --mount-files N   also: mount time of an image of N empty files,
 	                    xipfs and squashfuse (bench-read.sh's was 1000000)
 	  --out DIR         where compare.md, .json, .png, .gp go (default ./bench-out)
@@ -403,8 +404,9 @@ for n in "${!daemon_pid[@]}"; do
 		END {printf "VmRSS %.1f MiB, RssAnon %.1f MiB", r / 1024, a / 1024}' "/proc/${daemon_pid[$n]}/status")")
 done
 cmds+=("awk '/^VmRSS|^RssAnon/' /proc/PID/status  # of each daemon, after the run")
-# Page-cache growth from mapping and touching every page of the big file
-# through each xipfs mount, cold, read while the mapping lives.
+# The page cache that mapping and touching every page of the big file
+# through each xipfs mount fills, cold, read while the mapping lives: the
+# file's own pages and the image's (double caching shows as both).
 cache_grown=()
 if [ $mapped_cache = 1 ]; then
 	if [ $root = 0 ]; then
@@ -415,9 +417,10 @@ if [ $mapped_cache = 1 ]; then
 		[ $root = 1 ] || break
 		case $t in xipfs_*) ;; *) continue;; esac
 		drop_caches
-		cache_grown+=("$t: $(python3 "$top/scripts/bench_report.py" mapped-cache "${path[$t]}/$file") MiB")
+		case $t in xipfs_passthrough|xipfs_pt_all) image=$base/xfs/x.img;; *) image=$base/x.img;; esac
+		cache_grown+=("$t: $(python3 "$top/scripts/bench_report.py" mapped-cache "${path[$t]}/$file" "$image")")
 	done
-	cmds+=("sync; echo 3 >/proc/sys/vm/drop_caches; python3 scripts/bench_report.py mapped-cache MNT/$file  # each xipfs mount")
+	cmds+=("sync; echo 3 >/proc/sys/vm/drop_caches; python3 scripts/bench_report.py mapped-cache MNT/$file IMAGE  # each xipfs mount")
 fi
 # Unmount now, so the daemons' own accounts (printed at unmount) go into
 # the report.
@@ -534,7 +537,7 @@ ver() { "$@" 2>&1 | head -1; }
 		echo
 	fi
 	if [ ${#cache_grown[@]} -gt 0 ]; then
-		echo "Page cache grown by mapping and touching the whole big file ($size bytes), cold:"
+		echo "Page cache filled by mapping and touching the whole big file ($size bytes), cold, counted with mincore:"
 		echo
 		printf -- '- %s\n' "${cache_grown[@]}"
 		echo

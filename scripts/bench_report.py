@@ -5,10 +5,12 @@
                         bench-compare.sh's report
   median JSON           the median of xipbench's first result
   fio JSON seq|rand     fio's JSON as one figure: MB/s for seq, else IOPS
-  mapped-cache FILE     map FILE shared, touch every page and print by how
-                        many MiB the page cache grew, read while the mapping
-                        lives (a passthrough backing file is an unnamed clone
-                        whose pages go with its last close)
+  mapped-cache FILE IMAGE
+                        map FILE shared, touch every page and print how many
+                        MiB of it and of IMAGE (the image behind the mount)
+                        are in the page cache, read while the mapping lives
+                        (a passthrough backing file is an unnamed clone whose
+                        pages go with its last close)
   tree-makeup ROOT      bench-rootfs.sh's tree: entries (the root counted),
                         regular files, their bytes, the bytes of the ELF
                         ones, the largest ELF and the largest other file
@@ -18,6 +20,7 @@
   real DIR OUT.json     bench-real.sh's raw results in DIR as JSON in
                         OUT.json and its Markdown report on standard output
 """
+import ctypes
 import json
 import mmap
 import os
@@ -72,19 +75,53 @@ def fio(path, workload):
     print(r["bw_bytes"] / 1e6 if workload == "seq" else r["iops"])
 
 
-def cached_kib():
-    for line in open("/proc/meminfo"):
-        if line.startswith("Cached:"):
-            return int(line.split()[1])
-    raise SystemExit("no Cached: in /proc/meminfo")
+def resident_pages(libc, addr, length):
+    """How many pages of the mapping at addr are in the page cache."""
+    pages = (length + mmap.PAGESIZE - 1) // mmap.PAGESIZE
+    vec = ctypes.create_string_buffer(pages)
+    if libc.mincore(ctypes.c_void_p(addr), ctypes.c_size_t(length), vec) != 0:
+        raise OSError(ctypes.get_errno(), "mincore")
+    return sum(b & 1 for b in vec.raw)
 
 
-def mapped_cache(path):
-    before = cached_kib()
-    with open(path, "rb") as f:
-        with mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ) as m:
-            sum(m[i] for i in range(0, len(m), mmap.PAGESIZE))
-            print((cached_kib() - before) // 1024)
+def map_file(libc, fd, length):
+    libc.mmap.restype = ctypes.c_void_p
+    addr = libc.mmap(None, ctypes.c_size_t(length), mmap.PROT_READ,
+                     mmap.MAP_SHARED, fd, ctypes.c_long(0))
+    if addr in (None, ctypes.c_void_p(-1).value):
+        raise OSError(ctypes.get_errno(), "mmap")
+    return addr
+
+
+def mapped_cache(path, image):
+    # Counted with mincore(2) on the two files' own pages, not from
+    # /proc/meminfo's Cached: a test or program running beside the
+    # benchmark (another drop_caches, a tmpfs going away) moves the global
+    # figure by more than the mapping adds, even below zero. The file's
+    # pages are counted through the mapping that touched them: a
+    # passthrough file's backing clone goes with its last close, so a
+    # second open would see another clone.
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.munmap.argtypes = (ctypes.c_void_p, ctypes.c_size_t)
+    fd = os.open(path, os.O_RDONLY)
+    length = os.fstat(fd).st_size
+    addr = map_file(libc, fd, length)
+    try:
+        for off in range(0, length, mmap.PAGESIZE):
+            ctypes.string_at(addr + off, 1)
+        file_pages = resident_pages(libc, addr, length)
+        ifd = os.open(image, os.O_RDONLY)
+        ilen = os.fstat(ifd).st_size
+        iaddr = map_file(libc, ifd, ilen)
+        image_pages = resident_pages(libc, iaddr, ilen)
+        libc.munmap(iaddr, ilen)
+        os.close(ifd)
+    finally:
+        libc.munmap(addr, length)
+        os.close(fd)
+    mib = mmap.PAGESIZE / (1 << 20)
+    print(f"{round((file_pages + image_pages) * mib)} MiB "
+          f"(the file's {round(file_pages * mib)} + the image's {round(image_pages * mib)})")
 
 
 def is_elf(head):
