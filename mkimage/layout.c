@@ -160,12 +160,15 @@ int layout_meta(struct build *c)
 		}
 	}
 	c->xattrs_off = pos;
+	c->any_xattrs = 0;
 	for (size_t b = 0; b < c->nblobs; b++)
 		c->blobs[b].meta_off = 0;
 	for (uint32_t k = 0; k < c->ninodes; k++) {
 		struct xnode *n = &c->nodes[c->order[k]];
 		struct xblob *b = n->xattr ? &c->blobs[n->xattr - 1] : NULL;
 
+		if (b)
+			c->any_xattrs = 1;
 		if (b && !b->meta_off) {
 			b->meta_off = pos;
 			pos += b->len;

@@ -222,6 +222,7 @@ struct build {
 	uint64_t total_bytes;	/* file bytes before dedupe (progress) */
 	uint64_t names_off, links_off, xattrs_off;
 	int any_packed;
+	int any_xattrs;		/* some inode carries xattrs */
 	uint64_t ztables_off;	/* first cluster table, in metadata */
 	uint64_t crc_offset;	/* data CRC table; 0: none */
 	uint32_t crc_table_crc;

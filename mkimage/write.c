@@ -277,7 +277,8 @@ static void encode_super(const struct build *c, uint8_t *sb, uint32_t meta_crc,
 	struct xipfs_image img = {
 		.version_major = XIPFS_VERSION_MAJOR,
 		.version_minor = XIPFS_VERSION_MINOR,
-		.compat = c->opt.align_huge ? XIPFS_COMPAT_ALIGN_HUGE : 0,
+		.compat = (c->opt.align_huge ? XIPFS_COMPAT_ALIGN_HUGE : 0) |
+			  (c->any_xattrs ? 0 : XIPFS_COMPAT_NO_XATTRS),
 		.incompat = (c->any_packed ? XIPFS_INCOMPAT_PACKED : 0) |
 			    (c->nzfiles ? XIPFS_INCOMPAT_COMPRESSED : 0),
 		.ro_compat = (c->crc_offset ? XIPFS_RO_COMPAT_DATA_CRC : 0) |

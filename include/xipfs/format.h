@@ -72,7 +72,16 @@
  */
 /* compat: files of 2 MiB and more start on a 2 MiB boundary (PMD mapping). */
 #define XIPFS_COMPAT_ALIGN_HUGE		0x00000001u
-#define XIPFS_COMPAT_KNOWN		XIPFS_COMPAT_ALIGN_HUGE
+/*
+ * compat: no inode carries xattrs (each has xattr_offset and xattr_size
+ * zero; a reader refuses an inode that does not).  A reader may then say
+ * once that there are none: FUSE caches an ENOSYS to GETXATTR for the
+ * whole mount, where a per-inode ENODATA costs a request on every exec
+ * (security.capability) and every ls -l (security.selinux).
+ */
+#define XIPFS_COMPAT_NO_XATTRS		0x00000002u
+#define XIPFS_COMPAT_KNOWN		(XIPFS_COMPAT_ALIGN_HUGE | \
+					 XIPFS_COMPAT_NO_XATTRS)
 /* incompat: some inodes carry XIPFS_INODE_PACKED (data not block-aligned). */
 #define XIPFS_INCOMPAT_PACKED		0x00000001u
 /* incompat: some inodes carry XIPFS_INODE_COMPRESSED (struct xipfs_ztable). */

@@ -414,6 +414,15 @@ static void xipfsd_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
 	int err;
 
 	xipfsd_note_request(d, XOP_GETXATTR);
+	/* The kernel keeps an ENOSYS for the whole mount: no more GETXATTR,
+	 * not for ls -l's security.selinux nor exec's security.capability,
+	 * and no ACL (each inode was checked to carry no xattrs).  LISTXATTR
+	 * keeps its empty answer: EOPNOTSUPP there would make getfattr and
+	 * tar --xattrs complain. */
+	if (d->img.compat & XIPFS_COMPAT_NO_XATTRS) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
 
 	XIPFSD_GUARD(req, g);
 	err = xipfsd_get_inode(d, ino, &inode);

@@ -14,6 +14,7 @@ struct feature_name {
 
 static const struct feature_name compat_names[] = {
 	{ XIPFS_COMPAT_ALIGN_HUGE, "align_huge" },
+	{ XIPFS_COMPAT_NO_XATTRS, "no_xattrs" },
 	{ 0, NULL },
 };
 

@@ -81,6 +81,8 @@ static int check_common(const struct xipfs_image *img,
 		return -XIPFS_ECORRUPT;
 	if (in->xattr_size == 0)
 		return in->xattr_offset == 0 ? 0 : -XIPFS_ECORRUPT;
+	if (img->compat & XIPFS_COMPAT_NO_XATTRS)
+		return -XIPFS_ECORRUPT;
 	return xipfs_in_meta(img, in->xattr_offset, in->xattr_size) ?
 		       0 : -XIPFS_EBOUNDS;
 }
