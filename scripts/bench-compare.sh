@@ -182,10 +182,7 @@ for t in $targets; do
 		fi;;
 	esac
 done
-measured=()
-for t in $targets; do [ -n "${why[$t]:-}" ] || measured+=("$t"); done
-[ ${#measured[@]} -gt 0 ] || die "no target left to measure"
-on() { case " ${measured[*]} " in *" $1 "*) return 0;; esac; return 1; }
+measure_targets
 
 # ---- work directory on tmpfs, undone on any exit
 bench_workdir compare

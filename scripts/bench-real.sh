@@ -122,10 +122,7 @@ for t in $targets; do
 		unmeasurable $t "mkfs.ext4 or debugfs missing (e2fsprogs)";;
 	esac
 done
-measured=()
-for t in $targets; do [ -n "${why[$t]:-}" ] || measured+=("$t"); done
-[ ${#measured[@]} -gt 0 ] || die "no target left to measure"
-on() { case " ${measured[*]} " in *" $1 "*) return 0;; esac; return 1; }
+measure_targets
 
 # ---- the work directory of this run, undone on any exit
 bench_workdir real

@@ -275,3 +275,13 @@ configure_tree() {
 	[ -x configure ] || autoreconf -fi
 	[ -f Makefile ] || ./configure "$@"
 }
+# measure_targets: the benchmarks' target selection.  measured[] gets the
+# targets of $targets (in that order) that no check gave a reason in
+# why[]; none left is an error.  on TARGET: whether it is measured.
+measure_targets() {
+	local t
+	measured=()
+	for t in $targets; do [ -n "${why[$t]:-}" ] || measured+=("$t"); done
+	[ ${#measured[@]} -gt 0 ] || die "no target left to measure"
+}
+on() { case " ${measured[*]} " in *" $1 "*) return 0;; esac; return 1; }

@@ -7,9 +7,6 @@
 # answering, and reads resume once the server is back.  Then a user
 # (nobody) mounts and reads the tree through fusermount3.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
-need_root
-need_cmd fusermount3
-[ -c /dev/fuse ] || skip "needs /dev/fuse"
 . "$top_srcdir/tests/remote/nginx.sh"
 
 T=$WORK/tree

@@ -7,9 +7,6 @@
 # changes under the mount is refused; https needs the right CA; s3:// is
 # signed with SigV4 (nginx logs the Authorization header).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib.sh"
-need_root
-need_cmd fusermount3
-[ -c /dev/fuse ] || skip "needs /dev/fuse"
 . "$top_srcdir/tests/remote/nginx.sh"
 
 T=$WORK/tree

@@ -2,7 +2,12 @@
 # tests; sourced after tests/lib.sh.  One process (master_process off),
 # started in the foreground in the background so the test holds its PID,
 # and killed by that PID on exit.  Its access log records each request's
-# range and Authorization header ($WORK/access.log).
+# range and Authorization header ($WORK/access.log).  What every remote
+# test needs (a mount as root, and fusermount3 for the user's) is checked
+# here too.
+need_root
+need_cmd fusermount3
+[ -c /dev/fuse ] || skip "needs /dev/fuse"
 need_cmd nginx
 
 NGINX_PID=""
