@@ -95,9 +95,7 @@ int xipfs_inode_get(const struct xipfs_image *img, uint32_t ino,
 
 	if (ino == 0 || ino > img->inode_count)
 		return -ENOENT;
-	/* In bounds: xipfs_image_open() checked the whole table. */
-	p = img->base + img->inode_offset +
-	    (uint64_t)(ino - 1) * XIPFS_INODE_SIZE;
+	p = xipfs_inode_raw(img, ino);
 	err = xipfs_meta_ok(img, (uint64_t)(p - img->base), XIPFS_INODE_SIZE);
 	if (err) {
 		*out = (struct xipfs_inode_info){ .ino = ino };

@@ -105,6 +105,15 @@ static inline uint64_t xipfs_data_end(const struct xipfs_image *img)
 	return img->image_size;
 }
 
+/* Where inode ino (1..inode_count) is stored: in bounds, as
+ * xipfs_image_open() checked the whole table. */
+static inline const uint8_t *xipfs_inode_raw(const struct xipfs_image *img,
+					     uint32_t ino)
+{
+	return img->base + img->inode_offset +
+	       (uint64_t)(ino - 1) * XIPFS_INODE_SIZE;
+}
+
 /* xipfs_meta_check() as the accessors call it: inline, so an image
  * without checks pays one test. */
 static inline int xipfs_meta_ok(const struct xipfs_image *img, uint64_t off,

@@ -163,15 +163,12 @@ static void check_clusters(struct verify *v, const struct xipfs_inode_info *in)
 
 /* An inode refused as corrupt that carries xattrs on a NO_XATTRS image:
  * the one refusal whose reason the library's code cannot name.  Its
- * metadata block passed its CRC (else the code would be -XIPFS_ECRC) and
- * the inode table is in bounds, so the raw field may be read. */
+ * metadata block passed its CRC (else the code would be -XIPFS_ECRC), so
+ * the raw field may be read. */
 static int xattrs_despite_flag(const struct xipfs_image *img, uint32_t ino)
 {
-	const uint8_t *p = img->base + img->inode_offset +
-			   (uint64_t)(ino - 1) * XIPFS_INODE_SIZE;
-
 	return img->compat & XIPFS_COMPAT_NO_XATTRS &&
-	       xipfs_le32(p + IN_XATTR_SIZE) != 0;
+	       xipfs_le32(xipfs_inode_raw(img, ino) + IN_XATTR_SIZE) != 0;
 }
 
 static void check_inode(struct verify *v, uint32_t ino)
