@@ -55,8 +55,13 @@ usage() {
 	  --targets LIST     of: $all_targets (default all)
 	  --cache MODE       cold, warm or both (default both)
 	  --starts N         program starts in the starts workload (default 200)
-	  --cold MODE        drop: caches dropped, mounts kept (default); remount:
-	                     each mount also made afresh before a cold run
+	  --cold MODE        drop: caches dropped before each target's cold run,
+	                     mounts kept (default); once: dropped once per
+	                     workload and pass, before every target's cold run
+	                     (quicker, but a run late in the pass can pay for
+	                     memory the ones before it freed: see
+	                     docs/BENCHMARKS.md); remount: as drop, and the
+	                     target's mount made afresh first
 	  --user NAME        who mounts xipfs_user (default nobody)
 	  --cache-dir DIR    trees and images (default \$BENCH_DIR/xipfs-bench-real)
 	  --prepare          make the trees and images (if out of date) and exit
@@ -91,7 +96,7 @@ for x in $trees; do case $x in rootfs|usr|dir) ;; *) die "unknown tree '$x' (roo
 for x in $workloads; do case " $all_workloads " in *" $x "*) ;; *) die "unknown workload '$x' (one of: $all_workloads)";; esac; done
 for x in $targets; do case " $all_targets " in *" $x "*) ;; *) die "unknown target '$x' (one of: $all_targets)";; esac; done
 case $cache in cold|warm|both) ;; *) die "--cache $cache: cold, warm or both";; esac
-case $cold in drop|remount) ;; *) die "--cold $cold: drop or remount";; esac
+case $cold in drop|once|remount) ;; *) die "--cold $cold: drop, once or remount";; esac
 [ "$(id -u)" = 0 ] || die "needs root: cold runs drop the page cache, kernel targets mount, chroot workloads chroot"
 need_cmds python3 tar grep find xargs du sha256sum chroot setpriv unshare timeout
 need_built "$xipfs" "$mkxipfs"
@@ -319,6 +324,9 @@ time_one() {
 		"$(awk -v s="$s" -v e="$e" 'BEGIN {printf "%.4f", e - s}')" "$st" "$summary" >>"$res/times.tsv"
 }
 
+# fresh_caches: drop every cache, then load the workloads' programs again.
+fresh_caches() { drop_caches; warm_tools; }
+
 # warm_tools: load the programs the workloads run (and their libraries)
 # again after a drop, so that a cold run reads the target, not the host's
 # disk.
@@ -330,11 +338,15 @@ warm_tools() {
 	test -x /bin/sh
 }
 
-# ---- one tree: images, mounts, every pass, unmounts.  One drop of the
-# caches per workload and pass serves every target's cold run: no target's
-# run warms another's caches (each has its own mount and the images are on
-# tmpfs, which a drop leaves alone), and a drop costs a second or more on a
-# busy machine.
+# ---- one tree: images, mounts, every pass, unmounts.  Caches are dropped
+# right before each target's cold run, not once per workload: after one
+# drop for all, the targets that ran late in a pass were up to twice as
+# slow as the same target early in another pass, every file system alike
+# (this machine's guest pages, once freed, cost more to fill again the
+# longer after the drop they are taken; docs/BENCHMARKS.md).  --cold once
+# keeps the single drop, which is quicker (no target's run warms another's
+# caches either way: each has its own mount, and the images are on tmpfs,
+# which a drop leaves alone).
 # bench_tree TREE
 bench_tree() {
 	local tree=$1 ws=() w t r i n c
@@ -362,15 +374,13 @@ bench_tree() {
 		echo "$tree	$r	$(cut -d' ' -f1-3 /proc/loadavg)" >>"$res/loads.tsv"
 		say "$tree: pass $r/$reps, load $(cut -d' ' -f1-3 /proc/loadavg)"
 		for w in "${ws[@]}"; do
-			if [ "$cache" != warm ]; then
-				if [ $cold = remount ]; then
-					for t in "${measured[@]}"; do umount_target "$t"; mount_target "$t"; done
-				fi
-				drop_caches
-				warm_tools
-			fi
+			[ "$cache" = warm ] || [ $cold != once ] || fresh_caches
 			for i in $(seq 0 $((n - 1))); do
 				t=${measured[$(((i + r - 1) % n))]}
+				if [ "$cache" != warm ] && [ $cold != once ]; then
+					[ $cold != remount ] || { umount_target "$t"; mount_target "$t"; }
+					fresh_caches
+				fi
 				for c in cold warm; do
 					[ "$cache" = both ] || [ "$cache" = $c ] || continue
 					time_one "$tree" "$w" "$t" $c "$r"

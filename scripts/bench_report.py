@@ -274,11 +274,12 @@ def real(d, out_json):
         print(f'- {t}: {what}: {m["files"]:,} files, {m["bytes"] / 1e6:,.1f} MB '
               f'({m["elf_bytes"] / 1e6:,.1f} MB in ELF files), {m["entries"]:,} entries')
     print()
-    cold = ("caches dropped (sync; echo 3 >/proc/sys/vm/drop_caches) once per workload and pass, "
-            "before the cold runs of every target, mounts kept (no target's run warms another's caches)"
-            if meta["cold"] == "drop" else
-            "every mount made afresh, then caches dropped, once per workload and pass, "
-            "before the cold runs of every target (the tmpfs tree only has its caches dropped)")
+    drop = "caches dropped (sync; echo 3 >/proc/sys/vm/drop_caches)"
+    cold = {"drop": f"{drop} right before each target's cold run, mounts kept",
+            "once": f"{drop} once per workload and pass, before the cold runs of every target, "
+                    "mounts kept (no target's run warms another's caches)",
+            "remount": f"the target's mount made afresh (not the tmpfs tree), then {drop}, "
+                       "right before each target's cold run"}[meta["cold"]]
     print(f"Every target in the same pass, the order rotated by one each pass, {n} passes; "
           f"images and the tree on tmpfs. Cold: {cold}. Warm: the same run again right after the cold one. "
           "Times are wall-clock seconds of the whole command line (below).")

@@ -40,6 +40,8 @@ for k, r in runs.items():
 assert d["trees"]["dir"]["files"] == 3, d["trees"]
 assert [x["pass"] for x in d["loads"]] == [1], d["loads"]
 EOF
+grep -q "^Every target .* Cold: caches dropped (sync; echo 3 >/proc/sys/vm/drop_caches) right before each target's cold run, mounts kept\." "$md" ||
+	fail "the report does not say how cold runs were made: $(grep '^Every target' "$md")"
 ls -d "$WORK"/xipfs-real.* 2>/dev/null && fail "the run's work directory is left"
 ok "one pass over xipfs, xipfs_user and tmpfs: report and JSON complete, outputs alike, work directory gone"
 
@@ -51,6 +53,17 @@ EROFSFUSE=/nonexistent bash "$script" "${common[@]}" --targets xipfs,erofsfuse -
 grep -q '^- erofsfuse: no erofsfuse' "$WORK/out2/real.md" || fail "erofsfuse not reported as not measured: $(cat "$WORK/out2/real.md")"
 grep -q '^| find | dir | warm | [0-9.]* ([0-9.]*-[0-9.]*) |$' "$WORK/out2/real.md" || fail "rerun: no seconds row for find"
 ok "rerun: cached image taken, the missing erofsfuse reported"
+
+# --cold remount: each target's mount made afresh before its cold run
+bash "$script" "${common[@]}" --targets xipfs,tmpfs --workloads find --cache cold --cold remount \
+	--out "$WORK/out3" >"$WORK/run3.out" 2>"$WORK/run3.err" || fail "--cold remount: exit status $?: $(tail -5 "$WORK/run3.err")"
+grep -q "^Every target .* Cold: the target's mount made afresh" "$WORK/out3/real.md" &&
+	grep -q '^Every run succeeded' "$WORK/out3/real.md" ||
+	fail "--cold remount: $(cat "$WORK/out3/real.md")"
+ok "--cold remount: the mount made afresh before the cold run, which succeeded"
+
+bash "$script" "${common[@]}" --cold sometimes >/dev/null 2>"$WORK/bad.err" && fail "--cold sometimes was taken"
+grep -q -- "--cold sometimes: drop, once or remount" "$WORK/bad.err" || fail "bad --cold: $(cat "$WORK/bad.err")"
 
 bash "$script" "${common[@]}" --targets xipfs,nosuch >/dev/null 2>"$WORK/bad.err" && fail "an unknown target was taken"
 grep -q "unknown target 'nosuch'" "$WORK/bad.err" || fail "unknown target: $(cat "$WORK/bad.err")"
