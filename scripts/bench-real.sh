@@ -58,10 +58,10 @@ usage() {
 	  --cold MODE        drop: caches dropped before each target's cold run,
 	                     mounts kept (default); once: dropped once per
 	                     workload and pass, before every target's cold run
-	                     (quicker, but a run late in the pass can pay for
-	                     memory the ones before it freed: see
-	                     docs/BENCHMARKS.md); remount: as drop, and the
-	                     target's mount made afresh first
+	                     (quicker, but a run late in the pass pays more
+	                     for the memory it takes: docs/BENCHMARKS.md);
+	                     remount: as drop, and the target's mount made
+	                     afresh first
 	  --user NAME        who mounts xipfs_user (default nobody)
 	  --cache-dir DIR    trees and images (default \$BENCH_DIR/xipfs-bench-real)
 	  --prepare          make the trees and images (if out of date) and exit
@@ -341,9 +341,9 @@ warm_tools() {
 # ---- one tree: images, mounts, every pass, unmounts.  Caches are dropped
 # right before each target's cold run, not once per workload: after one
 # drop for all, the targets that ran late in a pass were up to twice as
-# slow as the same target early in another pass, every file system alike
-# (this machine's guest pages, once freed, cost more to fill again the
-# longer after the drop they are taken; docs/BENCHMARKS.md).  --cold once
+# slow as the same target early in another pass, every file system alike:
+# on this machine the memory taken after the first gigabytes a drop freed
+# costs more, with no reclaim involved (docs/BENCHMARKS.md).  --cold once
 # keeps the single drop, which is quicker (no target's run warms another's
 # caches either way: each has its own mount, and the images are on tmpfs,
 # which a drop leaves alone).
