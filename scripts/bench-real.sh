@@ -374,13 +374,13 @@ bench_tree() {
 		echo "$tree	$r	$(cut -d' ' -f1-3 /proc/loadavg)" >>"$res/loads.tsv"
 		say "$tree: pass $r/$reps, load $(cut -d' ' -f1-3 /proc/loadavg)"
 		for w in "${ws[@]}"; do
-			[ "$cache" = warm ] || [ $cold != once ] || fresh_caches
 			for i in $(seq 0 $((n - 1))); do
 				t=${measured[$(((i + r - 1) % n))]}
-				if [ "$cache" != warm ] && [ $cold != once ]; then
-					[ $cold != remount ] || { umount_target "$t"; mount_target "$t"; }
-					fresh_caches
-				fi
+				[ "$cache" = warm ] || case $cold in
+				once) [ "$i" != 0 ] || fresh_caches;;
+				remount) umount_target "$t"; mount_target "$t"; fresh_caches;;
+				drop) fresh_caches;;
+				esac
 				for c in cold warm; do
 					[ "$cache" = both ] || [ "$cache" = $c ] || continue
 					time_one "$tree" "$w" "$t" $c "$r"

@@ -141,6 +141,13 @@ xipfs_unmount() {
 STATS=$WORK/stats.json
 counter() { stats_get "$STATS" "$1" || fail "no counter $1 in $STATS"; }
 
+# page_cache_drops: how many times anyone dropped the page cache since boot
+# (drop_pagecache of /proc/vmstat).  Tests run two at a time and several
+# drop caches: a count of requests made while the kernel should have kept
+# pages or listings is void when this moved (a FORGET does not always come:
+# the kernel may keep the inode and lose only its pages).
+page_cache_drops() { awk '$1 == "drop_pagecache" { print $2 }' /proc/vmstat; }
+
 # daemon_quiet [WHAT]: without -v a daemon logs nothing when all is well
 # but why passthrough is off (where it cannot be had); anything else in
 # $WORK/xipfs.log is a complaint, and fails the test.

@@ -54,13 +54,17 @@ grep -q '^- erofsfuse: no erofsfuse' "$WORK/out2/real.md" || fail "erofsfuse not
 grep -q '^| find | dir | warm | [0-9.]* ([0-9.]*-[0-9.]*) |$' "$WORK/out2/real.md" || fail "rerun: no seconds row for find"
 ok "rerun: cached image taken, the missing erofsfuse reported"
 
-# --cold remount: each target's mount made afresh before its cold run
-bash "$script" "${common[@]}" --targets xipfs,tmpfs --workloads find --cache cold --cold remount \
-	--out "$WORK/out3" >"$WORK/run3.out" 2>"$WORK/run3.err" || fail "--cold remount: exit status $?: $(tail -5 "$WORK/run3.err")"
-grep -q "^Every target .* Cold: the target's mount made afresh" "$WORK/out3/real.md" &&
-	grep -q '^Every run succeeded' "$WORK/out3/real.md" ||
-	fail "--cold remount: $(cat "$WORK/out3/real.md")"
-ok "--cold remount: the run went through the remount path, succeeded and says so in its report"
+# --cold once (one drop per workload and pass) and remount (each target's
+# mount made afresh before its cold run)
+for mode in "once:caches dropped .* once per workload and pass" "remount:the target's mount made afresh"; do
+	bash "$script" "${common[@]}" --targets xipfs,tmpfs --workloads find --cache cold --cold "${mode%%:*}" \
+		--out "$WORK/out3" >"$WORK/run3.out" 2>"$WORK/run3.err" ||
+		fail "--cold ${mode%%:*}: exit status $?: $(tail -5 "$WORK/run3.err")"
+	grep -q "^Every target .* Cold: ${mode#*:}" "$WORK/out3/real.md" &&
+		grep -q '^Every run succeeded' "$WORK/out3/real.md" ||
+		fail "--cold ${mode%%:*}: $(cat "$WORK/out3/real.md")"
+done
+ok "--cold once and remount: each run went its way, succeeded and says so in its report"
 
 bash "$script" "${common[@]}" --cold sometimes >/dev/null 2>"$WORK/bad.err" && fail "--cold sometimes was taken"
 grep -q -- "--cold sometimes: drop, once or remount" "$WORK/bad.err" || fail "bad --cold: $(cat "$WORK/bad.err")"

@@ -88,9 +88,6 @@ walk_counts() {
 	[ "$(counter ops.FORGET)" = "$forgets" ] && [ "$(page_cache_drops)" = "$drops" ]
 }
 
-# page_cache_drops: how many times the page cache was dropped since boot
-page_cache_drops() { awk '$1 == "drop_pagecache" { print $2 }' /proc/vmstat; }
-
 # walk OPTS: mount with OPTS, walk_counts until a walk is undisturbed.
 walk() {
 	for _ in 1 2 3 4 5; do
